@@ -1,0 +1,61 @@
+# Postamt: `make run` and `make test` install what is missing, build, then run.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD := build
+BUILD_ASAN := build-asan
+BUILD_FUZZ := build-fuzz
+PYTEST := /usr/bin/python3 -m pytest
+FUZZ_SECONDS ?= 10
+
+.PHONY: all deps build build-asan build-fuzz run test unit integration fuzz clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOSTAMT_TESTS=OFF
+
+$(BUILD_ASAN)/build.ninja:
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPOSTAMT_SANITIZE=ON
+
+$(BUILD_FUZZ)/build.ninja:
+	CC=clang-19 CXX=clang++-19 cmake -S . -B $(BUILD_FUZZ) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOSTAMT_FUZZ=ON
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD) -j$(JOBS) postamt
+
+build-asan: deps $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN) -j$(JOBS)
+
+build-fuzz: deps $(BUILD_FUZZ)/build.ninja
+	ninja -C $(BUILD_FUZZ) -j$(JOBS)
+
+# First run: a working setup in var/ for localhost / example.test on development ports,
+# with the demo account's generated password printed once. Later runs reuse var/.
+run: build
+	@if [ ! -f var/postamt.toml ]; then \
+	  $(BUILD)/postamt quickstart --hostname localhost --domain example.test --dir var \
+	    --dev-ports --account demo@example.test; \
+	fi
+	exec $(BUILD)/postamt serve --config var/postamt.toml
+
+unit: build-asan
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
+
+integration: build build-asan
+	POSTAMT_BINARY=$(CURDIR)/$(BUILD_ASAN)/postamt $(PYTEST) -q -n $(JOBS) tests/integration
+
+fuzz: build-fuzz
+	@bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+test: build build-asan build-fuzz
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
+	@bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+	POSTAMT_BINARY=$(CURDIR)/$(BUILD_ASAN)/postamt POSTAMT_RELEASE_BINARY=$(CURDIR)/$(BUILD)/postamt \
+	  $(PYTEST) -q -n $(JOBS) tests/integration
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Postamt needs to build, run and test.
+# Idempotent: runs `apt-get update` and `apt-get install` only when a package is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config ccache
+  clang-19 libclang-rt-19-dev            # libFuzzer build (clang 14 cannot read libstdc++ 12)
+  # libraries
+  libasio-dev libssl-dev libsqlite3-dev libgmime-3.0-dev libc-ares-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libcrypt-dev
+  nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
+  # tests
+  libgtest-dev libgmock-dev python3 python3-pytest openssl swaks procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

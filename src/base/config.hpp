@@ -1,0 +1,100 @@
+#pragma once
+// The validated server configuration as plain values. Parsing and validation of the TOML
+// file live in server/config_loader.*; nothing here knows about TOML.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace postamt {
+
+enum class Protocol { smtp, submission, submissions, imap, imaps, pop3, pop3s, http };
+
+// "smtp", "submission", ... as written in the config file and the ports file.
+std::string_view protocol_name(Protocol protocol);
+std::optional<Protocol> protocol_from_name(std::string_view name);
+// Whether the listener starts TLS right after accept (submissions, imaps, pop3s).
+bool protocol_uses_implicit_tls(Protocol protocol);
+
+enum class LogLevel { trace, debug, info, warn, error };
+
+struct ListenerConfig {
+  Protocol protocol = Protocol::smtp;
+  std::string host;            // literal IPv4 or IPv6 address (without brackets)
+  std::uint16_t port = 0;      // 0: pick any free port
+  std::string address() const; // "host:port", IPv6 in brackets
+};
+
+struct ServerConfig {
+  std::string hostname = "localhost";
+  std::filesystem::path data_dir = "data";
+  std::optional<std::filesystem::path> ports_file;
+  std::optional<std::string> user;  // drop to this user after binding, when started as root
+  unsigned io_threads = 0;          // 0: one per core
+  unsigned storage_threads = 2;     // blocking pool for SQLite and password hashing
+  std::chrono::seconds shutdown_grace{5};
+};
+
+struct TlsConfig {
+  std::filesystem::path cert = "tls/cert.pem";
+  std::filesystem::path key = "tls/key.pem";
+  bool self_signed = false;
+  std::string min_version = "1.2";  // "1.2" or "1.3"
+  // OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL's defaults).
+  std::string ciphers =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+};
+
+struct AuthConfig {
+  bool allow_plaintext_without_tls = false;
+  unsigned max_failures_per_ip = 10;           // then the IP is refused for lockout
+  std::chrono::seconds lockout{300};
+  std::chrono::milliseconds failure_delay{1000};
+};
+
+struct DnsConfig {
+  std::vector<std::string> servers;  // "ip" or "ip:port"; empty: the system resolver
+  std::chrono::seconds timeout{5};
+};
+
+struct OutboundConfig {
+  std::uint16_t mx_port = 25;
+  std::string relayhost;  // "host:port" or empty
+};
+
+struct SmtpConfig {
+  std::uint64_t max_message_size = 50ull * 1024 * 1024;
+  unsigned max_recipients = 100;
+  std::vector<std::string> relay_networks;  // CIDR, e.g. "127.0.0.0/8"
+};
+
+struct LimitsConfig {
+  unsigned max_connections = 10000;
+  unsigned max_connections_per_ip = 100;
+  std::chrono::seconds idle_timeout{300};
+  std::size_t max_line_length = 8192;  // protocol command lines; protocols may lower it
+};
+
+struct LogConfig {
+  LogLevel level = LogLevel::info;
+  std::optional<std::filesystem::path> file;  // default: standard error
+};
+
+struct Config {
+  std::filesystem::path source;  // the file this was read from (absolute)
+  ServerConfig server;
+  TlsConfig tls;
+  AuthConfig auth;
+  DnsConfig dns;
+  OutboundConfig outbound;
+  SmtpConfig smtp;
+  LimitsConfig limits;
+  LogConfig log;
+  std::vector<ListenerConfig> listeners;
+};
+
+}  // namespace postamt

@@ -1,0 +1,142 @@
+#include "net/connection.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "base/log.hpp"
+
+namespace postamt::net {
+namespace {
+
+// One network read; also the most a line buffer holds beyond the line limit.
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+}  // namespace
+
+std::string_view read_error_name(ReadError error) {
+  switch (error) {
+    case ReadError::closed: return "closed";
+    case ReadError::timeout: return "timeout";
+    case ReadError::shutdown: return "shutdown";
+    case ReadError::too_long: return "too_long";
+    case ReadError::io: return "io";
+  }
+  return "io";
+}
+
+Connection::Connection(Stream stream, ConnectionInfo info, std::chrono::seconds idle_timeout,
+                       std::size_t max_line_length)
+    : stream_(std::move(stream)),
+      info_(std::move(info)),
+      idle_timeout_(idle_timeout),
+      lines_(max_line_length),
+      deadline_(stream_.executor()) {}
+
+Connection::~Connection() { stream_.close(); }
+
+void Connection::start() {
+  arm_deadline();
+  asio::co_spawn(stream_.executor(), [self = shared_from_this()]() { return self->watchdog(); },
+                 asio::detached);
+}
+
+void Connection::arm_deadline() { deadline_.expires_after(idle_timeout_); }
+
+// Wakes when the deadline passes; re-arming it (every read and write) cancels the wait,
+// so the loop only acts when the connection really sat idle for the whole timeout.
+asio::awaitable<void> Connection::watchdog() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    auto [ec] = co_await deadline_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    if (closed_) break;
+    if (!ec || deadline_.expiry() <= std::chrono::steady_clock::now()) {
+      if (deadline_.expiry() <= std::chrono::steady_clock::now()) {
+        timed_out_ = true;
+        stream_.cancel();
+        deadline_.expires_at(std::chrono::steady_clock::time_point::max());
+      }
+    }
+  }
+}
+
+ReadError Connection::classify(const std::error_code& ec) const {
+  if (timed_out_) return ReadError::timeout;
+  if (shutdown_requested_.load()) return ReadError::shutdown;
+  if (ec == asio::error::eof || ec == asio::error::connection_reset ||
+      ec == asio::ssl::error::stream_truncated) {
+    return ReadError::closed;
+  }
+  return ReadError::io;
+}
+
+asio::awaitable<std::expected<void, ReadError>> Connection::fill() {
+  if (shutdown_requested_.load()) co_return std::unexpected(ReadError::shutdown);
+  if (timed_out_) co_return std::unexpected(ReadError::timeout);
+  char chunk[kReadChunk];
+  arm_deadline();
+  auto n = co_await stream_.read_some(std::span<char>(chunk, sizeof chunk));
+  if (!n) co_return std::unexpected(classify(n.error()));
+  lines_.feed(std::string_view(chunk, *n));
+  co_return std::expected<void, ReadError>{};
+}
+
+asio::awaitable<std::expected<OwnedLine, ReadError>> Connection::read_line() {
+  for (;;) {
+    if (auto line = lines_.next_line()) {
+      if (!*line) co_return std::unexpected(ReadError::too_long);
+      co_return OwnedLine{std::string((*line)->text), (*line)->bare_lf};
+    }
+    if (auto filled = co_await fill(); !filled) co_return std::unexpected(filled.error());
+  }
+}
+
+asio::awaitable<std::expected<std::string, ReadError>> Connection::read_exact(std::size_t n) {
+  std::string out = lines_.take(n);
+  while (out.size() < n) {
+    if (auto filled = co_await fill(); !filled) co_return std::unexpected(filled.error());
+    out += lines_.take(n - out.size());
+  }
+  co_return out;
+}
+
+asio::awaitable<std::expected<std::string, ReadError>> Connection::read_some() {
+  if (lines_.buffered() == 0) {
+    if (auto filled = co_await fill(); !filled) co_return std::unexpected(filled.error());
+  }
+  co_return lines_.take(lines_.buffered());
+}
+
+asio::awaitable<bool> Connection::write(std::string_view data) {
+  if (closed_) co_return false;
+  arm_deadline();
+  auto written = co_await stream_.write_all(data);
+  co_return written.has_value();
+}
+
+asio::awaitable<std::expected<void, std::string>> Connection::start_tls() {
+  lines_.discard_buffered();
+  arm_deadline();
+  auto shaken = co_await stream_.handshake();
+  if (!shaken) co_return std::unexpected(shaken.error().message());
+  // Bytes that arrived in the same segment as the last plaintext command are gone with
+  // the buffer above; the TLS layer itself starts clean.
+  lines_.discard_buffered();
+  co_return std::expected<void, std::string>{};
+}
+
+void Connection::request_shutdown() {
+  if (shutdown_requested_.exchange(true)) return;
+  asio::post(stream_.executor(), [self = shared_from_this()] { self->stream_.cancel(); });
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  deadline_.cancel();
+  stream_.close();
+}
+
+}  // namespace postamt::net

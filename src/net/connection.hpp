@@ -1,0 +1,93 @@
+#pragma once
+// Connection: one accepted client, as the protocol session drivers see it. It owns the
+// stream, a bounded line buffer, the idle deadline and the shutdown request; sessions
+// read lines, exact-length payloads or raw bytes and write replies through it.
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "base/config.hpp"
+#include "net/stream.hpp"
+#include "proto/line_buffer.hpp"
+
+namespace postamt::net {
+
+struct ConnectionInfo {
+  std::uint64_t session_id = 0;
+  Protocol protocol = Protocol::smtp;
+  std::string remote_ip;
+  std::uint16_t remote_port = 0;
+  std::string local_address;  // "ip:port" the client connected to
+};
+
+enum class ReadError {
+  closed,    // the peer closed the connection
+  timeout,   // idle longer than the limit
+  shutdown,  // the server is draining (SIGTERM)
+  too_long,  // a line over the limit (the connection stays usable)
+  io,        // any other socket or TLS failure
+};
+std::string_view read_error_name(ReadError error);
+
+struct OwnedLine {
+  std::string text;  // without CRLF
+  bool bare_lf = false;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Stream stream, ConnectionInfo info, std::chrono::seconds idle_timeout,
+             std::size_t max_line_length);
+  ~Connection();
+
+  const ConnectionInfo& info() const { return info_; }
+  Stream& stream() { return stream_; }
+  asio::any_io_executor executor() { return stream_.executor(); }
+
+  // Starts the idle watchdog; call once, from the connection's executor.
+  void start();
+
+  asio::awaitable<std::expected<OwnedLine, ReadError>> read_line();
+  // Exactly n bytes (a literal or a BDAT chunk); the caller bounds n.
+  asio::awaitable<std::expected<std::string, ReadError>> read_exact(std::size_t n);
+  // Whatever arrives next: buffered bytes first, then one read from the socket.
+  asio::awaitable<std::expected<std::string, ReadError>> read_some();
+
+  asio::awaitable<bool> write(std::string_view data);
+
+  // STARTTLS: the handshake, after which anything the client pipelined before it is
+  // dropped (RFC 3207 §4.2, RFC 2595 §3.1, RFC 9051 §6.2.1).
+  asio::awaitable<std::expected<void, std::string>> start_tls();
+
+  void set_max_line_length(std::size_t n) { lines_.set_max_line_length(n); }
+  std::size_t buffered() const { return lines_.buffered(); }
+
+  // Thread-safe: asks the session to end (pending reads return ReadError::shutdown).
+  void request_shutdown();
+  bool shutdown_requested() const { return shutdown_requested_.load(); }
+  void close();
+
+ private:
+  asio::awaitable<std::expected<void, ReadError>> fill();
+  asio::awaitable<void> watchdog();
+  void arm_deadline();
+  ReadError classify(const std::error_code& ec) const;
+
+  Stream stream_;
+  ConnectionInfo info_;
+  std::chrono::seconds idle_timeout_;
+  proto::LineBuffer lines_;
+  asio::steady_timer deadline_;
+  bool timed_out_ = false;
+  bool closed_ = false;
+  std::atomic<bool> shutdown_requested_{false};
+};
+
+}  // namespace postamt::net

@@ -1,0 +1,62 @@
+#pragma once
+// Listener: binds one configured address and hands every accepted connection, within the
+// connection limits, to the protocol's session handler on one of the I/O threads.
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/config.hpp"
+#include "base/result.hpp"
+
+namespace postamt::net {
+
+class Connection;
+class ConnectionLimiter;
+class ConnectionTracker;
+class IoContextPool;
+class TlsContextProvider;
+
+using SessionHandler = std::function<asio::awaitable<void>(std::shared_ptr<Connection>)>;
+
+struct ListenerServices {
+  IoContextPool& pool;
+  ConnectionLimiter& limiter;
+  ConnectionTracker& tracker;
+  TlsContextProvider& tls;
+  const LimitsConfig& limits;
+};
+
+struct ProtocolBehaviour {
+  SessionHandler handler;
+  // Sent, then the connection closed, when the limits refuse a client (e.g. SMTP 421).
+  std::string refusal_text;
+  bool implicit_tls = false;
+};
+
+class Listener {
+ public:
+  Listener(ListenerConfig config, ListenerServices services, ProtocolBehaviour behaviour);
+  ~Listener();
+
+  // Opens, binds and listens; the error names the address.
+  Result<void> bind();
+  // "host:port" actually bound (the real port when the config said 0).
+  std::string bound_address() const;
+  const ListenerConfig& config() const { return config_; }
+
+  void start();  // accept loop on the main context
+  void stop();   // closes the acceptor; live connections are not touched
+
+ private:
+  asio::awaitable<void> accept_loop();
+
+  ListenerConfig config_;
+  ListenerServices services_;
+  ProtocolBehaviour behaviour_;
+  asio::ip::tcp::acceptor acceptor_;
+};
+
+}  // namespace postamt::net

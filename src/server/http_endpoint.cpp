@@ -1,0 +1,67 @@
+#include "server/http_endpoint.hpp"
+
+#include <httplib.h>
+
+#include <thread>
+
+#include "base/log.hpp"
+#include "base/metrics.hpp"
+
+namespace postamt::server {
+
+struct HttpEndpoint::State {
+  ListenerConfig config;
+  httplib::Server server;
+  int port = 0;
+  std::thread thread;
+};
+
+HttpEndpoint::HttpEndpoint(ListenerConfig config) : state_(std::make_unique<State>()) {
+  state_->config = std::move(config);
+  auto& server = state_->server;
+  server.Get("/metrics", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(metrics::registry().render_prometheus(),
+                         "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("ok\n", "text/plain; charset=utf-8");
+  });
+  server.set_read_timeout(10, 0);
+  server.set_write_timeout(10, 0);
+  server.set_payload_max_length(64 * 1024);
+}
+
+HttpEndpoint::~HttpEndpoint() { stop(); }
+
+Result<void> HttpEndpoint::bind() {
+  auto& config = state_->config;
+  const int port = config.port == 0 ? state_->server.bind_to_any_port(config.host)
+                                    : (state_->server.bind_to_port(config.host, config.port)
+                                           ? config.port
+                                           : -1);
+  if (port <= 0) return permanent_error("cannot listen on " + config.address() + " (http)");
+  state_->port = port;
+  return {};
+}
+
+std::string HttpEndpoint::bound_address() const {
+  ListenerConfig bound = state_->config;
+  bound.port = static_cast<std::uint16_t>(state_->port);
+  return bound.address();
+}
+
+void HttpEndpoint::start() {
+  state_->thread = std::thread([state = state_.get()] {
+    if (!state->server.listen_after_bind()) {
+      log::debug("http.stopped", {{"listen", state->config.address()}});
+    }
+  });
+}
+
+void HttpEndpoint::stop() {
+  if (!state_) return;
+  state_->server.stop();
+  if (state_->thread.joinable()) state_->thread.join();
+}
+
+}  // namespace postamt::server

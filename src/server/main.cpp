@@ -1,0 +1,160 @@
+// postamt: the command line. Every subcommand is a thin shell over a function in server/.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "base/log.hpp"
+#include "server/admin_commands.hpp"
+#include "server/config/config_loader.hpp"
+#include "server/quickstart.hpp"
+#include "server/serve.hpp"
+
+namespace {
+
+constexpr int kConfigInvalid = 2;
+
+struct ConfigLoad {
+  std::optional<postamt::Config> config;
+  int status = 0;
+};
+
+ConfigLoad load(const std::string& path) {
+  std::string chosen = path;
+  if (chosen.empty()) {
+    const char* from_env = std::getenv("POSTAMT_CONFIG");
+    if (!from_env || !*from_env) {
+      std::cerr << "postamt: error: no configuration: pass --config FILE or set POSTAMT_CONFIG\n";
+      return {std::nullopt, kConfigInvalid};
+    }
+    chosen = from_env;
+  }
+  auto loaded = postamt::config::load_config_file(chosen);
+  if (!loaded) {
+    std::cerr << loaded.error().to_string();
+    if (!loaded.error().to_string().ends_with('\n')) std::cerr << "\n";
+    return {std::nullopt, kConfigInvalid};
+  }
+  return {std::move(*loaded), 0};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Postamt: SMTP, IMAP and POP3 in one mail server", "postamt"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::string config_path;
+  app.add_option("-c,--config", config_path, "Configuration file (default: $POSTAMT_CONFIG)");
+
+  int status = 0;
+  auto with_config = [&](auto&& action) {
+    return [&, action] {
+      auto loaded = load(config_path);
+      if (!loaded.config) {
+        status = loaded.status;
+        return;
+      }
+      status = action(*loaded.config);
+    };
+  };
+
+  auto* serve = app.add_subcommand("serve", "Run the server in the foreground");
+  serve->callback(with_config([](const postamt::Config& config) {
+    postamt::log::init(config.log.level, config.log.file);
+    return postamt::server::serve(config);
+  }));
+
+  auto* check = app.add_subcommand("check-config", "Validate the configuration file and exit");
+  check->callback(with_config([&](const postamt::Config& config) {
+    std::cout << "configuration " << config.source.string() << " is valid ("
+              << config.listeners.size() << " listeners)\n";
+    return 0;
+  }));
+
+  postamt::server::QuickstartOptions quick;
+  auto* quickstart = app.add_subcommand("quickstart", "Write a working configuration, TLS and DKIM keys");
+  quickstart->add_option("--hostname", quick.hostname, "This server's host name")->required();
+  quickstart->add_option("--domain", quick.domain, "The first mail domain")->required();
+  quickstart->add_option("--dir", quick.dir, "Directory for config, keys and data")->required();
+  quickstart->add_flag("--dev-ports", quick.dev_ports, "Use development ports on 127.0.0.1 (2525, 2143, ...)");
+  quickstart->add_option("--account", quick.account, "Create this account with a generated password");
+  quickstart->add_flag("--force", quick.force, "Overwrite an existing postamt.toml");
+  quickstart->callback([&] { status = postamt::server::quickstart(quick); });
+
+  // domain add|list|del
+  std::string name;
+  auto* domain = app.add_subcommand("domain", "Manage mail domains")->require_subcommand(1);
+  domain->add_subcommand("add", "Add a domain")->callback(with_config([&](const auto& c) {
+    return postamt::server::domain_add(c, name);
+  }))->add_option("name", name)->required();
+  domain->add_subcommand("list", "List domains")->callback(with_config([](const auto& c) {
+    return postamt::server::domain_list(c);
+  }));
+  domain->add_subcommand("del", "Delete a domain without accounts or aliases")
+      ->callback(with_config([&](const auto& c) { return postamt::server::domain_del(c, name); }))
+      ->add_option("name", name)->required();
+
+  // user add|list|del|passwd
+  std::string address;
+  std::string filter;
+  std::optional<std::string> password;
+  std::optional<std::uint64_t> quota;
+  auto* user = app.add_subcommand("user", "Manage accounts")->require_subcommand(1);
+  auto* user_add = user->add_subcommand("add", "Add an account (password from stdin or --password)");
+  user_add->add_option("address", address)->required();
+  user_add->add_option("--password", password, "Password (default: read from standard input)");
+  user_add->add_option("--quota", quota, "Storage quota in bytes (0: unlimited)");
+  user_add->callback(with_config([&](const auto& c) {
+    return postamt::server::user_add(c, address, password, quota);
+  }));
+  auto* user_list = user->add_subcommand("list", "List accounts");
+  user_list->add_option("domain", filter, "Only this domain");
+  user_list->callback(with_config([&](const auto& c) { return postamt::server::user_list(c, filter); }));
+  user->add_subcommand("del", "Delete an account and its mail")
+      ->callback(with_config([&](const auto& c) { return postamt::server::user_del(c, address); }))
+      ->add_option("address", address)->required();
+  auto* user_passwd = user->add_subcommand("passwd", "Set an account's password");
+  user_passwd->add_option("address", address)->required();
+  user_passwd->add_option("--password", password, "Password (default: read from standard input)");
+  user_passwd->callback(with_config([&](const auto& c) {
+    return postamt::server::user_passwd(c, address, password);
+  }));
+
+  // alias add|list|del
+  std::string source;
+  std::vector<std::string> destinations;
+  std::string destination;
+  auto* alias = app.add_subcommand("alias", "Manage aliases (SOURCE is an address or @domain)")
+                    ->require_subcommand(1);
+  auto* alias_add = alias->add_subcommand("add", "Add an alias to one or more destinations");
+  alias_add->add_option("source", source)->required();
+  alias_add->add_option("destinations", destinations)->required();
+  alias_add->callback(with_config([&](const auto& c) {
+    return postamt::server::alias_add(c, source, destinations);
+  }));
+  auto* alias_list = alias->add_subcommand("list", "List aliases");
+  alias_list->add_option("domain", filter, "Only this domain");
+  alias_list->callback(with_config([&](const auto& c) { return postamt::server::alias_list(c, filter); }));
+  auto* alias_del = alias->add_subcommand("del", "Delete an alias (all destinations, or one)");
+  alias_del->add_option("source", source)->required();
+  alias_del->add_option("destination", destination);
+  alias_del->callback(with_config([&](const auto& c) {
+    return postamt::server::alias_del(c, source, destination);
+  }));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "postamt: error: " << e.what() << " (see postamt --help)\n";
+    return e.get_exit_code() ? e.get_exit_code() : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "postamt: error: " << e.what() << "\n";
+    return 1;
+  }
+  return status;
+}

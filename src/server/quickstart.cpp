@@ -1,0 +1,180 @@
+#include "server/quickstart.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include "auth/address.hpp"
+#include "auth/password_hash.hpp"
+#include "base/atomic_file.hpp"
+#include "net/self_signed_cert.hpp"
+#include "server/config/config_loader.hpp"
+#include "storage/sqlite/sqlite_mail_store.hpp"
+
+namespace postamt::server {
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "postamt: error: " << message << "\n";
+  return 1;
+}
+
+struct PortPlan {
+  const char* protocol;
+  const char* production;
+  const char* development;
+};
+
+// Production: every mail port on all addresses, HTTP on loopback only.
+constexpr PortPlan kPorts[] = {
+    {"smtp", "0.0.0.0:25", "127.0.0.1:2525"},
+    {"submission", "0.0.0.0:587", "127.0.0.1:2587"},
+    {"submissions", "0.0.0.0:465", "127.0.0.1:2465"},
+    {"imap", "0.0.0.0:143", "127.0.0.1:2143"},
+    {"imaps", "0.0.0.0:993", "127.0.0.1:2993"},
+    {"pop3", "0.0.0.0:110", "127.0.0.1:2110"},
+    {"pop3s", "0.0.0.0:995", "127.0.0.1:2995"},
+    {"http", "127.0.0.1:8025", "127.0.0.1:8025"},
+};
+
+std::string config_text(const QuickstartOptions& options) {
+  std::ostringstream out;
+  out << "# Written by `postamt quickstart`. Every key is described in docs/CONFIGURATION.md.\n"
+      << "# Relative paths are relative to this file's directory.\n\n"
+      << "[server]\n"
+      << "hostname = \"" << options.hostname << "\"\n"
+      << "data_dir = \"data\"\n"
+      << "ports_file = \"ports.json\"\n\n"
+      << "[tls]\n"
+      << "cert = \"tls/cert.pem\"\n"
+      << "key = \"tls/key.pem\"\n"
+      << "self_signed = true   # replace with a real certificate for production\n\n"
+      << "[log]\n"
+      << "level = \"info\"\n";
+  for (const auto& port : kPorts) {
+    out << "\n[[listener]]\nprotocol = \"" << port.protocol << "\"\naddress = \""
+        << (options.dev_ports ? port.development : port.production) << "\"\n";
+  }
+  return out.str();
+}
+
+struct DkimKey {
+  std::string private_pem;
+  std::string public_base64;  // SubjectPublicKeyInfo DER, for the p= tag (RFC 6376 §3.6.1)
+};
+
+std::optional<DkimKey> make_dkim_key() {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), EVP_PKEY_free);
+  if (!key) return std::nullopt;
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(bio.get(), &data);
+  DkimKey result;
+  result.private_pem.assign(data, static_cast<std::size_t>(length));
+
+  unsigned char* der = nullptr;
+  const int der_length = i2d_PUBKEY(key.get(), &der);
+  if (der_length <= 0) return std::nullopt;
+  std::string encoded(static_cast<std::size_t>(der_length) * 4 / 3 + 8, '\0');
+  const int encoded_length =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), der, der_length);
+  OPENSSL_free(der);
+  encoded.resize(static_cast<std::size_t>(encoded_length));
+  result.public_base64 = std::move(encoded);
+  return result;
+}
+
+std::string generate_password() {
+  static constexpr char kAlphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  std::string password;
+  for (int i = 0; i < 20; ++i) password += kAlphabet[randombytes_uniform(sizeof kAlphabet - 1)];
+  return password;
+}
+
+std::string dkim_selector() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "postamt%Y%m", &utc);
+  return buffer;
+}
+
+}  // namespace
+
+int quickstart(const QuickstartOptions& options) {
+  auto domain = auth::normalize_domain(options.domain);
+  if (!domain) return fail(domain.error());
+  auto hostname = auth::normalize_domain(options.hostname);
+  if (!hostname) return fail("--hostname: " + hostname.error());
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) return fail("cannot create " + options.dir.string() + ": " + ec.message());
+  const auto dir = std::filesystem::absolute(options.dir);
+  const auto config_path = dir / "postamt.toml";
+  if (std::filesystem::exists(config_path) && !options.force) {
+    return fail(config_path.string() + " exists already (use --force to overwrite)");
+  }
+
+  QuickstartOptions normalized = options;
+  normalized.hostname = *hostname;
+  if (auto written = write_file_atomically(config_path, config_text(normalized), 0640); !written) {
+    return fail(written.error().message);
+  }
+  auto config = config::load_config_file(config_path);
+  if (!config) return fail("the written config does not load: " + config.error().to_string());
+
+  if (!std::filesystem::exists(config->tls.cert)) {
+    auto made = net::write_self_signed_certificate(config->tls.cert, config->tls.key, *hostname);
+    if (!made) return fail(made.error().message);
+  }
+
+  const std::string selector = dkim_selector();
+  const auto dkim_path = dir / "dkim" / (*domain + "." + selector + ".key");
+  auto dkim = make_dkim_key();
+  if (!dkim) return fail("cannot generate a DKIM key");
+  if (auto written = write_file_atomically(dkim_path, dkim->private_pem, 0600); !written) {
+    return fail(written.error().message);
+  }
+
+  auto store = storage::open_sqlite_store(config->server.data_dir);
+  if (auto found = store->find_domain(*domain); !found) {
+    if (auto added = store->add_domain(*domain); !added) return fail(added.error().message);
+  }
+  std::optional<std::string> password;
+  if (options.account) {
+    auto address = auth::normalize_address(*options.account);
+    if (!address) return fail(address.error());
+    password = generate_password();
+    auto added = store->add_account(*address, auth::hash_password(*password));
+    if (!added) return fail(added.error().message);
+  }
+
+  std::cout << "Postamt is set up in " << dir.string() << "\n"
+            << "  config:      " << config_path.string() << "\n"
+            << "  certificate: " << config->tls.cert.string() << " (self-signed)\n"
+            << "  DKIM key:    " << dkim_path.string() << " (selector " << selector << ")\n";
+  if (options.account) {
+    std::cout << "\nAccount " << *options.account << " password (shown once): " << *password << "\n";
+  }
+  std::cout << "\nPublish these DNS records for " << *domain << ":\n"
+            << "  " << *domain << ".  MX   10 " << *hostname << ".\n"
+            << "  " << *domain << ".  TXT  \"v=spf1 mx -all\"\n"
+            << "  " << selector << "._domainkey." << *domain << ".  TXT  \"v=DKIM1; k=rsa; p="
+            << dkim->public_base64 << "\"\n"
+            << "  _dmarc." << *domain << ".  TXT  \"v=DMARC1; p=quarantine; rua=mailto:postmaster@"
+            << *domain << "\"\n"
+            << "\nStart the server with: postamt serve --config " << config_path.string() << "\n";
+  return 0;
+}
+
+}  // namespace postamt::server

@@ -1,0 +1,192 @@
+#include "server/serve.hpp"
+
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <csignal>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "base/log.hpp"
+#include "base/metrics.hpp"
+#include "net/blocking_pool.hpp"
+#include "net/connection_limiter.hpp"
+#include "net/connection_tracker.hpp"
+#include "net/io_context_pool.hpp"
+#include "net/listener.hpp"
+#include "net/tls_context.hpp"
+#include "server/config/config_loader.hpp"
+#include "server/http_endpoint.hpp"
+#include "server/line_protocol_session.hpp"
+#include "server/ports_file.hpp"
+#include "server/privileges.hpp"
+#include "storage/sqlite/sqlite_mail_store.hpp"
+
+namespace postamt::server {
+namespace {
+
+bool needs_tls(const Config& config) {
+  for (const auto& listener : config.listeners) {
+    if (protocol_uses_implicit_tls(listener.protocol)) return true;
+  }
+  return false;
+}
+
+class Server {
+ public:
+  explicit Server(const Config& config)
+      : config_(config),
+        pool_(config.server.io_threads),
+        blocking_(config.server.storage_threads),
+        limiter_(config.limits.max_connections, config.limits.max_connections_per_ip),
+        tls_(config.tls),
+        signals_(pool_.main_context()),
+        drain_timer_(pool_.main_context()) {}
+
+  int run() {
+    store_ = storage::open_sqlite_store(config_.server.data_dir);
+
+    if (auto loaded = tls_.load(config_.server.hostname); !loaded) {
+      if (needs_tls(config_)) {
+        log::error("tls.unavailable", {{"error", loaded.error().message}});
+        return 1;
+      }
+      log::warn("tls.unavailable", {{"error", loaded.error().message}, {"effect", "STARTTLS not offered"}});
+    }
+    const bool tls_available = tls_.current() != nullptr;
+
+    std::map<std::string, std::vector<std::string>> bound;
+    for (const auto& listener_config : config_.listeners) {
+      const std::string name(protocol_name(listener_config.protocol));
+      if (listener_config.protocol == Protocol::http) {
+        auto endpoint = std::make_unique<HttpEndpoint>(listener_config);
+        if (auto ok = endpoint->bind(); !ok) return fail(ok.error().message);
+        bound[name].push_back(endpoint->bound_address());
+        http_.push_back(std::move(endpoint));
+        continue;
+      }
+      auto listener = std::make_unique<net::Listener>(
+          listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits},
+          line_protocol_behaviour(listener_config.protocol, config_.server.hostname, tls_available));
+      if (auto ok = listener->bind(); !ok) return fail(ok.error().message);
+      bound[name].push_back(listener->bound_address());
+      listeners_.push_back(std::move(listener));
+    }
+
+    if (config_.server.user) {
+      if (auto dropped = drop_privileges(*config_.server.user, config_.server.data_dir); !dropped) {
+        return fail(dropped.error().message);
+      }
+    }
+
+    for (auto& listener : listeners_) listener->start();
+    for (auto& endpoint : http_) endpoint->start();
+    if (config_.server.ports_file) {
+      if (auto written = write_ports_file(*config_.server.ports_file, bound); !written) {
+        return fail(written.error().message);
+      }
+    }
+    for (const auto& [protocol, addresses] : bound) {
+      for (const auto& address : addresses) log::info("listen", {{"proto", protocol}, {"address", address}});
+    }
+
+    metrics::registry().gauge("postamt_start_time_seconds", "Unix time the server started")
+        .set(static_cast<std::int64_t>(std::time(nullptr)));
+    wait_for_signals();
+    log::info("server.started", {{"hostname", config_.server.hostname},
+                                 {"io_threads", pool_.size()},
+                                 {"schema", store_->schema_version()}});
+    pool_.run();
+    for (auto& endpoint : http_) endpoint->stop();
+    blocking_.stop();
+    log::info("server.stopped", {{"open_connections", tracker_.size()}});
+    return 0;
+  }
+
+ private:
+  int fail(const std::string& message) {
+    log::error("server.start_failed", {{"error", message}});
+    for (auto& endpoint : http_) endpoint->stop();
+    return 1;
+  }
+
+  void wait_for_signals() {
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.add(SIGHUP);
+    await_signal();
+  }
+
+  void await_signal() {
+    signals_.async_wait([this](const std::error_code& ec, int signal) {
+      if (ec) return;
+      if (signal != SIGHUP) return drain();
+      reload();
+      await_signal();
+    });
+  }
+
+  // SIGHUP: re-read the config file for the log level, then the certificate files. A bad
+  // file keeps what is running and says why.
+  void reload() {
+    auto reloaded = config::load_config_file(config_.source);
+    if (!reloaded) {
+      log::error("reload.config_invalid", {{"errors", reloaded.error().to_string()}});
+    } else {
+      log::set_level(reloaded->log.level);
+    }
+    if (auto ok = tls_.reload(); !ok) {
+      log::error("reload.tls_failed", {{"error", ok.error().message}});
+    } else {
+      log::info("reload.done", {{"cert", config_.tls.cert.string()}});
+    }
+  }
+
+  // SIGTERM: stop accepting, ask every session to finish (each says goodbye in its own
+  // protocol), and stop once all are gone or the grace period ends.
+  void drain() {
+    log::info("server.draining", {{"open_connections", tracker_.size()}});
+    for (auto& listener : listeners_) listener->stop();
+    for (auto& endpoint : http_) endpoint->stop();
+    tracker_.request_shutdown_all();
+    drain_deadline_ = std::chrono::steady_clock::now() + config_.server.shutdown_grace;
+    poll_drain();
+  }
+
+  void poll_drain() {
+    if (tracker_.size() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+      signals_.cancel();
+      pool_.stop();
+      return;
+    }
+    drain_timer_.expires_after(std::chrono::milliseconds(20));
+    drain_timer_.async_wait([this](const std::error_code& ec) {
+      if (!ec) poll_drain();
+    });
+  }
+
+  const Config& config_;
+  net::IoContextPool pool_;
+  net::BlockingPool blocking_;
+  net::ConnectionLimiter limiter_;
+  net::ConnectionTracker tracker_;
+  net::TlsContextProvider tls_;
+  asio::signal_set signals_;
+  asio::steady_timer drain_timer_;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  std::unique_ptr<storage::MailStore> store_;
+  std::vector<std::unique_ptr<net::Listener>> listeners_;
+  std::vector<std::unique_ptr<HttpEndpoint>> http_;
+};
+
+}  // namespace
+
+int serve(const Config& config) {
+  // A peer that resets mid-write must not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  Server server(config);
+  return server.run();
+}
+
+}  // namespace postamt::server

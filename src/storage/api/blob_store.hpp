@@ -1,0 +1,35 @@
+#pragma once
+// BlobStore: message bytes, written once, named by their SHA-256, durable before put()
+// returns (temporary file, fsync, rename, directory fsync). Reference counts live in the
+// MailStore index; the BlobStore only holds the files.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/api/storage_error.hpp"
+
+namespace postamt::storage {
+
+struct BlobRef {
+  std::string id;  // lower-case hex SHA-256
+  std::uint64_t size = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  // Stores the bytes unless a blob with the same id exists; durable on return.
+  virtual StoreResult<BlobRef> put(std::string_view bytes) = 0;
+  virtual StoreResult<std::string> read(std::string_view blob_id) = 0;
+  // Reads at most `length` octets from `offset` (FETCH partials).
+  virtual StoreResult<std::string> read_range(std::string_view blob_id, std::uint64_t offset,
+                                              std::uint64_t length) = 0;
+  virtual bool exists(std::string_view blob_id) = 0;
+  virtual StoreResult<void> remove(std::string_view blob_id) = 0;
+  // Every blob id on disk (for garbage collection of files no index row references).
+  virtual StoreResult<std::vector<std::string>> list() = 0;
+};
+
+}  // namespace postamt::storage

@@ -1,0 +1,101 @@
+#pragma once
+// Value types stored by MailStore. Addresses are stored normalised: the domain in lower
+// case, the local part as given (RFC 5321 §2.4) but compared case-insensitively for ASCII.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace postamt::storage {
+
+using Id = std::int64_t;
+using UnixTime = std::int64_t;  // seconds since the epoch, UTC
+
+struct DomainRecord {
+  Id id = 0;
+  std::string name;  // lower case, no trailing dot
+  UnixTime created_at = 0;
+};
+
+struct AccountRecord {
+  Id id = 0;
+  std::string address;        // "local@domain"
+  std::string password_hash;  // "{ARGON2ID}$argon2id$...", "{SHA512-CRYPT}$6$...", "{BLF-CRYPT}$2y$..."
+  std::uint64_t quota_bytes = 0;  // 0: unlimited
+  bool disabled = false;
+  UnixTime created_at = 0;
+};
+
+// One alias row maps a source to one destination. A source is "local@domain" or, for a
+// catch-all, "@domain". A destination is any address, local or external.
+struct AliasRecord {
+  Id id = 0;
+  std::string source;
+  std::string destination;
+};
+
+// The special-use mailboxes (RFC 6154) created for every account besides INBOX.
+enum class SpecialUse { none, drafts, sent, trash, junk, archive };
+
+struct MailboxRecord {
+  Id id = 0;
+  Id account_id = 0;
+  std::string name;  // UTF-8, '/' hierarchy separator; "INBOX" for the inbox
+  std::uint32_t uidvalidity = 0;
+  std::uint32_t uidnext = 1;
+  std::uint64_t highestmodseq = 1;
+  SpecialUse special_use = SpecialUse::none;
+  std::uint32_t message_count = 0;
+  std::uint64_t total_size = 0;
+};
+
+// A message as it sits in a mailbox. The MIME metadata (ENVELOPE, BODYSTRUCTURE, part
+// offsets) is computed once at delivery and stored as an opaque serialised string that
+// the mime/ and imap/ modules own.
+struct MessageRecord {
+  Id id = 0;
+  Id mailbox_id = 0;
+  std::uint32_t uid = 0;
+  std::uint64_t modseq = 0;
+  std::vector<std::string> flags;  // "\\Seen", "$Forwarded", ... sorted, unique
+  UnixTime internal_date = 0;
+  std::uint64_t size = 0;
+  std::string blob_id;  // hex SHA-256 of the stored bytes
+  std::string mime_metadata;
+};
+
+struct NewMessage {
+  Id mailbox_id = 0;
+  std::vector<std::string> flags;
+  UnixTime internal_date = 0;
+  std::uint64_t size = 0;
+  std::string blob_id;
+  std::string mime_metadata;
+};
+
+enum class QueueState { queued, deferred, delivered, bounced, held };
+
+struct QueueRecipient {
+  Id id = 0;
+  Id message_id = 0;
+  std::string address;
+  std::string orcpt;   // RFC 3461 ORCPT, as received ("" when absent)
+  std::string notify;  // RFC 3461 NOTIFY, e.g. "SUCCESS,FAILURE" ("" when absent)
+  QueueState state = QueueState::queued;
+  unsigned attempts = 0;
+  UnixTime next_attempt_at = 0;
+  std::string last_reply;
+};
+
+struct QueueMessage {
+  Id id = 0;
+  std::string sender;  // reverse-path, "" for the null sender <>
+  std::string blob_id;
+  std::uint64_t size = 0;
+  std::string envid;   // RFC 3461 ENVID ("" when absent)
+  std::string ret;     // RFC 3461 RET: "FULL", "HDRS" or ""
+  UnixTime created_at = 0;
+  std::vector<QueueRecipient> recipients;
+};
+
+}  // namespace postamt::storage
