@@ -85,6 +85,13 @@ class MailStore {
   virtual StoreResult<QueueMessage> find_queued(Id message_id) = 0;
   virtual StoreResult<void> update_recipient(const QueueRecipient& recipient) = 0;
   virtual StoreResult<void> delete_queued(Id message_id) = 0;
+
+  // --- delivery (group commit)
+  // Every item in ONE transaction (one fsync), each item all-or-nothing on its own: the
+  // outcomes line up with the items, and a failing item does not fail the others. When
+  // the commit itself fails, every outcome carries that error.
+  virtual std::vector<StoreResult<DeliveryOutcome>> commit_deliveries(
+      std::span<const DeliveryItem> items) = 0;
 };
 
 }  // namespace postamt::storage

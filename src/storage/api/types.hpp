@@ -98,4 +98,16 @@ struct QueueMessage {
   std::vector<QueueRecipient> recipients;
 };
 
+// One delivery as the group commit sees it: a message stored into some mailboxes (one
+// row per local recipient, all sharing one blob) and/or queued for remote recipients.
+struct DeliveryItem {
+  std::vector<NewMessage> messages;
+  std::optional<QueueMessage> outbound;
+};
+
+struct DeliveryOutcome {
+  std::vector<MessageRecord> stored;
+  std::optional<QueueMessage> queued;
+};
+
 }  // namespace postamt::storage

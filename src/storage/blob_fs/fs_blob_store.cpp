@@ -1,0 +1,255 @@
+#include "storage/blob_fs/fs_blob_store.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#include "storage/api/name_rules.hpp"
+
+namespace postamt::storage {
+namespace {
+
+using Code = StorageError::Code;
+
+constexpr std::string_view kTmpDir = "tmp";
+constexpr std::size_t kIoChunk = 1 << 20;  // bounds a single read/write call
+
+std::string errno_text(int error) {
+  return std::error_code(error, std::generic_category()).message();
+}
+
+std::unexpected<StorageError> io_error(std::string_view what, const std::filesystem::path& path,
+                                       int error) {
+  return storage_error(Code::io,
+                       std::string(what) + " " + path.string() + ": " + errno_text(error));
+}
+
+std::unexpected<StorageError> invalid_id(std::string_view blob_id) {
+  std::string shown(blob_id.substr(0, 80));
+  std::ranges::replace_if(
+      shown, [](char c) { return static_cast<unsigned char>(c) < 0x20; }, '?');
+  return storage_error(Code::invalid,
+                       "The blob id '" + shown + "' is not a lower-case hex SHA-256.");
+}
+
+// Closes on scope exit; close() errors on a read-only descriptor carry no information.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  // Closes now and reports the result (for written files, where close can fail late).
+  int close_checked() { return ::close(std::exchange(fd_, -1)); }
+
+ private:
+  int fd_;
+};
+
+StoreResult<void> fsync_directory(const std::filesystem::path& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return io_error("cannot open directory", dir, errno);
+  if (::fsync(fd.get()) != 0) return io_error("cannot fsync directory", dir, errno);
+  return {};
+}
+
+StoreResult<void> write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), std::min(bytes.size(), kIoChunk));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot write", path, errno);
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+// Reads up to `length` octets from `offset`; fewer at the end of the file.
+StoreResult<std::string> read_at(int fd, std::uint64_t offset, std::uint64_t length,
+                                 const std::filesystem::path& path) {
+  std::string out(static_cast<std::size_t>(length), '\0');
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const std::size_t want = std::min(out.size() - done, kIoChunk);
+    const ssize_t n = ::pread(fd, out.data() + done, want, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot read", path, errno);
+    }
+    if (n == 0) break;  // the file is shorter than its size said a moment ago
+    done += static_cast<std::size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
+
+StoreResult<std::string> sha256_hex(std::string_view bytes) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 ||
+      size != 32)
+    return storage_error(Code::io, "SHA-256 computation failed (OpenSSL EVP_Digest)");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(64);
+  for (unsigned int i = 0; i < size; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0x0f]);
+  }
+  return hex;
+}
+
+bool is_hex_prefix(std::string_view name) {
+  return name.size() == 2 && std::ranges::all_of(name, [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+FsBlobStore::FsBlobStore(std::filesystem::path root) : root_(std::move(root)) {
+  std::error_code ec;
+  std::filesystem::create_directories(root_ / kTmpDir, ec);
+  if (ec)
+    throw std::runtime_error("cannot create the blob directory " + (root_ / kTmpDir).string() +
+                             ": " + ec.message());
+}
+
+std::filesystem::path FsBlobStore::path_of(std::string_view blob_id) const {
+  return root_ / blob_id.substr(0, 2) / blob_id;
+}
+
+StoreResult<BlobRef> FsBlobStore::put(std::string_view bytes) {
+  auto id = sha256_hex(bytes);
+  if (!id) return std::unexpected(std::move(id.error()));
+  BlobRef ref{*id, bytes.size()};
+  const std::filesystem::path target = path_of(ref.id);
+  // Content addressing: a file under this name holds these bytes (it only appears there
+  // by an atomic rename after fsync), so there is nothing to write.
+  struct stat st {};
+  if (::stat(target.c_str(), &st) == 0) return ref;
+  if (errno != ENOENT) return io_error("cannot stat", target, errno);
+
+  std::string tmp_name = (root_ / kTmpDir / "put-XXXXXX").string();
+  Fd fd(::mkostemp(tmp_name.data(), O_CLOEXEC));
+  const std::filesystem::path tmp = tmp_name;
+  if (fd.get() < 0) return io_error("cannot create temporary file in", root_ / kTmpDir, errno);
+  const auto discard = [&] { ::unlink(tmp.c_str()); };
+
+  if (auto written = write_all(fd.get(), bytes, tmp); !written) {
+    discard();
+    return std::unexpected(std::move(written.error()));
+  }
+  if (::fsync(fd.get()) != 0) {
+    const int error = errno;
+    discard();
+    return io_error("cannot fsync", tmp, error);
+  }
+  if (fd.close_checked() != 0) {
+    const int error = errno;
+    discard();
+    return io_error("cannot close", tmp, error);
+  }
+
+  const std::filesystem::path dir = target.parent_path();
+  bool created_dir = false;
+  if (::mkdir(dir.c_str(), 0750) == 0) {
+    created_dir = true;
+  } else if (errno != EEXIST) {
+    const int error = errno;
+    discard();
+    return io_error("cannot create directory", dir, error);
+  }
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int error = errno;
+    discard();
+    return io_error("cannot rename into", target, error);
+  }
+  // The rename is durable once the directory holding the new name is synced; a new
+  // sub-directory also needs its own entry in root synced.
+  if (auto synced = fsync_directory(dir); !synced)
+    return std::unexpected(std::move(synced.error()));
+  if (created_dir) {
+    if (auto synced = fsync_directory(root_); !synced)
+      return std::unexpected(std::move(synced.error()));
+  }
+  return ref;
+}
+
+StoreResult<std::string> FsBlobStore::read(std::string_view blob_id) {
+  return read_range(blob_id, 0, std::numeric_limits<std::uint64_t>::max());
+}
+
+StoreResult<std::string> FsBlobStore::read_range(std::string_view blob_id, std::uint64_t offset,
+                                                 std::uint64_t length) {
+  if (!is_valid_blob_id(blob_id)) return invalid_id(blob_id);
+  const std::filesystem::path path = path_of(blob_id);
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT)
+      return storage_error(Code::not_found,
+                           "The blob " + std::string(blob_id) + " does not exist.");
+    return io_error("cannot open", path, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return io_error("cannot stat", path, errno);
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (offset >= size) return std::string();
+  return read_at(fd.get(), offset, std::min(length, size - offset), path);
+}
+
+bool FsBlobStore::exists(std::string_view blob_id) {
+  if (!is_valid_blob_id(blob_id)) return false;
+  struct stat st {};
+  return ::stat(path_of(blob_id).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+StoreResult<void> FsBlobStore::remove(std::string_view blob_id) {
+  if (!is_valid_blob_id(blob_id)) return invalid_id(blob_id);
+  const std::filesystem::path path = path_of(blob_id);
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT)
+      return storage_error(Code::not_found,
+                           "The blob " + std::string(blob_id) + " does not exist.");
+    return io_error("cannot remove", path, errno);
+  }
+  return fsync_directory(path.parent_path());
+}
+
+StoreResult<std::vector<std::string>> FsBlobStore::list() {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator dir(root_, ec), end; !ec && dir != end;
+       dir.increment(ec)) {
+    const std::string prefix = dir->path().filename().string();
+    if (!is_hex_prefix(prefix) || !dir->is_directory(ec)) continue;
+    std::error_code sub_ec;
+    for (std::filesystem::directory_iterator file(dir->path(), sub_ec), sub_end;
+         !sub_ec && file != sub_end; file.increment(sub_ec)) {
+      std::string name = file->path().filename().string();
+      if (is_valid_blob_id(name) && name.starts_with(prefix)) ids.push_back(std::move(name));
+    }
+    if (sub_ec)
+      return storage_error(Code::io,
+                           "cannot list " + dir->path().string() + ": " + sub_ec.message());
+  }
+  if (ec) return storage_error(Code::io, "cannot list " + root_.string() + ": " + ec.message());
+  std::ranges::sort(ids);
+  return ids;
+}
+
+}  // namespace postamt::storage

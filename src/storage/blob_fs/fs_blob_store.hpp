@@ -1,0 +1,39 @@
+#pragma once
+// FsBlobStore: the BlobStore on a local file system. A blob lives in
+// root/<first two hex digits>/<64-hex SHA-256>; new blobs are written to root/tmp/,
+// fsynced, renamed into place and the directory fsynced, so put() returns only once the
+// bytes and their name are on stable storage. Blob ids are validated before any path is
+// formed from them: ids are data, never paths.
+#include <filesystem>
+
+#include "storage/api/blob_store.hpp"
+
+namespace postamt::storage {
+
+class FsBlobStore final : public BlobStore {
+ public:
+  // Creates root and root/tmp when absent; throws std::runtime_error when it cannot
+  // (a start-up failure).
+  explicit FsBlobStore(std::filesystem::path root);
+
+  StoreResult<BlobRef> put(std::string_view bytes) override;
+  StoreResult<std::string> read(std::string_view blob_id) override;
+  // Beyond the end: what exists (possibly nothing). The allocation is bounded by the file.
+  StoreResult<std::string> read_range(std::string_view blob_id, std::uint64_t offset,
+                                      std::uint64_t length) override;
+  bool exists(std::string_view blob_id) override;
+  // not_found when the file is absent (a garbage collector resuming after a crash may
+  // treat that as done).
+  StoreResult<void> remove(std::string_view blob_id) override;
+  // Sorted; ignores anything in the tree that is not a well-formed blob file name.
+  StoreResult<std::vector<std::string>> list() override;
+
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  std::filesystem::path path_of(std::string_view blob_id) const;
+
+  std::filesystem::path root_;
+};
+
+}  // namespace postamt::storage

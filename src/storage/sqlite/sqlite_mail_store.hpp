@@ -1,0 +1,108 @@
+#pragma once
+// SqliteMailStore: the embedded MailStore backend, one SQLite database in WAL mode
+// (DESIGN.md "Storage"). Calls are blocking and serialised by one mutex; run them on the
+// storage pool. The SQLite headers stay out of this file.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+#include "storage/api/mail_store.hpp"
+
+namespace postamt::storage {
+
+namespace sqlite {
+class Database;
+}
+
+class SqliteMailStore final : public MailStore {
+ public:
+  // Opens data_dir/index.sqlite3 (creating the directory and file when absent) and
+  // applies the schema migrations. Throws std::runtime_error when that fails.
+  explicit SqliteMailStore(const std::filesystem::path& data_dir);
+  ~SqliteMailStore() override;
+  SqliteMailStore(const SqliteMailStore&) = delete;
+  SqliteMailStore& operator=(const SqliteMailStore&) = delete;
+
+  int schema_version() override;
+
+  StoreResult<DomainRecord> add_domain(std::string_view name) override;
+  StoreResult<std::vector<DomainRecord>> list_domains() override;
+  StoreResult<DomainRecord> find_domain(std::string_view name) override;
+  StoreResult<void> delete_domain(std::string_view name) override;
+
+  StoreResult<AccountRecord> add_account(std::string_view address,
+                                         std::string_view password_hash) override;
+  StoreResult<std::vector<AccountRecord>> list_accounts(std::string_view domain = {}) override;
+  StoreResult<AccountRecord> find_account(std::string_view address) override;
+  StoreResult<void> set_password_hash(std::string_view address,
+                                      std::string_view password_hash) override;
+  StoreResult<void> set_quota(std::string_view address, std::uint64_t quota_bytes) override;
+  StoreResult<void> delete_account(std::string_view address) override;
+
+  StoreResult<AliasRecord> add_alias(std::string_view source,
+                                     std::string_view destination) override;
+  StoreResult<std::vector<AliasRecord>> list_aliases(std::string_view domain = {}) override;
+  StoreResult<std::vector<AliasRecord>> find_aliases(std::string_view source) override;
+  StoreResult<void> delete_alias(std::string_view source,
+                                 std::string_view destination = {}) override;
+
+  StoreResult<MailboxRecord> create_mailbox(Id account_id, std::string_view name,
+                                            SpecialUse special_use = SpecialUse::none) override;
+  StoreResult<std::vector<MailboxRecord>> list_mailboxes(Id account_id) override;
+  StoreResult<MailboxRecord> find_mailbox(Id account_id, std::string_view name) override;
+  StoreResult<void> rename_mailbox(Id account_id, std::string_view from,
+                                   std::string_view to) override;
+  StoreResult<void> delete_mailbox(Id account_id, std::string_view name) override;
+
+  StoreResult<std::vector<MessageRecord>> append_messages(
+      std::span<const NewMessage> messages) override;
+  StoreResult<std::vector<MessageRecord>> list_messages(Id mailbox_id) override;
+  StoreResult<void> set_flags(Id mailbox_id, std::span<const std::uint32_t> uids,
+                              std::span<const std::string> flags) override;
+  StoreResult<void> expunge(Id mailbox_id, std::span<const std::uint32_t> uids) override;
+
+  StoreResult<void> subscribe(Id account_id, std::string_view name) override;
+  StoreResult<void> unsubscribe(Id account_id, std::string_view name) override;
+  StoreResult<std::vector<std::string>> list_subscriptions(Id account_id) override;
+
+  StoreResult<std::vector<std::string>> unreferenced_blobs() override;
+  StoreResult<void> forget_blobs(std::span<const std::string> blob_ids) override;
+  StoreResult<bool> blob_known(std::string_view blob_id) override;
+
+  StoreResult<QueueMessage> enqueue(const QueueMessage& message) override;
+  std::vector<StoreResult<DeliveryOutcome>> commit_deliveries(
+      std::span<const DeliveryItem> items) override;
+  StoreResult<std::vector<QueueMessage>> list_queue() override;
+  StoreResult<QueueMessage> find_queued(Id message_id) override;
+  StoreResult<void> update_recipient(const QueueRecipient& recipient) override;
+  StoreResult<void> delete_queued(Id message_id) override;
+
+ private:
+  // Helpers named *_locked expect mutex_ held (and, where they write, a transaction open).
+  StoreResult<DomainRecord> find_domain_locked(const std::string& name);
+  StoreResult<AccountRecord> find_account_locked(const std::string& address);
+  StoreResult<void> require_account_locked(Id account_id);
+  StoreResult<MailboxRecord> find_mailbox_locked(Id account_id, const std::string& name);
+  StoreResult<void> require_mailbox_locked(Id mailbox_id);
+  StoreResult<std::uint32_t> next_uidvalidity_locked();
+  StoreResult<MailboxRecord> create_mailbox_locked(Id account_id, const std::string& name,
+                                                   SpecialUse special_use);
+  StoreResult<void> subscribe_locked(Id account_id, const std::string& name);
+  StoreResult<std::uint64_t> next_modseq_locked(Id mailbox_id);
+  static StoreResult<std::vector<MessageRecord>> message_records(std::span<const NewMessage> messages);
+  StoreResult<void> insert_messages_locked(std::vector<MessageRecord>& records);
+  static StoreResult<void> validate_queue_message(const QueueMessage& message);
+  StoreResult<void> insert_queue_locked(QueueMessage& record);
+  StoreResult<std::vector<QueueRecipient>> queue_recipients_locked(Id message_id);
+
+  std::mutex mutex_;
+  std::unique_ptr<sqlite::Database> db_;
+  int schema_version_ = 0;
+};
+
+// Opens the embedded store in data_dir (see SqliteMailStore). Throws std::runtime_error
+// with a message naming the file when the database cannot be opened or migrated.
+std::unique_ptr<MailStore> open_sqlite_store(const std::filesystem::path& data_dir);
+
+}  // namespace postamt::storage

@@ -1,0 +1,179 @@
+#include "storage/sqlite/sqlite_schema.hpp"
+
+#include <array>
+#include <string>
+
+#include "storage/sqlite/sqlite_database.hpp"
+#include "storage/sqlite/sqlite_transaction.hpp"
+
+namespace postamt::storage::sqlite {
+namespace {
+
+// Version 1: the initial schema.
+//
+// Blob reference counts are kept by triggers on messages and queue_messages, so that rows
+// removed by ON DELETE CASCADE (a deleted mailbox or account) drop their references exactly
+// like rows removed one by one. Mailbox message counts and sizes are kept the same way, so
+// STATUS and LIST do not scan the messages.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT;
+INSERT INTO meta(key, value) VALUES ('last_uidvalidity', 0);
+
+CREATE TABLE domains (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,              -- lower case, no trailing dot
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE accounts (
+  id            INTEGER PRIMARY KEY,
+  domain_id     INTEGER NOT NULL REFERENCES domains(id),
+  address       TEXT NOT NULL COLLATE NOCASE UNIQUE,  -- NOCASE folds ASCII only
+  password_hash TEXT NOT NULL,
+  quota_bytes   INTEGER NOT NULL DEFAULT 0,
+  disabled      INTEGER NOT NULL DEFAULT 0,
+  created_at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX accounts_domain ON accounts(domain_id);
+
+CREATE TABLE aliases (
+  id          INTEGER PRIMARY KEY,
+  domain_id   INTEGER NOT NULL REFERENCES domains(id),
+  source      TEXT NOT NULL COLLATE NOCASE,  -- "local@domain" or "@domain"
+  destination TEXT NOT NULL COLLATE NOCASE,
+  UNIQUE (source, destination)
+) STRICT;
+CREATE INDEX aliases_domain ON aliases(domain_id);
+
+CREATE TABLE mailboxes (
+  id            INTEGER PRIMARY KEY,
+  account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  uidvalidity   INTEGER NOT NULL,
+  uidnext       INTEGER NOT NULL DEFAULT 1,
+  highestmodseq INTEGER NOT NULL DEFAULT 1,
+  special_use   TEXT NOT NULL DEFAULT '',
+  message_count INTEGER NOT NULL DEFAULT 0,
+  total_size    INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (account_id, name)
+) STRICT;
+
+CREATE TABLE blobs (
+  id       TEXT PRIMARY KEY,                     -- lower-case hex SHA-256
+  size     INTEGER NOT NULL,
+  refcount INTEGER NOT NULL CHECK (refcount >= 0)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX blobs_unreferenced ON blobs(refcount) WHERE refcount = 0;
+
+CREATE TABLE messages (
+  id            INTEGER PRIMARY KEY,
+  mailbox_id    INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid           INTEGER NOT NULL,
+  modseq        INTEGER NOT NULL,
+  flags         TEXT NOT NULL DEFAULT '',       -- sorted, unique, separated by one space
+  internal_date INTEGER NOT NULL,
+  size          INTEGER NOT NULL,
+  blob_id       TEXT NOT NULL REFERENCES blobs(id),
+  mime_metadata BLOB NOT NULL,
+  UNIQUE (mailbox_id, uid)
+) STRICT;
+CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+
+CREATE TRIGGER messages_after_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO blobs(id, size, refcount) VALUES (NEW.blob_id, NEW.size, 1)
+    ON CONFLICT(id) DO UPDATE SET refcount = refcount + 1;
+  UPDATE mailboxes SET message_count = message_count + 1, total_size = total_size + NEW.size
+    WHERE id = NEW.mailbox_id;
+END;
+CREATE TRIGGER messages_after_delete AFTER DELETE ON messages BEGIN
+  UPDATE blobs SET refcount = refcount - 1 WHERE id = OLD.blob_id;
+  UPDATE mailboxes SET message_count = message_count - 1, total_size = total_size - OLD.size
+    WHERE id = OLD.mailbox_id;
+END;
+
+CREATE TABLE subscriptions (
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name       TEXT NOT NULL,
+  PRIMARY KEY (account_id, name)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE queue_messages (
+  id         INTEGER PRIMARY KEY,
+  sender     TEXT NOT NULL,                      -- "" for the null reverse-path
+  blob_id    TEXT NOT NULL REFERENCES blobs(id),
+  size       INTEGER NOT NULL,
+  envid      TEXT NOT NULL DEFAULT '',
+  ret        TEXT NOT NULL DEFAULT '' CHECK (ret IN ('', 'FULL', 'HDRS')),
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TRIGGER queue_messages_after_insert AFTER INSERT ON queue_messages BEGIN
+  INSERT INTO blobs(id, size, refcount) VALUES (NEW.blob_id, NEW.size, 1)
+    ON CONFLICT(id) DO UPDATE SET refcount = refcount + 1;
+END;
+CREATE TRIGGER queue_messages_after_delete AFTER DELETE ON queue_messages BEGIN
+  UPDATE blobs SET refcount = refcount - 1 WHERE id = OLD.blob_id;
+END;
+
+CREATE TABLE queue_recipients (
+  id              INTEGER PRIMARY KEY,
+  message_id      INTEGER NOT NULL REFERENCES queue_messages(id) ON DELETE CASCADE,
+  address         TEXT NOT NULL,
+  orcpt           TEXT NOT NULL DEFAULT '',
+  notify          TEXT NOT NULL DEFAULT '',
+  state           TEXT NOT NULL
+                  CHECK (state IN ('queued', 'deferred', 'delivered', 'bounced', 'held')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_reply      TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX queue_recipients_due ON queue_recipients(state, next_attempt_at);
+CREATE INDEX queue_recipients_message ON queue_recipients(message_id);
+)sql";
+
+constexpr std::array<std::string_view, 1> kMigrations = {kSchemaV1};
+
+StoreResult<int> user_version(Database& db) {
+  auto stmt = db.prepare("PRAGMA user_version");
+  if (!stmt) return std::unexpected(std::move(stmt.error()));
+  auto row = stmt->step();
+  if (!row) return std::unexpected(std::move(row.error()));
+  if (!*row) return storage_error(StorageError::Code::io, "PRAGMA user_version returned no row");
+  return static_cast<int>(stmt->column_int64(0));
+}
+
+}  // namespace
+
+std::span<const std::string_view> schema_migrations() { return kMigrations; }
+
+StoreResult<int> migrate(Database& db) {
+  const int known = static_cast<int>(kMigrations.size());
+  while (true) {
+    // The version is read inside each write transaction, so two processes opening the
+    // same fresh database do not both apply a step.
+    auto txn = Transaction::begin(db, Transaction::Mode::write);
+    if (!txn) return std::unexpected(std::move(txn.error()));
+    auto version = user_version(db);
+    if (!version) return std::unexpected(std::move(version.error()));
+    if (*version > known)
+      return storage_error(StorageError::Code::invalid,
+                           "the index database has schema version " + std::to_string(*version) +
+                               ", newer than this Postamt knows (" + std::to_string(known) + ")");
+    if (*version == known) return known;  // the read-only transaction rolls back harmlessly
+    const std::size_t step = static_cast<std::size_t>(*version);
+    auto applied = db.exec(std::string(kMigrations[step]) +
+                           "\nPRAGMA user_version = " + std::to_string(*version + 1) + ";");
+    if (!applied) {
+      applied.error().message = "schema migration to version " + std::to_string(*version + 1) +
+                                " failed: " + applied.error().message;
+      return std::unexpected(std::move(applied.error()));
+    }
+    auto committed = txn->commit();
+    if (!committed) return std::unexpected(std::move(committed.error()));
+  }
+}
+
+}  // namespace postamt::storage::sqlite
