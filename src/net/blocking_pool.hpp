@@ -21,22 +21,23 @@ class BlockingPool {
   explicit BlockingPool(unsigned threads) : pool_(threads) {}
   ~BlockingPool() { pool_.join(); }
 
-  template <class Work>
-    requires(!std::is_void_v<std::invoke_result_t<Work&>>)
-  asio::awaitable<std::invoke_result_t<Work&>> run(Work work) {
-    using Value = std::invoke_result_t<Work&>;
-    // A leading exception_ptr in the signature makes use_awaitable rethrow it here.
-    std::optional<Value> value = co_await asio::async_initiate<decltype(asio::use_awaitable),
-                                                         void(std::exception_ptr, std::optional<Value>)>(
-        [this, &work](auto handler) {
+  // The work is used by reference: it lives in the awaiting coroutine's full-expression
+  // until the result is back. Never copying it sidesteps a g++ 12 defect that destroys
+  // coroutine-owned copies of closures twice; for the same reason, prefer closures that
+  // capture by reference.
+  template <class Work, class Value = std::invoke_result_t<Work&>>
+    requires(!std::is_void_v<Value> && std::is_default_constructible_v<Value>)
+  asio::awaitable<Value> run(Work&& work) {
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr, Value)>(
+        [this](auto handler, std::remove_reference_t<Work>* work) {
           auto guard = asio::make_work_guard(asio::get_associated_executor(handler));
-          asio::post(pool_, [&work, handler = std::move(handler), guard = std::move(guard)]() mutable {
+          asio::post(pool_, [work, handler = std::move(handler), guard = std::move(guard)]() mutable {
             std::exception_ptr error;
-            std::optional<Value> value;
+            Value value{};
             try {
-              value.emplace(work());
+              value = (*work)();
             } catch (...) {
-              error = std::current_exception();  // rethrown on the caller's side below
+              error = std::current_exception();  // rethrown in the awaiting coroutine
             }
             auto executor = guard.get_executor();
             asio::post(executor, [handler = std::move(handler), error, value = std::move(value)]() mutable {
@@ -44,8 +45,7 @@ class BlockingPool {
             });
           });
         },
-        asio::use_awaitable);
-    co_return std::move(*value);
+        asio::use_awaitable, &work);
   }
 
   void stop() { pool_.stop(); }

@@ -7,6 +7,7 @@
 
 #include "auth/address.hpp"
 #include "auth/password_hash.hpp"
+#include "storage/blob_fs/fs_blob_store.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
 
 namespace postamt::server {
@@ -159,6 +160,49 @@ int alias_del(const Config& config, const std::string& source, const std::string
   if (!deleted) return fail(deleted.error());
   std::cout << "alias " << *normalized << (target.empty() ? "" : " -> " + target) << " deleted\n";
   return 0;
+}
+
+int debug_mailbox(const Config& config, const std::string& address, const std::string& mailbox) {
+  auto normalized = auth::normalize_address(address);
+  if (!normalized) return fail(normalized.error());
+  auto store = open_store(config);
+  auto account = store->find_account(*normalized);
+  if (!account) return fail(account.error());
+  auto box = store->find_mailbox(account->id, mailbox);
+  if (!box) return fail(box.error());
+  auto messages = store->list_messages(box->id);
+  if (!messages) return fail(messages.error());
+  std::cout << "# " << box->name << " uidvalidity=" << box->uidvalidity << " uidnext=" << box->uidnext
+            << " highestmodseq=" << box->highestmodseq << " messages=" << messages->size() << "\n";
+  for (const auto& message : *messages) {
+    std::string flags;
+    for (const auto& flag : message.flags) flags += (flags.empty() ? "" : ",") + flag;
+    std::cout << message.uid << " " << message.size << " " << (flags.empty() ? "-" : flags) << " "
+              << message.blob_id << "\n";
+  }
+  return 0;
+}
+
+int debug_message(const Config& config, const std::string& address, const std::string& mailbox,
+                  std::uint32_t uid) {
+  auto normalized = auth::normalize_address(address);
+  if (!normalized) return fail(normalized.error());
+  auto store = open_store(config);
+  auto account = store->find_account(*normalized);
+  if (!account) return fail(account.error());
+  auto box = store->find_mailbox(account->id, mailbox);
+  if (!box) return fail(box.error());
+  auto messages = store->list_messages(box->id);
+  if (!messages) return fail(messages.error());
+  for (const auto& message : *messages) {
+    if (message.uid != uid) continue;
+    storage::FsBlobStore blobs(config.server.data_dir / "blobs");
+    auto content = blobs.read(message.blob_id);
+    if (!content) return fail(content.error());
+    std::cout.write(content->data(), static_cast<std::streamsize>(content->size()));
+    return 0;
+  }
+  return fail("no message with UID " + std::to_string(uid) + " in " + box->name);
 }
 
 }  // namespace postamt::server

@@ -26,6 +26,12 @@ int alias_add(const Config& config, const std::string& source,
 int alias_list(const Config& config, const std::string& domain);
 int alias_del(const Config& config, const std::string& source, const std::string& destination);
 
+// Inspection for operators and tests: the messages of one mailbox ("UID SIZE FLAGS BLOB"
+// lines), and one message's stored bytes on standard output.
+int debug_mailbox(const Config& config, const std::string& address, const std::string& mailbox);
+int debug_message(const Config& config, const std::string& address, const std::string& mailbox,
+                  std::uint32_t uid);
+
 // Reads a password: prompts without echo on a terminal, else takes the first line of stdin.
 std::optional<std::string> read_password_from_stdin();
 

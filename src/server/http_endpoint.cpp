@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <chrono>
 #include <thread>
 
 #include "base/log.hpp"
@@ -56,6 +57,12 @@ void HttpEndpoint::start() {
       log::debug("http.stopped", {{"listen", state->config.address()}});
     }
   });
+  // cpp-httplib's stop() does nothing until the listening thread has marked itself
+  // running; wait for that so a stop right after start cannot leave the thread in accept().
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!state_->server.is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void HttpEndpoint::stop() {

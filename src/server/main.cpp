@@ -143,6 +143,24 @@ int main(int argc, char** argv) {
     return postamt::server::alias_del(c, source, destination);
   }));
 
+  // debug mailbox|message: inspection of stored mail
+  std::string mailbox_name = "INBOX";
+  std::uint32_t uid = 0;
+  auto* debug = app.add_subcommand("debug", "Inspect stored mail")->require_subcommand(1);
+  auto* debug_mailbox = debug->add_subcommand("mailbox", "List a mailbox's messages: UID SIZE FLAGS BLOB");
+  debug_mailbox->add_option("address", address)->required();
+  debug_mailbox->add_option("--mailbox", mailbox_name, "Mailbox name (default INBOX)");
+  debug_mailbox->callback(with_config([&](const auto& c) {
+    return postamt::server::debug_mailbox(c, address, mailbox_name);
+  }));
+  auto* debug_message = debug->add_subcommand("message", "Print one stored message");
+  debug_message->add_option("address", address)->required();
+  debug_message->add_option("uid", uid)->required();
+  debug_message->add_option("--mailbox", mailbox_name, "Mailbox name (default INBOX)");
+  debug_message->callback(with_config([&](const auto& c) {
+    return postamt::server::debug_message(c, address, mailbox_name, uid);
+  }));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -21,10 +21,19 @@
 #include "server/line_protocol_session.hpp"
 #include "server/ports_file.hpp"
 #include "server/privileges.hpp"
+#include "auth/auth_throttle.hpp"
+#include "auth/authenticator.hpp"
+#include "delivery/group_committer.hpp"
+#include "smtp/smtp_service.hpp"
+#include "storage/blob_fs/fs_blob_store.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
 
 namespace postamt::server {
 namespace {
+
+bool is_smtp(Protocol protocol) {
+  return protocol == Protocol::smtp || protocol == Protocol::submission || protocol == Protocol::submissions;
+}
 
 bool needs_tls(const Config& config) {
   for (const auto& listener : config.listeners) {
@@ -41,11 +50,20 @@ class Server {
         blocking_(config.server.storage_threads),
         limiter_(config.limits.max_connections, config.limits.max_connections_per_ip),
         tls_(config.tls),
+        throttle_(config.auth.max_failures_per_ip, config.auth.lockout),
         signals_(pool_.main_context()),
         drain_timer_(pool_.main_context()) {}
 
   int run() {
+    // Signals first: a SIGTERM or SIGHUP that arrives while starting must not kill the
+    // process with the default action.
+    wait_for_signals();
     store_ = storage::open_sqlite_store(config_.server.data_dir);
+    blobs_ = std::make_unique<storage::FsBlobStore>(config_.server.data_dir / "blobs");
+    committer_ = std::make_unique<delivery::GroupCommitter>(*store_);
+    authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_);
+    smtp_ = std::make_unique<smtp::SmtpService>(
+        smtp::SmtpDependencies{config_, *store_, *blobs_, blocking_, *committer_, *authenticator_});
 
     if (auto loaded = tls_.load(config_.server.hostname); !loaded) {
       if (needs_tls(config_)) {
@@ -66,40 +84,46 @@ class Server {
         http_.push_back(std::move(endpoint));
         continue;
       }
+      auto behaviour = is_smtp(listener_config.protocol)
+                           ? smtp_->behaviour(listener_config.protocol, tls_available)
+                           : line_protocol_behaviour(listener_config.protocol, config_.server.hostname,
+                                                     tls_available);
       auto listener = std::make_unique<net::Listener>(
           listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits},
-          line_protocol_behaviour(listener_config.protocol, config_.server.hostname, tls_available));
+          std::move(behaviour));
       if (auto ok = listener->bind(); !ok) return fail(ok.error().message);
       bound[name].push_back(listener->bound_address());
       listeners_.push_back(std::move(listener));
     }
 
-    if (config_.server.user) {
-      if (auto dropped = drop_privileges(*config_.server.user, config_.server.data_dir); !dropped) {
-        return fail(dropped.error().message);
-      }
-    }
-
-    for (auto& listener : listeners_) listener->start();
-    for (auto& endpoint : http_) endpoint->start();
+    // The ports file goes out while still privileged (its directory may be root's); the
+    // drop follows at once.
     if (config_.server.ports_file) {
       if (auto written = write_ports_file(*config_.server.ports_file, bound); !written) {
         return fail(written.error().message);
       }
     }
+    if (config_.server.user) {
+      auto dropped = drop_privileges(*config_.server.user, config_.server.data_dir,
+                                     {config_.tls.cert, config_.tls.key});
+      if (!dropped) return fail(dropped.error().message);
+    }
+
+    for (auto& listener : listeners_) listener->start();
+    for (auto& endpoint : http_) endpoint->start();
     for (const auto& [protocol, addresses] : bound) {
       for (const auto& address : addresses) log::info("listen", {{"proto", protocol}, {"address", address}});
     }
 
     metrics::registry().gauge("postamt_start_time_seconds", "Unix time the server started")
         .set(static_cast<std::int64_t>(std::time(nullptr)));
-    wait_for_signals();
     log::info("server.started", {{"hostname", config_.server.hostname},
                                  {"io_threads", pool_.size()},
                                  {"schema", store_->schema_version()}});
     pool_.run();
     for (auto& endpoint : http_) endpoint->stop();
     blocking_.stop();
+    committer_->stop();
     log::info("server.stopped", {{"open_connections", tracker_.size()}});
     return 0;
   }
@@ -172,10 +196,15 @@ class Server {
   net::ConnectionLimiter limiter_;
   net::ConnectionTracker tracker_;
   net::TlsContextProvider tls_;
+  auth::AuthThrottle throttle_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::unique_ptr<storage::MailStore> store_;
+  std::unique_ptr<storage::BlobStore> blobs_;
+  std::unique_ptr<delivery::GroupCommitter> committer_;  // stops before the store goes
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<smtp::SmtpService> smtp_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<std::unique_ptr<HttpEndpoint>> http_;
 };

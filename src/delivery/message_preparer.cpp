@@ -1,0 +1,63 @@
+#include "delivery/message_preparer.hpp"
+
+#include <set>
+
+#include "mime/analyze_message.hpp"
+
+namespace postamt::delivery {
+
+storage::StoreResult<storage::DeliveryItem> MessagePreparer::prepare(const IncomingMessage& message) {
+  // The blob is durable before any index row can point at it; a crash between the two
+  // leaves an unreferenced file for garbage collection, never a row without its bytes.
+  auto blob = blobs_.put(message.content);
+  if (!blob) return std::unexpected(blob.error());
+
+  storage::DeliveryItem item;
+  std::set<storage::Id> accounts;
+  std::string metadata;
+  for (const auto& recipient : message.recipients) {
+    for (const auto& local : recipient.resolution.local) {
+      if (!accounts.insert(local.account_id).second) continue;  // one copy per account
+      auto inbox = store_.find_mailbox(local.account_id, "INBOX");
+      if (!inbox) return std::unexpected(inbox.error());
+      if (metadata.empty()) metadata = mime::analyze_message(message.content).serialize();
+      storage::NewMessage row;
+      row.mailbox_id = inbox->id;
+      row.internal_date = message.received_at;
+      row.size = blob->size;
+      row.blob_id = blob->id;
+      row.mime_metadata = metadata;
+      item.messages.push_back(std::move(row));
+    }
+  }
+
+  std::set<std::string> remote_seen;
+  storage::QueueMessage outbound;
+  for (const auto& recipient : message.recipients) {
+    for (const auto& address : recipient.resolution.remote) {
+      if (!remote_seen.insert(address).second) continue;
+      storage::QueueRecipient queued;
+      queued.address = address;
+      // DSN parameters belong to the recipient the client named; an alias expansion
+      // keeps the original recipient so a bounce names what the sender wrote.
+      queued.notify = recipient.notify;
+      queued.orcpt = recipient.orcpt.empty() && address != recipient.address
+                         ? "rfc822;" + recipient.address
+                         : recipient.orcpt;
+      queued.next_attempt_at = message.received_at;
+      outbound.recipients.push_back(std::move(queued));
+    }
+  }
+  if (!outbound.recipients.empty()) {
+    outbound.sender = message.reverse_path;
+    outbound.blob_id = blob->id;
+    outbound.size = blob->size;
+    outbound.envid = message.envid;
+    outbound.ret = message.ret;
+    outbound.created_at = message.received_at;
+    item.outbound = std::move(outbound);
+  }
+  return item;
+}
+
+}  // namespace postamt::delivery

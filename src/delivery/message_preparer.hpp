@@ -1,0 +1,44 @@
+#pragma once
+// MessagePreparer: the blocking half of delivery (MDA). It writes the message bytes once
+// as a durable blob, parses the message once (mime::analyze_message) for the metadata
+// IMAP serves, and turns the envelope into one DeliveryItem: an INBOX row per local
+// account and, for remote recipients, one outbound queue entry sharing the same blob.
+// The GroupCommitter then makes the item durable together with concurrent ones.
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "delivery/recipient_resolver.hpp"
+#include "storage/api/blob_store.hpp"
+#include "storage/api/mail_store.hpp"
+
+namespace postamt::delivery {
+
+struct IncomingRecipient {
+  std::string address;    // as accepted at RCPT
+  Resolution resolution;  // what it resolved to at RCPT time
+  std::string notify;     // RFC 3461 NOTIFY as text ("" when absent)
+  std::string orcpt;      // RFC 3461 ORCPT as "type;address" ("" when absent)
+};
+
+struct IncomingMessage {
+  std::string reverse_path;  // "" for the null sender
+  std::string envid;
+  std::string ret;  // "FULL", "HDRS" or ""
+  std::vector<IncomingRecipient> recipients;
+  std::string content;  // the whole message, trace headers included, CRLF line ends
+  std::time_t received_at = 0;
+};
+
+class MessagePreparer {
+ public:
+  MessagePreparer(storage::MailStore& store, storage::BlobStore& blobs) : store_(store), blobs_(blobs) {}
+
+  storage::StoreResult<storage::DeliveryItem> prepare(const IncomingMessage& message);
+
+ private:
+  storage::MailStore& store_;
+  storage::BlobStore& blobs_;
+};
+
+}  // namespace postamt::delivery

@@ -1,0 +1,54 @@
+#pragma once
+// SmtpService: what every SMTP session of the server shares — the store, the blob files,
+// the storage pool, the group committer, the authenticator and the relay policy — and
+// the listener behaviour for the three SMTP roles:
+//   smtp         (port 25)  mail for local domains from anyone; relaying only for
+//                           smtp.relay_networks; no AUTH
+//   submission   (port 587) STARTTLS; AUTH required before MAIL
+//   submissions  (port 465) the same over implicit TLS
+#include <memory>
+
+#include "base/config.hpp"
+#include "net/listener.hpp"
+
+namespace postamt {
+namespace storage {
+class MailStore;
+class BlobStore;
+}  // namespace storage
+namespace net {
+class BlockingPool;
+}
+namespace delivery {
+class GroupCommitter;
+}
+namespace auth {
+class Authenticator;
+}
+}  // namespace postamt
+
+namespace postamt::smtp {
+
+struct SmtpDependencies {
+  const Config& config;
+  storage::MailStore& store;
+  storage::BlobStore& blobs;
+  net::BlockingPool& pool;
+  delivery::GroupCommitter& committer;
+  auth::Authenticator& authenticator;
+};
+
+class SmtpService {
+ public:
+  explicit SmtpService(SmtpDependencies dependencies);
+  ~SmtpService();
+
+  // For protocol smtp, submission or submissions.
+  net::ProtocolBehaviour behaviour(Protocol protocol, bool tls_available);
+
+
+ private:
+  std::shared_ptr<struct SmtpServiceState> state_;
+};
+
+}  // namespace postamt::smtp

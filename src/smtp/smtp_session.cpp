@@ -1,0 +1,423 @@
+#include "smtp/smtp_session.hpp"
+
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <optional>
+
+#include "auth/address.hpp"
+#include "base/log.hpp"
+#include "delivery/trace_headers.hpp"
+#include "net/connection.hpp"
+#include "proto/sasl/server_exchange.hpp"
+#include "proto/smtp/server_engine.hpp"
+#include "smtp/smtp_service_state.hpp"
+
+namespace postamt::smtp {
+namespace {
+
+namespace engine_ns = proto::smtp;
+using engine_ns::make_reply;
+
+std::string notify_text(const engine_ns::DsnNotify& notify) {
+  if (notify.never) return "NEVER";
+  std::string out;
+  auto add = [&](bool on, const char* word) {
+    if (!on) return;
+    if (!out.empty()) out += ',';
+    out += word;
+  };
+  add(notify.success, "SUCCESS");
+  add(notify.failure, "FAILURE");
+  add(notify.delay, "DELAY");
+  return out;
+}
+
+std::string ret_text(engine_ns::DsnRet ret) {
+  switch (ret) {
+    case engine_ns::DsnRet::full: return "FULL";
+    case engine_ns::DsnRet::headers: return "HDRS";
+    case engine_ns::DsnRet::unspecified: break;
+  }
+  return "";
+}
+
+class SmtpSession {
+ public:
+  SmtpSession(std::shared_ptr<net::Connection> connection, std::shared_ptr<SmtpServiceState> state,
+              SmtpRole role)
+      : connection_(std::move(connection)),
+        state_(std::move(state)),
+        role_(role),
+        engine_(engine_options()) {}
+
+  asio::awaitable<void> run() {
+    engine_.start();
+    for (;;) {
+      while (auto event = engine_.next_event()) {
+        co_await std::visit([this](auto& e) { return handle(e); }, *event);
+      }
+      if (!co_await flush()) co_return;
+      if (engine_.wants_close()) co_return;
+      auto bytes = co_await connection_->read_some();
+      if (!bytes) {
+        switch (bytes.error()) {
+          case net::ReadError::timeout:
+            engine_.shutdown(make_reply(421, "4.4.2", hostname() + " Idle for too long, closing connection"));
+            co_await flush();
+            break;
+          case net::ReadError::shutdown:
+            engine_.shutdown(make_reply(421, "4.3.2", hostname() + " Service shutting down"));
+            co_await flush();
+            break;
+          default:
+            break;
+        }
+        log_end(net::read_error_name(bytes.error()));
+        co_return;
+      }
+      engine_.receive(*bytes);
+    }
+  }
+
+ private:
+  const Config& config() const { return state_->deps.config; }
+  std::string hostname() const { return config().server.hostname; }
+  bool submission() const { return role_.protocol != Protocol::smtp; }
+  std::uint64_t sid() const { return connection_->info().session_id; }
+
+  bool auth_allowed_now(bool tls_active) const {
+    return submission() && (tls_active || config().auth.allow_plaintext_without_tls);
+  }
+
+  engine_ns::ServerOptions engine_options() const {
+    engine_ns::ServerOptions options;
+    options.hostname = config().server.hostname;
+    options.max_message_size = config().smtp.max_message_size;
+    options.max_recipients = config().smtp.max_recipients;
+    const bool tls_active = connection_->stream().tls_active();
+    options.tls_active = tls_active;
+    options.starttls_available = role_.tls_available && !tls_active;
+    if (auth_allowed_now(tls_active)) options.auth_mechanisms = {"PLAIN", "LOGIN"};
+    options.auth_required = submission();
+    return options;
+  }
+
+  asio::awaitable<bool> flush() {
+    while (!engine_.pending_output().empty()) {
+      const auto output = engine_.pending_output();
+      if (!co_await connection_->write(output)) co_return false;
+      engine_.consume_output(output.size());
+    }
+    co_return true;
+  }
+
+  void log_end(std::string_view why) {
+    log::debug("smtp.end", {{"sid", sid()}, {"why", why}, {"messages", messages_}});
+  }
+
+  // --- transaction state
+  struct Accepted {
+    std::string address;
+    engine_ns::RcptTo rcpt;
+    delivery::Resolution resolution;
+  };
+  void reset_transaction() {
+    recipients_.clear();
+    content_.clear();
+    transaction_id_.clear();
+  }
+
+  // --- events
+  asio::awaitable<void> handle(engine_ns::Ehlo& e) {
+    log::debug("smtp.helo", {{"sid", sid()}, {"helo", e.domain}});
+    reset_transaction();
+    co_return;
+  }
+
+  asio::awaitable<void> handle(engine_ns::MailFrom& e) {
+    reset_transaction();
+    transaction_id_ = state_->new_transaction_id();
+    if (submission() && account_ && !e.reverse_path.empty()) {
+      const std::string sender = e.reverse_path;
+      const std::string account = account_->address;
+      auto owned = co_await state_->deps.pool.run([&] { return sender_owned(sender, account); });
+      if (!owned) {
+        engine_.reject(make_reply(451, "4.3.0", "Temporary failure checking the sender, try again later"));
+        co_return;
+      }
+      if (!*owned) {
+        state_->metrics.senders_refused.inc();
+        log::info("smtp.sender_refused", {{"sid", sid()}, {"user", account}, {"from", sender}});
+        engine_.reject(make_reply(553, "5.7.1", "Sender address not owned by the authenticated user"));
+        co_return;
+      }
+    }
+    engine_.accept_mail();
+  }
+
+  // The sender is the account itself, or an alias that delivers to it.
+  storage::StoreResult<bool> sender_owned(const std::string& sender, const std::string& account) {
+    auto normalized = auth::normalize_address(sender);
+    if (!normalized) return false;
+    if (*normalized == account) return true;
+    auto aliases = state_->deps.store.find_aliases(*normalized);
+    if (!aliases) {
+      if (aliases.error().code == storage::StorageError::Code::not_found) return false;
+      return std::unexpected(aliases.error());
+    }
+    for (const auto& alias : *aliases) {
+      if (alias.destination == account) return true;
+    }
+    return false;
+  }
+
+  asio::awaitable<void> handle(engine_ns::RcptTo& e) {
+    std::string address = e.forward_path;
+    if (address.find('@') == std::string::npos) address += "@" + hostname();  // <Postmaster>
+    auto normalized = auth::normalize_address(address);
+    if (!normalized) {
+      engine_.reject(make_reply(553, "5.1.3", "Recipient address syntax not accepted here"));
+      co_return;
+    }
+    auto resolution = co_await state_->deps.pool.run([&] {
+      delivery::RecipientResolver resolver(state_->deps.store);
+      return resolver.resolve(*normalized);
+    });
+    if (!resolution) {
+      log::warn("smtp.resolve_failed", {{"sid", sid()}, {"error", resolution.error().message}});
+      engine_.reject(make_reply(451, "4.3.0", "Temporary failure resolving the recipient, try again later"));
+      co_return;
+    }
+    using Kind = delivery::Resolution::Kind;
+    switch (resolution->kind) {
+      case Kind::unknown_user:
+        state_->metrics.recipients_unknown.inc();
+        engine_.reject(make_reply(550, "5.1.1", "Recipient address rejected: user unknown"));
+        co_return;
+      case Kind::loop:
+        engine_.reject(make_reply(550, "5.4.6", "Recipient address rejected: alias loop"));
+        co_return;
+      case Kind::not_local:
+        if (!account_ && !state_->relay_networks.contains(connection_->info().remote_ip)) {
+          state_->metrics.recipients_relay_denied.inc();
+          log::info("smtp.relay_denied", {{"sid", sid()}, {"remote", connection_->info().remote_ip}, {"rcpt", *normalized}});
+          engine_.reject(make_reply(554, "5.7.1", "Relay access denied"));
+          co_return;
+        }
+        break;
+      case Kind::local:
+        break;
+    }
+    state_->metrics.recipients_accepted.inc();
+    recipients_.push_back({*normalized, e, std::move(*resolution)});
+    engine_.accept_rcpt();
+  }
+
+  asio::awaitable<void> handle(engine_ns::DataBegin&) {
+    content_.clear();
+    engine_.accept_data();
+    co_return;
+  }
+
+  asio::awaitable<void> handle(engine_ns::MessageChunk& e) {
+    content_ += e.bytes;
+    co_return;
+  }
+
+  asio::awaitable<void> handle(engine_ns::MessageAborted& e) {
+    state_->metrics.messages_aborted.inc();
+    log::info("smtp.message_aborted", {{"sid", sid()}, {"id", transaction_id_}, {"reply", e.reply.text}});
+    content_.clear();
+    content_.shrink_to_fit();
+    co_return;
+  }
+
+  asio::awaitable<void> handle(engine_ns::MessageEnd& e) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto& envelope = engine_.envelope();
+    delivery::IncomingMessage message;
+    message.reverse_path = envelope.mail ? envelope.mail->reverse_path : "";
+    if (envelope.mail) {
+      message.envid = envelope.mail->envid.value_or("");
+      message.ret = ret_text(envelope.mail->ret);
+    }
+    message.received_at = std::time(nullptr);
+
+    delivery::TraceInfo trace;
+    trace.reverse_path = message.reverse_path;
+    trace.helo = engine_.helo_domain();
+    trace.extended = engine_.extended();
+    trace.client_ip = connection_->info().remote_ip;
+    trace.hostname = hostname();
+    trace.id = transaction_id_;
+    trace.tls_version = connection_->stream().tls_version();
+    trace.tls_cipher = connection_->stream().tls_cipher();
+    trace.auth_user = account_ ? account_->address : "";
+    trace.smtputf8 = envelope.mail && envelope.mail->smtputf8;
+    trace.when = message.received_at;
+    for (const auto& accepted : recipients_) {
+      trace.recipients.push_back(accepted.address);
+      delivery::IncomingRecipient recipient;
+      recipient.address = accepted.address;
+      recipient.resolution = accepted.resolution;
+      recipient.notify = notify_text(accepted.rcpt.notify);
+      if (accepted.rcpt.orcpt) recipient.orcpt = accepted.rcpt.orcpt->address_type + ";" + accepted.rcpt.orcpt->address;
+      message.recipients.push_back(std::move(recipient));
+    }
+    message.content = delivery::trace_headers(trace);
+    message.content += content_;
+    content_.clear();
+    content_.shrink_to_fit();
+
+    auto prepared = co_await state_->deps.pool.run([&] { return state_->preparer.prepare(message); });
+    storage::StoreResult<storage::DeliveryOutcome> outcome = std::unexpected(storage::StorageError{});
+    if (prepared) {
+      outcome = co_await state_->deps.committer.commit(*prepared);
+    } else {
+      outcome = std::unexpected(prepared.error());
+    }
+    state_->metrics.delivery_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (!outcome) {
+      state_->metrics.messages_failed.inc();
+      log::error("smtp.delivery_failed", {{"sid", sid()}, {"id", transaction_id_}, {"error", outcome.error().message}});
+      engine_.reject(make_reply(451, "4.3.0", "Local error storing the message, try again later"));
+      reset_transaction();
+      co_return;
+    }
+    ++messages_;
+    state_->metrics.messages_accepted.inc();
+    state_->metrics.bytes_accepted.inc(message.content.size());
+    log::info("smtp.accepted", {{"sid", sid()},
+                                {"id", transaction_id_},
+                                {"from", message.reverse_path},
+                                {"rcpts", recipients_.size()},
+                                {"size", e.size},
+                                {"local", outcome->stored.size()},
+                                {"queued", outcome->queued ? outcome->queued->recipients.size() : 0}});
+    engine_.message_stored(transaction_id_);
+    reset_transaction();
+  }
+
+  asio::awaitable<void> handle(engine_ns::StartTls&) {
+    if (!co_await flush()) co_return;
+    auto upgraded = co_await connection_->start_tls();
+    if (!upgraded) {
+      log::info("tls.handshake_failed", {{"sid", sid()}, {"error", upgraded.error()}});
+      engine_.shutdown(make_reply(421, "4.7.0", "TLS handshake failed"));
+      co_return;
+    }
+    engine_.tls_started();
+    // AUTH is offered only over TLS (unless plaintext is allowed): now it may be.
+    if (auth_allowed_now(true)) engine_.set_auth_mechanisms({"PLAIN", "LOGIN"});
+    reset_transaction();
+  }
+
+  asio::awaitable<void> handle(engine_ns::AuthBegin& e) {
+    auto mechanism = proto::sasl::mechanism_from_name(e.mechanism);
+    if (!mechanism) {
+      engine_.auth_failed(make_reply(504, "5.5.4", "Unrecognized authentication type"));
+      co_return;
+    }
+    sasl_.emplace(*mechanism);
+    auto step = sasl_->start(e.initial_response ? std::optional<std::string_view>(
+                                                      e.initial_response->empty() ? "=" : *e.initial_response)
+                                                : std::nullopt);
+    co_await handle_sasl_step(std::move(step));
+  }
+
+  asio::awaitable<void> handle(engine_ns::AuthResponse& e) {
+    if (!sasl_) {
+      engine_.auth_failed(make_reply(503, "5.5.1", "No authentication in progress"));
+      co_return;
+    }
+    co_await handle_sasl_step(sasl_->respond(e.response));
+  }
+
+  asio::awaitable<void> handle(engine_ns::AuthCancelled&) {
+    sasl_.reset();
+    co_return;
+  }
+
+  asio::awaitable<void> handle_sasl_step(proto::sasl::Step step) {
+    if (auto* challenge = std::get_if<proto::sasl::Challenge>(&step)) {
+      engine_.auth_challenge(challenge->base64);
+      co_return;
+    }
+    if (auto* failure = std::get_if<proto::sasl::Failure>(&step)) {
+      sasl_.reset();
+      if (failure->reason == proto::sasl::Failure::Reason::cancelled) {
+        engine_.auth_failed(make_reply(501, "5.0.0", "Authentication cancelled"));
+      } else {
+        engine_.auth_failed(make_reply(501, "5.5.2", "Cannot decode the authentication response"));
+      }
+      co_return;
+    }
+    auto credentials = std::get<proto::sasl::Credentials>(std::move(step));
+    sasl_.reset();
+    const std::string ip = connection_->info().remote_ip;
+    auto outcome = co_await state_->deps.pool.run([&] {
+      return state_->deps.authenticator.authenticate(ip, credentials.authzid, credentials.authcid,
+                                                     credentials.password);
+    });
+    using Result = auth::AuthOutcome::Result;
+    switch (outcome.result) {
+      case Result::ok:
+        account_ = outcome.account;
+        log::info("smtp.auth", {{"sid", sid()}, {"user", account_->address}, {"remote", ip}});
+        engine_.auth_succeeded(account_->address);
+        co_return;
+      case Result::temporary_failure:
+        engine_.auth_failed(make_reply(454, "4.7.0", "Temporary authentication failure"));
+        co_return;
+      case Result::locked_out:
+        state_->metrics.auth_failures.inc();
+        log::info("smtp.auth_locked_out", {{"sid", sid()}, {"remote", ip}});
+        engine_.auth_failed(make_reply(454, "4.7.0", "Too many authentication failures, try again later"));
+        co_return;
+      case Result::bad_credentials:
+      case Result::disabled:
+        break;
+    }
+    state_->metrics.auth_failures.inc();
+    log::info("smtp.auth_failed", {{"sid", sid()}, {"remote", ip}, {"user", credentials.authcid}, {"why", outcome.detail}});
+    // A failed attempt costs the client time before it may try again.
+    asio::steady_timer delay(connection_->executor(), config().auth.failure_delay);
+    co_await delay.async_wait(asio::use_awaitable);
+    engine_.auth_failed(make_reply(535, "5.7.8", "Authentication credentials invalid"));
+  }
+
+  asio::awaitable<void> handle(engine_ns::Rset&) {
+    reset_transaction();
+    co_return;
+  }
+
+  asio::awaitable<void> handle(engine_ns::Quit&) {
+    log_end("quit");
+    co_return;
+  }
+
+  std::shared_ptr<net::Connection> connection_;
+  std::shared_ptr<SmtpServiceState> state_;
+  SmtpRole role_;
+  engine_ns::ServerEngine engine_;
+  std::optional<proto::sasl::ServerExchange> sasl_;
+  std::optional<storage::AccountRecord> account_;
+  std::vector<Accepted> recipients_;
+  std::string content_;
+  std::string transaction_id_;
+  unsigned messages_ = 0;
+};
+
+}  // namespace
+
+asio::awaitable<void> run_smtp_session(std::shared_ptr<net::Connection> connection,
+                                       std::shared_ptr<SmtpServiceState> state, SmtpRole role) {
+  SmtpSession session(std::move(connection), std::move(state), role);
+  co_await session.run();
+}
+
+}  // namespace postamt::smtp
