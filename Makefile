@@ -6,6 +6,9 @@ BUILD_ASAN := build-asan
 BUILD_FUZZ := build-fuzz
 PYTEST := /usr/bin/python3 -m pytest
 FUZZ_SECONDS ?= 10
+# ccache hits across clones in other directories (CI clones afresh each run).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: all deps build build-asan build-fuzz run test unit integration fuzz clean
 

@@ -12,7 +12,9 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libcrypt-dev
   nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
   # tests
-  libgtest-dev libgmock-dev python3 python3-pytest openssl swaks procps
+  libgtest-dev libgmock-dev python3 python3-pytest python3-pytest-xdist python3-pytest-timeout
+  openssl swaks procps sqlite3
+  postfix                                # a real peer MTA, run as a private instance in tests
 )
 
 missing=()
@@ -30,5 +32,7 @@ echo "install-deps: installing ${missing[*]}"
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
+# Postfix must install without questions and without configuring the system instance.
+echo "postfix postfix/main_mailer_type select No configuration" | "${sudo_cmd[@]}" debconf-set-selections
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,6 +1,6 @@
 #pragma once
 // The validated server configuration as plain values. Parsing and validation of the TOML
-// file live in server/config_loader.*; nothing here knows about TOML.
+// file live in server/config/config_loader.*; nothing here knows about TOML.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -70,6 +70,11 @@ struct SmtpConfig {
   std::uint64_t max_message_size = 50ull * 1024 * 1024;
   unsigned max_recipients = 100;
   std::vector<std::string> relay_networks;  // CIDR, e.g. "127.0.0.0/8"
+  std::size_t max_text_line = 1000;  // message line limit incl. CRLF (RFC 5322 §2.1.1: 998 + 2)
+  // Submission: MAIL FROM must be the authenticated account or an alias delivering to it.
+  bool enforce_sender = true;
+  // Take a bare CR or LF in message data as CRLF instead of refusing the message.
+  bool normalize_bare_line_endings = false;
 };
 
 struct LimitsConfig {

@@ -1,21 +1,11 @@
 #include "mime/content_fields.hpp"
 
-#include <algorithm>
-#include <cctype>
-
+#include "mime/ascii_case.hpp"
 #include "mime/field_cursor.hpp"
 
 namespace postamt::mime {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Content-Type: type "/" subtype *(";" parameter) (RFC 2045 §5.1). An unusable value
 // leaves the defaults in place (RFC 2045 §5.2 recommends that for invalid fields).
@@ -83,13 +73,13 @@ std::optional<std::string> non_empty(std::optional<std::string> value) {
 
 }  // namespace
 
-bool ContentFields::is_multipart() const { return iequals(type, "multipart"); }
+bool ContentFields::is_multipart() const { return ascii_iequals(type, "multipart"); }
 
 bool ContentFields::is_message_rfc822() const {
-  return iequals(type, "message") && iequals(subtype, "rfc822");
+  return ascii_iequals(type, "message") && ascii_iequals(subtype, "rfc822");
 }
 
-bool ContentFields::is_text() const { return iequals(type, "text"); }
+bool ContentFields::is_text() const { return ascii_iequals(type, "text"); }
 
 std::optional<std::string_view> ContentFields::parameter(std::string_view name) const {
   for (const auto& p : parameters) {

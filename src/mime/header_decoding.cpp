@@ -3,10 +3,10 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
-#include <cctype>
 #include <memory>
 #include <mutex>
 
+#include "mime/ascii_case.hpp"
 #include "mime/header_fields.hpp"
 
 namespace postamt::mime {
@@ -38,14 +38,6 @@ std::string valid_utf8(const char* s) {
   return fixed.get();
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 }  // namespace
 
 std::string decode_header_text(std::string_view raw_value) {
@@ -73,8 +65,8 @@ std::optional<std::int64_t> parse_date(std::string_view raw_value) {
 }
 
 std::optional<std::string> charset_to_utf8(std::string_view bytes, std::string_view charset) {
-  if (charset.empty() || iequals(charset, "utf-8") || iequals(charset, "utf8") ||
-      iequals(charset, "us-ascii")) {
+  if (charset.empty() || ascii_iequals(charset, "utf-8") || ascii_iequals(charset, "utf8") ||
+      ascii_iequals(charset, "us-ascii")) {
     if (!g_utf8_validate(bytes.data(), static_cast<gssize>(bytes.size()), nullptr) ||
         bytes.find('\0') != std::string_view::npos) {
       return std::nullopt;

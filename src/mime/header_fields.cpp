@@ -1,8 +1,8 @@
 #include "mime/header_fields.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <utility>
+
+#include "mime/ascii_case.hpp"
 
 namespace postamt::mime {
 
@@ -29,21 +29,13 @@ constexpr std::array<std::pair<std::string_view, HeaderName>, kHeaderNameCount> 
     {"content-md5", HeaderName::content_md5},
 }};
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 bool is_white_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 }  // namespace
 
 void HeaderFields::add(std::string_view name, std::string_view raw_value) {
   for (const auto& [known, id] : kNames) {
-    if (iequals(name, known)) {
+    if (ascii_iequals(name, known)) {
       auto& slot = fields_[static_cast<std::size_t>(id)];
       if (!slot) slot = raw_value;
       return;

@@ -1,12 +1,12 @@
 #include "mime/media_parameters.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstddef>
 #include <map>
 #include <optional>
 #include <string_view>
 
+#include "mime/ascii_case.hpp"
 #include "mime/header_decoding.hpp"
 
 namespace postamt::mime {
@@ -31,13 +31,6 @@ struct Group {
   std::optional<Segment> single_extended;  // base*=value
 };
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 void skip_to_semicolon(FieldCursor& cursor) {
   while (!cursor.at_end() && cursor.peek() != ';') {
     if (cursor.peek() == '"') {
@@ -57,7 +50,7 @@ std::optional<RawParameter> read_parameter(FieldCursor& cursor) {
   if (cursor.peek() != '=') return std::nullopt;
   cursor.advance();
   cursor.skip_cfws();
-  RawParameter parameter{lower(name), {}};
+  RawParameter parameter{ascii_lowercase(name), {}};
   if (cursor.peek() == '"') {
     parameter.value = cursor.read_quoted_string();
   } else {

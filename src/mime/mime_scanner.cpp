@@ -1,8 +1,9 @@
 #include "mime/mime_scanner.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <utility>
+
+#include "mime/ascii_case.hpp"
 
 namespace postamt::mime {
 
@@ -12,14 +13,6 @@ namespace {
 bool is_ftext(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u >= 33 && u <= 126 && u != ':';
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 }  // namespace
@@ -152,7 +145,7 @@ std::optional<MimeScanner::Delimiter> MimeScanner::scan_header(MimeEntity& entit
 std::optional<MimeScanner::Delimiter> MimeScanner::scan_multipart(MimeEntity& entity,
                                                                   std::string boundary,
                                                                   std::size_t depth) {
-  const bool digest = iequals(entity.content.subtype, "digest");
+  const bool digest = ascii_iequals(entity.content.subtype, "digest");
   boundaries_.push_back(std::move(boundary));
   const std::size_t level = boundaries_.size() - 1;
 

@@ -1,19 +1,12 @@
 #include "mime/part_table.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <string>
+
+#include "mime/ascii_case.hpp"
 
 namespace postamt::mime {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string child_section(const std::string& parent, std::size_t number) {
   return parent.empty() ? std::to_string(number) : parent + "." + std::to_string(number);
@@ -39,9 +32,9 @@ class TableBuilder {
     part.header_begin = entity.header_begin;
     part.header_end = entity.header_end;
     part.body_end = entity.body_end;
-    part.type = lower(entity.content.type);
-    part.subtype = lower(entity.content.subtype);
-    if (auto charset = entity.content.parameter("charset")) part.charset = lower(*charset);
+    part.type = ascii_lowercase(entity.content.type);
+    part.subtype = ascii_lowercase(entity.content.subtype);
+    if (auto charset = entity.content.parameter("charset")) part.charset = ascii_lowercase(*charset);
     part.encoding = parse_transfer_encoding(entity.content.transfer_encoding.value_or(""));
     return part;
   }

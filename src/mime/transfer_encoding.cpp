@@ -1,28 +1,15 @@
 #include "mime/transfer_encoding.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "mime/ascii_case.hpp"
 
 namespace postamt::mime {
 
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
-
 TransferEncoding parse_transfer_encoding(std::string_view token) {
-  if (token.empty() || iequals(token, "7bit")) return TransferEncoding::seven_bit;
-  if (iequals(token, "8bit")) return TransferEncoding::eight_bit;
-  if (iequals(token, "binary")) return TransferEncoding::binary;
-  if (iequals(token, "base64")) return TransferEncoding::base64;
-  if (iequals(token, "quoted-printable")) return TransferEncoding::quoted_printable;
+  if (token.empty() || ascii_iequals(token, "7bit")) return TransferEncoding::seven_bit;
+  if (ascii_iequals(token, "8bit")) return TransferEncoding::eight_bit;
+  if (ascii_iequals(token, "binary")) return TransferEncoding::binary;
+  if (ascii_iequals(token, "base64")) return TransferEncoding::base64;
+  if (ascii_iequals(token, "quoted-printable")) return TransferEncoding::quoted_printable;
   return TransferEncoding::unknown;
 }
 

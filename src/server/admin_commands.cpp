@@ -7,6 +7,7 @@
 
 #include "auth/address.hpp"
 #include "auth/password_hash.hpp"
+#include "storage/api/blob_collector.hpp"
 #include "storage/blob_fs/fs_blob_store.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
 
@@ -203,6 +204,17 @@ int debug_message(const Config& config, const std::string& address, const std::s
     return 0;
   }
   return fail("no message with UID " + std::to_string(uid) + " in " + box->name);
+}
+
+int debug_check_store(const Config& config) {
+  auto store = open_store(config);
+  storage::FsBlobStore blobs(config.server.data_dir / "blobs");
+  auto report = storage::check_consistency(*store, blobs);
+  if (!report) return fail(report.error());
+  for (const auto& problem : report->problems) std::cout << "problem: " << problem << "\n";
+  std::cout << "messages=" << report->messages << " queued=" << report->queued
+            << " blob_files=" << report->blob_files << " problems=" << report->problems.size() << "\n";
+  return report->problems.empty() ? 0 : 1;
 }
 
 }  // namespace postamt::server

@@ -32,6 +32,10 @@ int debug_mailbox(const Config& config, const std::string& address, const std::s
 int debug_message(const Config& config, const std::string& address, const std::string& mailbox,
                   std::uint32_t uid);
 
+// Checks that every message and queue entry has its blob (size and hash) and every blob
+// file is referenced; prints the problems, exit status 1 when there are any.
+int debug_check_store(const Config& config);
+
 // Reads a password: prompts without echo on a terminal, else takes the first line of stdin.
 std::optional<std::string> read_password_from_stdin();
 

@@ -161,6 +161,9 @@ int main(int argc, char** argv) {
     return postamt::server::debug_message(c, address, mailbox_name, uid);
   }));
 
+  debug->add_subcommand("check-store", "Check that index rows and blob files agree")
+      ->callback(with_config([](const auto& c) { return postamt::server::debug_check_store(c); }));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

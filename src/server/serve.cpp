@@ -25,6 +25,7 @@
 #include "auth/authenticator.hpp"
 #include "delivery/group_committer.hpp"
 #include "smtp/smtp_service.hpp"
+#include "storage/api/blob_collector.hpp"
 #include "storage/blob_fs/fs_blob_store.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
 
@@ -60,6 +61,13 @@ class Server {
     wait_for_signals();
     store_ = storage::open_sqlite_store(config_.server.data_dir);
     blobs_ = std::make_unique<storage::FsBlobStore>(config_.server.data_dir / "blobs");
+    // Before any delivery can be in flight: drop blob files a crash left without a row.
+    if (auto collected = storage::collect_blobs(*store_, *blobs_); !collected) {
+      log::error("store.gc_failed", {{"error", collected.error().message}});
+    } else if (collected->removed_orphans + collected->removed_unreferenced > 0) {
+      log::info("store.gc", {{"orphans", collected->removed_orphans},
+                             {"unreferenced", collected->removed_unreferenced}});
+    }
     committer_ = std::make_unique<delivery::GroupCommitter>(*store_);
     authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_);
     smtp_ = std::make_unique<smtp::SmtpService>(

@@ -97,6 +97,9 @@ class SmtpSession {
     options.hostname = config().server.hostname;
     options.max_message_size = config().smtp.max_message_size;
     options.max_recipients = config().smtp.max_recipients;
+    options.max_text_line = config().smtp.max_text_line;
+    options.max_bdat_chunk = config().smtp.max_message_size;
+    options.normalize_bare_line_endings = config().smtp.normalize_bare_line_endings;
     const bool tls_active = connection_->stream().tls_active();
     options.tls_active = tls_active;
     options.starttls_available = role_.tls_available && !tls_active;
@@ -140,7 +143,7 @@ class SmtpSession {
   asio::awaitable<void> handle(engine_ns::MailFrom& e) {
     reset_transaction();
     transaction_id_ = state_->new_transaction_id();
-    if (submission() && account_ && !e.reverse_path.empty()) {
+    if (submission() && account_ && !e.reverse_path.empty() && config().smtp.enforce_sender) {
       const std::string sender = e.reverse_path;
       const std::string account = account_->address;
       auto owned = co_await state_->deps.pool.run([&] { return sender_owned(sender, account); });

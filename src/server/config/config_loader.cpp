@@ -526,6 +526,9 @@ constexpr auto kOutboundKeys = std::to_array<KeySpec<OutboundConfig>>({
 constexpr auto kSmtpKeys = std::to_array<KeySpec<SmtpConfig>>({
     {"max_message_size", integer_key<&SmtpConfig::max_message_size, 1, kNoUpperBound>},
     {"max_recipients", integer_key<&SmtpConfig::max_recipients, 1, kMaxCount>},
+    {"max_line_length", integer_key<&SmtpConfig::max_text_line, 1000, 1024 * 1024>},
+    {"enforce_sender", boolean_key<&SmtpConfig::enforce_sender>},
+    {"normalize_bare_line_endings", boolean_key<&SmtpConfig::normalize_bare_line_endings>},
     {"relay_networks",
      [](Checker& c, const Field& f, SmtpConfig& s) {
        constexpr std::string_view kExpected =

@@ -903,3 +903,36 @@ TEST(ConfigurationDoc, ErrorSampleIsExact) {
 
 }  // namespace
 }  // namespace postamt::config
+
+namespace postamt::config {
+namespace {
+
+TEST(ConfigLoader, SmtpMessagePolicyKeys) {
+  auto result = parse_config(
+      "[smtp]\nmax_line_length = 2000\nenforce_sender = false\nnormalize_bare_line_endings = true\n"
+      "[[listener]]\nprotocol = \"smtp\"\naddress = \"127.0.0.1:0\"\n",
+      "/etc/postamt/postamt.toml");
+  ASSERT_TRUE(result) << result.error().to_string();
+  EXPECT_EQ(result->smtp.max_text_line, 2000u);
+  EXPECT_FALSE(result->smtp.enforce_sender);
+  EXPECT_TRUE(result->smtp.normalize_bare_line_endings);
+
+  Config defaults;
+  EXPECT_EQ(defaults.smtp.max_text_line, 1000u);
+  EXPECT_TRUE(defaults.smtp.enforce_sender);
+  EXPECT_FALSE(defaults.smtp.normalize_bare_line_endings);
+
+  auto bad = parse_config(
+      "[smtp]\nmax_line_length = 999\nenforce_sender = \"yes\"\n"
+      "[[listener]]\nprotocol = \"smtp\"\naddress = \"127.0.0.1:0\"\n",
+      "/etc/postamt/postamt.toml");
+  ASSERT_FALSE(bad);
+  ASSERT_EQ(bad.error().problems.size(), 2u);
+  EXPECT_EQ(bad.error().problems[0].key, "smtp.max_line_length");
+  EXPECT_EQ(bad.error().problems[0].line, 2u);
+  EXPECT_EQ(bad.error().problems[1].key, "smtp.enforce_sender");
+  EXPECT_EQ(bad.error().problems[1].line, 3u);
+}
+
+}  // namespace
+}  // namespace postamt::config
