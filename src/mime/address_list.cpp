@@ -223,8 +223,8 @@ class AddressParser {
     if (adl && adl->empty()) adl.reset();
     if (mailbox.empty()) mailbox = kMissingMailbox;
     if (host.empty()) host = kMissingDomain;
-    out_.push_back(EnvelopeAddress{std::move(name), std::move(adl), std::move(mailbox),
-                                   std::move(host)});
+    out_.push_back(
+        EnvelopeAddress{std::move(name), std::move(adl), std::move(mailbox), std::move(host)});
   }
 
   void end_group() {

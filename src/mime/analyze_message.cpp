@@ -27,8 +27,10 @@ MessageMetadata analyze(std::string_view raw) {
 
   const HeaderFields& headers = message.headers;
   if (auto date = headers.raw(HeaderName::date)) metadata.date = parse_date(*date);
-  if (auto subject = headers.raw(HeaderName::subject)) metadata.subject = decode_header_text(*subject);
-  if (auto from = headers.raw(HeaderName::from)) metadata.from = format_address_list_for_search(*from);
+  if (auto subject = headers.raw(HeaderName::subject))
+    metadata.subject = decode_header_text(*subject);
+  if (auto from = headers.raw(HeaderName::from))
+    metadata.from = format_address_list_for_search(*from);
   if (auto to = headers.raw(HeaderName::to)) metadata.to = format_address_list_for_search(*to);
   if (auto cc = headers.raw(HeaderName::cc)) metadata.cc = format_address_list_for_search(*cc);
   return metadata;

@@ -22,9 +22,8 @@ std::size_t count_lines(std::string_view raw, std::size_t begin, std::size_t end
 // body-fld-param = "(" string SP string *(SP string SP string) ")" / nil
 void append_parameters(std::string& out, const std::vector<MediaParameter>& parameters,
                        bool add_default_charset) {
-  const bool has_charset =
-      std::any_of(parameters.begin(), parameters.end(),
-                  [](const MediaParameter& p) { return p.name == "charset"; });
+  const bool has_charset = std::any_of(parameters.begin(), parameters.end(),
+                                       [](const MediaParameter& p) { return p.name == "charset"; });
   const bool add_charset = add_default_charset && !has_charset;
   if (parameters.empty() && !add_charset) {
     out.append("NIL");
@@ -72,8 +71,7 @@ void append_common_extension(std::string& out, const ContentFields& content) {
   append_imap_nstring(out, content.location);
 }
 
-void append_body(std::string& out, const MimeEntity& entity, std::string_view raw,
-                 bool extended) {
+void append_body(std::string& out, const MimeEntity& entity, std::string_view raw, bool extended) {
   const ContentFields& content = entity.content;
   out.push_back('(');
   if (entity.kind == MimeEntity::Kind::multipart) {

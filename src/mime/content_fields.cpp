@@ -41,8 +41,7 @@ std::vector<std::string> parse_languages(const std::string& value) {
   FieldCursor cursor(value);
   while (!cursor.at_end() && tags.size() < 100) {
     cursor.skip_cfws();
-    const std::string_view tag =
-        cursor.read_while([](char c) { return is_mime_token_char(c); });
+    const std::string_view tag = cursor.read_while([](char c) { return is_mime_token_char(c); });
     if (!tag.empty()) tags.emplace_back(tag);
     cursor.skip_cfws();
     if (cursor.at_end()) break;
@@ -111,8 +110,10 @@ ContentFields parse_content_fields(const HeaderFields& headers, DefaultType defa
   fields.description = non_empty(headers.value(HeaderName::content_description));
   fields.md5 = non_empty(headers.value(HeaderName::content_md5));
   fields.location = non_empty(headers.value(HeaderName::content_location));
-  if (auto value = headers.value(HeaderName::content_disposition)) parse_disposition(fields, *value);
-  if (auto value = headers.value(HeaderName::content_language)) fields.languages = parse_languages(*value);
+  if (auto value = headers.value(HeaderName::content_disposition))
+    parse_disposition(fields, *value);
+  if (auto value = headers.value(HeaderName::content_language))
+    fields.languages = parse_languages(*value);
   return fields;
 }
 

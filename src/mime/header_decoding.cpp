@@ -42,7 +42,8 @@ std::string valid_utf8(const char* s) {
 
 std::string decode_header_text(std::string_view raw_value) {
   ensure_gmime();
-  const std::string text = c_string(trim_white_space(unfold(raw_value.substr(0, kMaxDecodedInput))));
+  const std::string text =
+      c_string(trim_white_space(unfold(raw_value.substr(0, kMaxDecodedInput))));
   const GString decoded(g_mime_utils_header_decode_text(nullptr, text.c_str()));
   return valid_utf8(decoded.get());
 }

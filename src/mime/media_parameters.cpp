@@ -14,7 +14,7 @@ namespace postamt::mime {
 namespace {
 
 struct RawParameter {
-  std::string name;   // lower case, as written (with any RFC 2231 "*n*" suffix)
+  std::string name;  // lower case, as written (with any RFC 2231 "*n*" suffix)
   std::string value;
 };
 
@@ -59,8 +59,8 @@ std::optional<RawParameter> read_parameter(FieldCursor& cursor) {
     // the next ";" or comment, without the white space around it.
     std::string_view value =
         cursor.read_while([](char c) { return c != ';' && c != '(' && c != '"'; });
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t' ||
-                              value.back() == '\r' || value.back() == '\n')) {
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r' ||
+                              value.back() == '\n')) {
       value.remove_suffix(1);
     }
     parameter.value = std::string(value);
@@ -80,8 +80,7 @@ std::string percent_decode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-        hex_value(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
       i += 2;
     } else {
@@ -141,8 +140,8 @@ std::optional<MediaParameter> join_segments(const Group& group) {
     return std::nullopt;
   }
 
-  const bool any_encoded = std::any_of(ordered.begin(), ordered.end(),
-                                       [](const Segment* s) { return s->encoded; });
+  const bool any_encoded =
+      std::any_of(ordered.begin(), ordered.end(), [](const Segment* s) { return s->encoded; });
   if (!any_encoded) {
     std::string joined;
     for (const Segment* segment : ordered) joined += segment->value;
@@ -158,8 +157,7 @@ std::optional<MediaParameter> join_segments(const Group& group) {
     raw_joined += value;
     if (i == 0 && ordered[i]->encoded) {
       const auto first = value.find('\'');
-      const auto second =
-          first == std::string_view::npos ? first : value.find('\'', first + 1);
+      const auto second = first == std::string_view::npos ? first : value.find('\'', first + 1);
       if (second != std::string_view::npos) {
         charset = std::string(value.substr(0, first));
         value.remove_prefix(second + 1);

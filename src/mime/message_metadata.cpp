@@ -167,10 +167,9 @@ std::expected<PartInfo, std::string> decode_part(std::string_view data) {
   if (part.header_begin > part.header_end || part.header_end > part.body_end) {
     return Failure("part offsets out of order");
   }
-  if (part.is_message &&
-      (part.message_header_begin < part.header_begin ||
-       part.message_header_begin > part.message_header_end ||
-       part.message_header_end > part.body_end)) {
+  if (part.is_message && (part.message_header_begin < part.header_begin ||
+                          part.message_header_begin > part.message_header_end ||
+                          part.message_header_end > part.body_end)) {
     return Failure("message offsets out of order");
   }
   return part;

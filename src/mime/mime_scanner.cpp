@@ -90,8 +90,8 @@ std::optional<MimeScanner::Delimiter> MimeScanner::scan_header(MimeEntity& entit
   std::optional<Pending> pending;
   const auto flush = [&] {
     if (pending) {
-      entity.headers.add(pending->name,
-                         raw_.substr(pending->value_begin, pending->value_end - pending->value_begin));
+      entity.headers.add(pending->name, raw_.substr(pending->value_begin,
+                                                    pending->value_end - pending->value_begin));
       pending.reset();
     }
   };

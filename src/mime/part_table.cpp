@@ -34,7 +34,8 @@ class TableBuilder {
     part.body_end = entity.body_end;
     part.type = ascii_lowercase(entity.content.type);
     part.subtype = ascii_lowercase(entity.content.subtype);
-    if (auto charset = entity.content.parameter("charset")) part.charset = ascii_lowercase(*charset);
+    if (auto charset = entity.content.parameter("charset"))
+      part.charset = ascii_lowercase(*charset);
     part.encoding = parse_transfer_encoding(entity.content.transfer_encoding.value_or(""));
     return part;
   }

@@ -11,7 +11,7 @@ enum class TransferEncoding : std::uint8_t {
   binary,            // "binary"
   base64,            // RFC 2045 §6.8
   quoted_printable,  // RFC 2045 §6.7
-  unknown,           // any other token (x-uuencode, ...): BINARY answers [UNKNOWN-CTE] (RFC 3516 §4.3)
+  unknown,  // any other token (x-uuencode, ...): BINARY answers [UNKNOWN-CTE] (RFC 3516 §4.3)
 };
 
 // Classifies a Content-Transfer-Encoding token, case-insensitively (RFC 2045 §6.1).

@@ -42,8 +42,10 @@ TEST(MimeAddressList, PhraseSpacingIsNormalised) {
   // obs-phrase keeps its dots; runs of white space become one space.
   EXPECT_EQ(parse_address_list("John   Q. Public <jqp@example.org>"),
             (Addresses{mailbox("John Q. Public", "jqp", "example.org")}));
-  EXPECT_EQ(parse_address_list("\"Doe, J\"   <j@x.org>"), (Addresses{mailbox("Doe, J", "j", "x.org")}));
-  EXPECT_EQ(parse_address_list("<bare@x.org>"), (Addresses{mailbox(std::nullopt, "bare", "x.org")}));
+  EXPECT_EQ(parse_address_list("\"Doe, J\"   <j@x.org>"),
+            (Addresses{mailbox("Doe, J", "j", "x.org")}));
+  EXPECT_EQ(parse_address_list("<bare@x.org>"),
+            (Addresses{mailbox(std::nullopt, "bare", "x.org")}));
 }
 
 TEST(MimeAddressList, CommentsAndCfws) {
@@ -64,15 +66,17 @@ TEST(MimeAddressList, QuotedLocalPartAndDomainLiteral) {
 }
 
 TEST(MimeAddressList, ObsoleteRoute) {
-  EXPECT_EQ(parse_address_list("Routed <@relay1.example,@relay2.example:user@example.org>"),
-            (Addresses{mailbox("Routed", "user", "example.org", "@relay1.example,@relay2.example")}));
+  EXPECT_EQ(
+      parse_address_list("Routed <@relay1.example,@relay2.example:user@example.org>"),
+      (Addresses{mailbox("Routed", "user", "example.org", "@relay1.example,@relay2.example")}));
 }
 
 TEST(MimeAddressList, BrokenAddresses) {
   EXPECT_EQ(parse_address_list("just-a-name"),
             (Addresses{mailbox(std::nullopt, "just-a-name", std::string(kMissingDomain))}));
-  EXPECT_EQ(parse_address_list("Name <>"),
-            (Addresses{mailbox("Name", std::string(kMissingMailbox), std::string(kMissingDomain))}));
+  EXPECT_EQ(
+      parse_address_list("Name <>"),
+      (Addresses{mailbox("Name", std::string(kMissingMailbox), std::string(kMissingDomain))}));
   EXPECT_EQ(parse_address_list("<>"), Addresses{});
   EXPECT_EQ(parse_address_list(",,, ,"), Addresses{});
   EXPECT_EQ(parse_address_list("a@b.c, >>> ;; <<<, d@e.f"),
@@ -81,7 +85,8 @@ TEST(MimeAddressList, BrokenAddresses) {
   EXPECT_EQ(parse_address_list("\"open quote <x@y>"),
             (Addresses{mailbox(std::nullopt, "open quote <x@y>", std::string(kMissingDomain))}));
   EXPECT_EQ(parse_address_list("Name <x@y.org"), (Addresses{mailbox("Name", "x", "y.org")}));
-  EXPECT_EQ(parse_address_list("x@y.org (open comment"), (Addresses{mailbox("open comment", "x", "y.org")}));
+  EXPECT_EQ(parse_address_list("x@y.org (open comment"),
+            (Addresses{mailbox("open comment", "x", "y.org")}));
   // NUL is junk (the rest of that address is skipped), not the end of the field.
   EXPECT_EQ(parse_address_list(std::string("a\0b@c.d, e@f.g", 15)),
             (Addresses{mailbox(std::nullopt, "a", std::string(kMissingDomain)),

@@ -23,7 +23,8 @@ using test::part;
 TEST(MimeBodyStructure, MissingContentTypeIsTextPlainUsAscii) {
   const std::string raw = crlf("From: a@example.org\nSubject: x\n\nhello\nworld\n");
   const MessageMetadata m = analyze_message(raw);
-  EXPECT_EQ(m.bodystructure, R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 14 2 NIL NIL NIL NIL))x");
+  EXPECT_EQ(m.bodystructure,
+            R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 14 2 NIL NIL NIL NIL))x");
   EXPECT_EQ(m.body, R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 14 2))x");
   ASSERT_EQ(m.parts.size(), 2u);
   EXPECT_EQ(body_of(raw, part(m, "")), "hello\r\nworld\r\n");
@@ -43,7 +44,8 @@ TEST(MimeBodyStructure, InvalidContentTypeFallsBackToDefault) {
     SCOPED_TRACE(value);
     const std::string raw = crlf(std::string("Content-Type: ") + value + "\n\nx");
     const MessageMetadata m = analyze_message(raw);
-    EXPECT_EQ(m.bodystructure, R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 1 0 NIL NIL NIL NIL))x");
+    EXPECT_EQ(m.bodystructure,
+              R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 1 0 NIL NIL NIL NIL))x");
   }
 }
 
@@ -65,13 +67,15 @@ TEST(MimeBodyStructure, MultipartAlternative) {
   const MessageMetadata m = analyze_message(raw);
   // The CRLF before each delimiter belongs to the delimiter (RFC 2046 §5.1.1), so
   // "plain" is 5 octets and 0 lines, "<p>html</p>\r\n" 13 octets and 1 line.
-  EXPECT_EQ(m.bodystructure,
-            R"x((("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 5 0 NIL NIL NIL NIL))x"
-            R"x(("text" "html" ("charset" "utf-8") NIL NIL "quoted-printable" 13 1 NIL NIL NIL NIL))x"
-            R"x( "alternative" ("boundary" "b1") NIL NIL NIL))x");
-  EXPECT_EQ(m.body,
-            R"x((("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 5 0))x"
-            R"x(("text" "html" ("charset" "utf-8") NIL NIL "quoted-printable" 13 1) "alternative"))x");
+  EXPECT_EQ(
+      m.bodystructure,
+      R"x((("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 5 0 NIL NIL NIL NIL))x"
+      R"x(("text" "html" ("charset" "utf-8") NIL NIL "quoted-printable" 13 1 NIL NIL NIL NIL))x"
+      R"x( "alternative" ("boundary" "b1") NIL NIL NIL))x");
+  EXPECT_EQ(
+      m.body,
+      R"x((("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 5 0))x"
+      R"x(("text" "html" ("charset" "utf-8") NIL NIL "quoted-printable" 13 1) "alternative"))x");
   EXPECT_EQ(body_of(raw, part(m, "1")), "plain");
   EXPECT_EQ(mime_header_of(raw, part(m, "1")), "Content-Type: text/plain; charset=utf-8\r\n\r\n");
   EXPECT_EQ(body_of(raw, part(m, "2")), "<p>html</p>\r\n");
@@ -165,7 +169,8 @@ TEST(MimeBodyStructure, EncapsulatedSinglePartMessage) {
 TEST(MimeBodyStructure, EmptyMessageAndEmptyBody) {
   const MessageMetadata empty = analyze_message("");
   EXPECT_EQ(empty.envelope, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
-  EXPECT_EQ(empty.bodystructure, R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL))x");
+  EXPECT_EQ(empty.bodystructure,
+            R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL))x");
   test::expect_offsets_valid(empty);
 
   const std::string raw = crlf("Subject: nothing\n\n");
@@ -204,9 +209,8 @@ TEST(MimeBodyStructure, BareLfInput) {
   EXPECT_EQ(body_of(raw, part(m, "1")), "a");
   EXPECT_EQ(mime_header_of(raw, part(m, "1")), "\n");
   EXPECT_EQ(body_of(raw, part(m, "2")), "<b>");
-  EXPECT_EQ(m.body,
-            R"x((("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 1 0))x"
-            R"x(("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 3 0) "mixed"))x");
+  EXPECT_EQ(m.body, R"x((("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 1 0))x"
+                    R"x(("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 3 0) "mixed"))x");
 }
 
 // RFC 2046 §5.1.5: in multipart/digest a body part without Content-Type is message/rfc822.
@@ -225,10 +229,11 @@ TEST(MimeBodyStructure, DigestDefaultsToMessageRfc822) {
       "not a message\n"
       "--d--\n");
   const MessageMetadata m = analyze_message(raw);
-  EXPECT_EQ(m.body,
-            R"x((("message" "rfc822" NIL NIL NIL "7bit" 17 (NIL "one" NIL NIL NIL NIL NIL NIL NIL NIL) )x"
-            R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 1 0) 2))x"
-            R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 13 0) "digest"))x");
+  EXPECT_EQ(
+      m.body,
+      R"x((("message" "rfc822" NIL NIL NIL "7bit" 17 (NIL "one" NIL NIL NIL NIL NIL NIL NIL NIL) )x"
+      R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 1 0) 2))x"
+      R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 13 0) "digest"))x");
   EXPECT_TRUE(part(m, "1").is_message);
   EXPECT_EQ(part(m, "1").type, "message");
   EXPECT_EQ(body_of(raw, part(m, "1.1")), "1");
@@ -241,7 +246,8 @@ TEST(MimeBodyStructure, MultipartWithoutBodyParts) {
     SCOPED_TRACE(header);
     const std::string raw = crlf(std::string(header) + "\njust text\n");
     const MessageMetadata m = analyze_message(raw);
-    EXPECT_TRUE(m.body.starts_with(R"x((("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) "mixed")x"))
+    EXPECT_TRUE(m.body.starts_with(
+        R"x((("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) "mixed")x"))
         << m.body;
     ASSERT_EQ(m.parts.size(), 2u);
     EXPECT_EQ(body_of(raw, part(m, "1")), "");

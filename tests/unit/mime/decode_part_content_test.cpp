@@ -27,7 +27,8 @@ TEST(MimeBase64, DecodesLeniently) {
   // "=" ends the data.
   EXPECT_EQ(decode_base64("aGk=aGk="), "hi");
   EXPECT_EQ(decode_base64(""), "");
-  for (std::string_view s : {"aGVsbG8gd29ybGQ=", "aGVsbG8", "aGVsbA", "aGVsb", "a", "", "=", "aGk=aGk="}) {
+  for (std::string_view s :
+       {"aGVsbG8gd29ybGQ=", "aGVsbG8", "aGVsbA", "aGVsb", "a", "", "=", "aGk=aGk="}) {
     EXPECT_EQ(decoded_base64_size(s), decode_base64(s).size()) << s;
   }
 }

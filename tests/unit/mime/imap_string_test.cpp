@@ -24,7 +24,9 @@ TEST(MimeImapString, LiteralOtherwise) {
   EXPECT_EQ(imap("caf\xC3\xA9"), "{5}\r\ncaf\xC3\xA9");
   EXPECT_EQ(imap("two\r\nlines"), "{10}\r\ntwo\r\nlines");
   EXPECT_EQ(imap("bare\rcr"), "{7}\r\nbare\rcr");
-  EXPECT_EQ(imap(std::string("a\0b", 3)), "{5}\r\na\xEF\xBF\xBD" "b");
+  EXPECT_EQ(imap(std::string("a\0b", 3)),
+            "{5}\r\na\xEF\xBF\xBD"
+            "b");
 }
 
 TEST(MimeImapString, NString) {

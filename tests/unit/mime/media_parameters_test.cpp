@@ -50,7 +50,8 @@ TEST(MimeParameters, FirstOfDuplicateNamesWins) {
 
 // RFC 2231 §3: name*0, name*1, ... are joined, in index order, into "name".
 TEST(MimeParameters, Rfc2231Continuations) {
-  EXPECT_EQ(parse("; name*0=\"foo\"; name*1=\"bar\"; name*2=baz"), (Parameters{{"name", "foobarbaz"}}));
+  EXPECT_EQ(parse("; name*0=\"foo\"; name*1=\"bar\"; name*2=baz"),
+            (Parameters{{"name", "foobarbaz"}}));
   EXPECT_EQ(parse("; name*1=\"bar\"; name*0=\"foo\""), (Parameters{{"name", "foobar"}}));
   // A gap ends the value; without segment 0 there is no value at all.
   EXPECT_EQ(parse("; n*0=a; n*2=c"), (Parameters{{"n", "a"}}));
@@ -62,7 +63,8 @@ TEST(MimeParameters, Rfc2231Continuations) {
 TEST(MimeParameters, Rfc2231CharsetsBecomeUtf8) {
   EXPECT_EQ(parse("; title*=us-ascii'en-us'This%20is%20%2A%2A%2Afun%2A%2A%2A"),
             (Parameters{{"title*", "This is ***fun***"}}));
-  EXPECT_EQ(parse("; filename*=iso-8859-1'fr'%E9t%E9.txt"), (Parameters{{"filename*", "\xC3\xA9t\xC3\xA9.txt"}}));
+  EXPECT_EQ(parse("; filename*=iso-8859-1'fr'%E9t%E9.txt"),
+            (Parameters{{"filename*", "\xC3\xA9t\xC3\xA9.txt"}}));
   // Mixed encoded and plain segments; the charset applies to the whole value (§4.1).
   EXPECT_EQ(parse("; f*0*=utf-8''%E2%82%AC; f*1=\" and more\"; f*2*=%21"),
             (Parameters{{"f*", "\xE2\x82\xAC and more!"}}));
@@ -72,7 +74,8 @@ TEST(MimeParameters, Rfc2231CharsetsBecomeUtf8) {
 }
 
 TEST(MimeParameters, Rfc2231UnknownCharsetKeepsEncodedForm) {
-  EXPECT_EQ(parse("; x*=x-no-such-charset'en'%E9t%E9"), (Parameters{{"x*", "x-no-such-charset'en'%E9t%E9"}}));
+  EXPECT_EQ(parse("; x*=x-no-such-charset'en'%E9t%E9"),
+            (Parameters{{"x*", "x-no-such-charset'en'%E9t%E9"}}));
   // Invalid UTF-8 claimed as UTF-8 is not passed on either.
   EXPECT_EQ(parse("; x*=utf-8''%FF%FE"), (Parameters{{"x*", "utf-8''%FF%FE"}}));
   // No charset part at all: the octets are taken as they are when they are UTF-8.

@@ -12,25 +12,25 @@ namespace postamt::mime {
 namespace {
 
 MessageMetadata sample() {
-  return analyze_message(test::crlf(
-      "Date: Thu, 13 Oct 2016 11:39:48 +0000\n"
-      "From: A <a@example.org>\n"
-      "To: b@example.org\n"
-      "Cc: c@example.org\n"
-      "Subject: =?utf-8?q?caf=C3=A9?=\n"
-      "Content-Type: multipart/mixed; boundary=b\n"
-      "\n"
-      "--b\n"
-      "Content-Type: text/plain; charset=UTF-8\n"
-      "\n"
-      "x\n"
-      "--b\n"
-      "Content-Type: message/rfc822\n"
-      "\n"
-      "Subject: inner\n"
-      "\n"
-      "y\n"
-      "--b--\n"));
+  return analyze_message(
+      test::crlf("Date: Thu, 13 Oct 2016 11:39:48 +0000\n"
+                 "From: A <a@example.org>\n"
+                 "To: b@example.org\n"
+                 "Cc: c@example.org\n"
+                 "Subject: =?utf-8?q?caf=C3=A9?=\n"
+                 "Content-Type: multipart/mixed; boundary=b\n"
+                 "\n"
+                 "--b\n"
+                 "Content-Type: text/plain; charset=UTF-8\n"
+                 "\n"
+                 "x\n"
+                 "--b\n"
+                 "Content-Type: message/rfc822\n"
+                 "\n"
+                 "Subject: inner\n"
+                 "\n"
+                 "y\n"
+                 "--b--\n"));
 }
 
 TEST(MimeSerialization, RoundTrip) {

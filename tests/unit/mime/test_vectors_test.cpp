@@ -147,7 +147,8 @@ TEST(MimeVectors, TortureTestStructure) {
           R"x( "alternative" ("boundary" "Interpart_Boundary_AdJn:mu0M2YtJKaFh9AdJn:mu0M2YtJKaFk="))x"
           R"x( NIL NIL NIL) 106 NIL NIL NIL NIL))x"),
       std::string::npos);
-  EXPECT_TRUE(metadata.bodystructure.ends_with(R"x( "MIXED" ("boundary" "owatagusiam") NIL NIL NIL))x"));
+  EXPECT_TRUE(
+      metadata.bodystructure.ends_with(R"x( "MIXED" ("boundary" "owatagusiam") NIL NIL NIL))x"));
   EXPECT_TRUE(metadata.body.ends_with(R"x( "MIXED"))x"));
 
   struct Expected {
@@ -220,9 +221,10 @@ TEST(MimeVectors, TortureTestStructure) {
   EXPECT_TRUE(message_header_of(raw, p3).ends_with("Hi Mark\r\n\r\n"));
   // "nsb@thumper.bellcore.com (Nathaniel Borenstein)": the comment is the name (see
   // address_list.cpp), as UW-IMAP and Dovecot present it.
-  EXPECT_NE(metadata.bodystructure.find(
-                R"x("Re: multipart mail" (("Nathaniel Borenstein" NIL "nsb" "thumper.bellcore.com")))x"),
-            std::string::npos);
+  EXPECT_NE(
+      metadata.bodystructure.find(
+          R"x("Re: multipart mail" (("Nathaniel Borenstein" NIL "nsb" "thumper.bellcore.com")))x"),
+      std::string::npos);
 
   // The top level: search values.
   EXPECT_EQ(metadata.subject, "Multi-media mail demonstration");
@@ -320,12 +322,14 @@ TEST(MimeVectors, NodemailerParameters) {
   // returned as "filename*" with its value decoded to UTF-8 (RFC 9051 §7.5.2); UTF-8
   // needs a literal. The RFC 2047 word in the quoted name= stays raw (RFC 2047 §5 (3)
   // forbids encoded words inside quoted strings, so it is not decoded).
-  EXPECT_NE(metadata.bodystructure.find("(\"attachment\" (\"filename*\" {16}\r\nnyan cat \xE2\x9C\x94.gif))"),
+  EXPECT_NE(metadata.bodystructure.find(
+                "(\"attachment\" (\"filename*\" {16}\r\nnyan cat \xE2\x9C\x94.gif))"),
             std::string::npos);
   EXPECT_NE(metadata.bodystructure.find(R"x(("name" "nyan cat =?UTF-8?Q?=E2=9C=94=2Egif?="))x"),
             std::string::npos);
   // The Subject stays encoded in ENVELOPE, and is decoded for SEARCH.
-  EXPECT_NE(metadata.envelope.find(R"x("Nodemailer is unicode friendly =?UTF-8?Q?=E2=9C=94?= (1476358788189)")x"),
+  EXPECT_NE(metadata.envelope.find(
+                R"x("Nodemailer is unicode friendly =?UTF-8?Q?=E2=9C=94?= (1476358788189)")x"),
             std::string::npos);
   EXPECT_EQ(metadata.subject, "Nodemailer is unicode friendly \xE2\x9C\x94 (1476358788189)");
   // The boundary contains "?=": it is matched literally.
@@ -340,9 +344,10 @@ TEST(MimeVectors, NodemailerParameters) {
 TEST(MimeVectors, JapaneseSubjectDecodedForSearchOnly) {
   const std::string raw = load_vector("mimekit-japanese-iso2022jp.eml");
   const MessageMetadata metadata = analyze_message(raw);
-  EXPECT_NE(metadata.envelope.find("\"=?ISO-2022-JP?B?GyRCRnxLXDhsJWEhPCVrJUYlOSVIGyhCICh0ZXN0aW5nIEph?= "
-                                   "=?ISO-2022-JP?B?cGFuZXNlIGVtYWlscyk=?=\""),
-            std::string::npos);
+  EXPECT_NE(
+      metadata.envelope.find("\"=?ISO-2022-JP?B?GyRCRnxLXDhsJWEhPCVrJUYlOSVIGyhCICh0ZXN0aW5nIEph?= "
+                             "=?ISO-2022-JP?B?cGFuZXNlIGVtYWlscyk=?=\""),
+      std::string::npos);
   EXPECT_EQ(metadata.subject,
             "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x83\xA1\xE3\x83\xBC\xE3\x83\xAB\xE3\x83\x86"
             "\xE3\x82\xB9\xE3\x83\x88 (testing Japanese emails)");
@@ -356,10 +361,11 @@ TEST(MimeVectors, EmptyEncapsulatedMessage) {
   const PartInfo& p2 = part(metadata, "2");
   EXPECT_TRUE(p2.is_message);
   EXPECT_EQ(p2.header_end, p2.body_end);
-  EXPECT_NE(metadata.bodystructure.find(
-                R"x(("message" "rfc822" NIL NIL NIL "8bit" 0 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) )x"
-                R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL) 0 NIL NIL NIL NIL))x"),
-            std::string::npos);
+  EXPECT_NE(
+      metadata.bodystructure.find(
+          R"x(("message" "rfc822" NIL NIL NIL "8bit" 0 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) )x"
+          R"x(("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL) 0 NIL NIL NIL NIL))x"),
+      std::string::npos);
 }
 
 TEST(MimeVectors, AnalysisIsThreadSafe) {
