@@ -163,19 +163,36 @@ int alias_del(const Config& config, const std::string& source, const std::string
   return 0;
 }
 
-int debug_mailbox(const Config& config, const std::string& address, const std::string& mailbox) {
+namespace {
+
+struct MailboxListing {
+  storage::MailboxRecord mailbox;
+  std::vector<storage::MessageRecord> messages;
+};
+
+// The messages of one mailbox of one account, or the one-line error to print.
+std::expected<MailboxListing, std::string> list_mailbox(storage::MailStore& store, const std::string& address,
+                                                        const std::string& mailbox) {
   auto normalized = auth::normalize_address(address);
-  if (!normalized) return fail(normalized.error());
-  auto store = open_store(config);
-  auto account = store->find_account(*normalized);
-  if (!account) return fail(account.error());
-  auto box = store->find_mailbox(account->id, mailbox);
-  if (!box) return fail(box.error());
-  auto messages = store->list_messages(box->id);
-  if (!messages) return fail(messages.error());
-  std::cout << "# " << box->name << " uidvalidity=" << box->uidvalidity << " uidnext=" << box->uidnext
-            << " highestmodseq=" << box->highestmodseq << " messages=" << messages->size() << "\n";
-  for (const auto& message : *messages) {
+  if (!normalized) return std::unexpected(normalized.error());
+  auto account = store.find_account(*normalized);
+  if (!account) return std::unexpected(account.error().message);
+  auto box = store.find_mailbox(account->id, mailbox);
+  if (!box) return std::unexpected(box.error().message);
+  auto messages = store.list_messages(box->id);
+  if (!messages) return std::unexpected(messages.error().message);
+  return MailboxListing{std::move(*box), std::move(*messages)};
+}
+
+}  // namespace
+
+int debug_mailbox(const Config& config, const std::string& address, const std::string& mailbox) {
+  auto listing = list_mailbox(*open_store(config), address, mailbox);
+  if (!listing) return fail(listing.error());
+  const auto& box = listing->mailbox;
+  std::cout << "# " << box.name << " uidvalidity=" << box.uidvalidity << " uidnext=" << box.uidnext
+            << " highestmodseq=" << box.highestmodseq << " messages=" << listing->messages.size() << "\n";
+  for (const auto& message : listing->messages) {
     std::string flags;
     for (const auto& flag : message.flags) flags += (flags.empty() ? "" : ",") + flag;
     std::cout << message.uid << " " << message.size << " " << (flags.empty() ? "-" : flags) << " "
@@ -186,16 +203,9 @@ int debug_mailbox(const Config& config, const std::string& address, const std::s
 
 int debug_message(const Config& config, const std::string& address, const std::string& mailbox,
                   std::uint32_t uid) {
-  auto normalized = auth::normalize_address(address);
-  if (!normalized) return fail(normalized.error());
-  auto store = open_store(config);
-  auto account = store->find_account(*normalized);
-  if (!account) return fail(account.error());
-  auto box = store->find_mailbox(account->id, mailbox);
-  if (!box) return fail(box.error());
-  auto messages = store->list_messages(box->id);
-  if (!messages) return fail(messages.error());
-  for (const auto& message : *messages) {
+  auto listing = list_mailbox(*open_store(config), address, mailbox);
+  if (!listing) return fail(listing.error());
+  for (const auto& message : listing->messages) {
     if (message.uid != uid) continue;
     storage::FsBlobStore blobs(config.server.data_dir / "blobs");
     auto content = blobs.read(message.blob_id);
@@ -203,7 +213,7 @@ int debug_message(const Config& config, const std::string& address, const std::s
     std::cout.write(content->data(), static_cast<std::streamsize>(content->size()));
     return 0;
   }
-  return fail("no message with UID " + std::to_string(uid) + " in " + box->name);
+  return fail("no message with UID " + std::to_string(uid) + " in " + listing->mailbox.name);
 }
 
 int debug_check_store(const Config& config) {
