@@ -13,7 +13,7 @@ packages=(
   nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
   # tests
   libgtest-dev libgmock-dev python3 python3-pytest python3-pytest-xdist python3-pytest-timeout
-  openssl swaks procps sqlite3
+  openssl swaks libnet-ssleay-perl procps sqlite3
   postfix                                # a real peer MTA, run as a private instance in tests
 )
 

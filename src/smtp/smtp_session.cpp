@@ -3,6 +3,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <optional>
@@ -42,6 +43,13 @@ std::string ret_text(engine_ns::DsnRet ret) {
     case engine_ns::DsnRet::unspecified: break;
   }
   return "";
+}
+
+bool ascii_iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
 }
 
 class SmtpSession {
@@ -165,14 +173,15 @@ class SmtpSession {
   storage::StoreResult<bool> sender_owned(const std::string& sender, const std::string& account) {
     auto normalized = auth::normalize_address(sender);
     if (!normalized) return false;
-    if (*normalized == account) return true;
+    // The store compares addresses ignoring ASCII case; so must the ownership check.
+    if (ascii_iequals(*normalized, account)) return true;
     auto aliases = state_->deps.store.find_aliases(*normalized);
     if (!aliases) {
       if (aliases.error().code == storage::StorageError::Code::not_found) return false;
       return std::unexpected(aliases.error());
     }
     for (const auto& alias : *aliases) {
-      if (alias.destination == account) return true;
+      if (ascii_iequals(alias.destination, account)) return true;
     }
     return false;
   }

@@ -446,6 +446,9 @@ void ServerEngine::message_stored(std::string_view queue_id) {
   if (awaiting_ != Awaiting::message) return;
   awaiting_ = Awaiting::nothing;
   send(250, "2.0.0", "Ok: queued as " + std::string(queue_id));
+  // The budget is for errors made without delivering mail: a client that delivers is
+  // doing its job, however many mistakes it made before.
+  errors_ = 0;
   end_transaction();
 }
 
@@ -462,7 +465,14 @@ void ServerEngine::reject(Reply reply) {
     case Awaiting::rcpt:
       awaiting_ = Awaiting::nothing;
       pending_rcpt_.reset();
-      send(reply);
+      // A refused recipient counts toward the error budget, so guessing addresses one
+      // RCPT after another (harvesting) ends the session like any other run of errors.
+      // Temporary refusals (452 too many recipients, 451 lookups) are not the client's fault.
+      if (reply.permanent_failure()) {
+        protocol_error(reply);
+      } else {
+        send(reply);
+      }
       break;
     case Awaiting::data:
       awaiting_ = Awaiting::nothing;

@@ -539,3 +539,59 @@ TEST(SmtpServer, ReplyTextCannotInjectReplies) {
 
 }  // namespace
 }  // namespace postamt::proto::smtp::testing
+
+namespace postamt::proto::smtp {
+namespace {
+
+using testing::Policy;
+using testing::Replies;
+using testing::default_options;
+using testing::replies;
+using testing::run_all;
+
+TEST(SmtpServer, RefusedRecipientsCountTowardTheErrorBudget) {
+  auto options = default_options();
+  options.max_errors = 3;
+  Policy policy;
+  policy.rcpt = [](const RcptTo&) -> std::optional<Reply> {
+    return make_reply(550, "5.1.1", "Recipient address rejected: user unknown");
+  };
+  const auto t = run_all(options,
+                         "EHLO c\r\nMAIL FROM:<a@x.example>\r\nRCPT TO:<u1@y.example>\r\n"
+                         "RCPT TO:<u2@y.example>\r\nRCPT TO:<u3@y.example>\r\nRCPT TO:<u4@y.example>\r\n",
+                         policy);
+  EXPECT_EQ(replies(t.output),
+            (Replies{"220", "250", "250 2.1.0", "550 5.1.1", "550 5.1.1", "550 5.1.1", "421 4.7.0"}));
+  EXPECT_TRUE(t.closed);
+}
+
+TEST(SmtpServer, TemporaryRecipientRefusalsDoNotCount) {
+  auto options = default_options();
+  options.max_errors = 2;
+  Policy policy;
+  policy.rcpt = [](const RcptTo&) -> std::optional<Reply> {
+    return make_reply(451, "4.3.0", "Temporary failure");
+  };
+  const auto t = run_all(options,
+                         "EHLO c\r\nMAIL FROM:<a@x.example>\r\nRCPT TO:<u1@y.example>\r\n"
+                         "RCPT TO:<u2@y.example>\r\nRCPT TO:<u3@y.example>\r\nQUIT\r\n",
+                         policy);
+  EXPECT_EQ(replies(t.output),
+            (Replies{"220", "250", "250 2.1.0", "451 4.3.0", "451 4.3.0", "451 4.3.0", "221 2.0.0"}));
+}
+
+TEST(SmtpServer, DeliveringMailResetsTheErrorBudget) {
+  auto options = default_options();
+  options.max_errors = 3;
+  const auto t = run_all(options,
+                         "FOO\r\nBAR\r\nEHLO c\r\nMAIL FROM:<a@x.example>\r\nRCPT TO:<b@y.example>\r\n"
+                         "DATA\r\nSubject: x\r\n\r\nbody\r\n.\r\nFOO\r\nBAR\r\nQUIT\r\n");
+  const auto r = replies(t.output);
+  ASSERT_GE(r.size(), 2u);
+  EXPECT_EQ(r[r.size() - 3], "500 5.5.2");
+  EXPECT_EQ(r[r.size() - 2], "500 5.5.2");
+  EXPECT_EQ(r.back(), "221 2.0.0");  // four errors in all, but never three since the delivery
+}
+
+}  // namespace
+}  // namespace postamt::proto::smtp
