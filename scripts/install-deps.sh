@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev python3 python3-pytest python3-pytest-xdist python3-pytest-timeout
   openssl swaks libnet-ssleay-perl procps sqlite3
   postfix                                # a real peer MTA, run as a private instance in tests
+  fetchmail getmail6                     # real POP3 clients
 )
 
 missing=()

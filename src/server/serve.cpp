@@ -24,6 +24,7 @@
 #include "auth/auth_throttle.hpp"
 #include "auth/authenticator.hpp"
 #include "delivery/group_committer.hpp"
+#include "pop3/pop3_service.hpp"
 #include "smtp/smtp_service.hpp"
 #include "storage/api/blob_collector.hpp"
 #include "storage/blob_fs/fs_blob_store.hpp"
@@ -35,6 +36,8 @@ namespace {
 bool is_smtp(Protocol protocol) {
   return protocol == Protocol::smtp || protocol == Protocol::submission || protocol == Protocol::submissions;
 }
+
+bool is_pop3(Protocol protocol) { return protocol == Protocol::pop3 || protocol == Protocol::pop3s; }
 
 bool needs_tls(const Config& config) {
   for (const auto& listener : config.listeners) {
@@ -72,6 +75,8 @@ class Server {
     authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_);
     smtp_ = std::make_unique<smtp::SmtpService>(
         smtp::SmtpDependencies{config_, *store_, *blobs_, blocking_, *committer_, *authenticator_});
+    pop3_ = std::make_unique<pop3::Pop3Service>(
+        pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
 
     if (auto loaded = tls_.load(config_.server.hostname); !loaded) {
       if (needs_tls(config_)) {
@@ -92,10 +97,10 @@ class Server {
         http_.push_back(std::move(endpoint));
         continue;
       }
-      auto behaviour = is_smtp(listener_config.protocol)
-                           ? smtp_->behaviour(listener_config.protocol, tls_available)
-                           : line_protocol_behaviour(listener_config.protocol, config_.server.hostname,
-                                                     tls_available);
+      const Protocol protocol = listener_config.protocol;
+      auto behaviour = is_smtp(protocol)   ? smtp_->behaviour(protocol, tls_available)
+                       : is_pop3(protocol) ? pop3_->behaviour(protocol, tls_available)
+                                           : line_protocol_behaviour(protocol, config_.server.hostname, tls_available);
       auto listener = std::make_unique<net::Listener>(
           listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits},
           std::move(behaviour));
@@ -213,6 +218,7 @@ class Server {
   std::unique_ptr<delivery::GroupCommitter> committer_;  // stops before the store goes
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<smtp::SmtpService> smtp_;
+  std::unique_ptr<pop3::Pop3Service> pop3_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<std::unique_ptr<HttpEndpoint>> http_;
 };
