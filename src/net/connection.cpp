@@ -50,14 +50,14 @@ void Connection::arm_deadline() { deadline_.expires_after(idle_timeout_); }
 asio::awaitable<void> Connection::watchdog() {
   auto self = shared_from_this();
   while (!closed_) {
-    auto [ec] = co_await deadline_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    co_await deadline_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
     if (closed_) break;
-    if (!ec || deadline_.expiry() <= std::chrono::steady_clock::now()) {
-      if (deadline_.expiry() <= std::chrono::steady_clock::now()) {
-        timed_out_ = true;
-        stream_.cancel();
-        deadline_.expires_at(std::chrono::steady_clock::time_point::max());
-      }
+    // A re-armed deadline also ends the wait (operation_aborted): only act when the
+    // deadline really passed.
+    if (deadline_.expiry() <= std::chrono::steady_clock::now()) {
+      timed_out_ = true;
+      stream_.cancel();
+      deadline_.expires_at(std::chrono::steady_clock::time_point::max());
     }
   }
 }
