@@ -18,7 +18,7 @@
 #include "net/tls_context.hpp"
 #include "server/config/config_loader.hpp"
 #include "server/http_endpoint.hpp"
-#include "server/line_protocol_session.hpp"
+#include "server/imap_placeholder_session.hpp"
 #include "server/ports_file.hpp"
 #include "server/privileges.hpp"
 #include "auth/auth_throttle.hpp"
@@ -100,7 +100,7 @@ class Server {
       const Protocol protocol = listener_config.protocol;
       auto behaviour = is_smtp(protocol)   ? smtp_->behaviour(protocol, tls_available)
                        : is_pop3(protocol) ? pop3_->behaviour(protocol, tls_available)
-                                           : line_protocol_behaviour(protocol, config_.server.hostname, tls_available);
+                                           : imap_placeholder_behaviour(protocol, tls_available);
       auto listener = std::make_unique<net::Listener>(
           listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits},
           std::move(behaviour));
