@@ -1,0 +1,133 @@
+#include "proto/imap/command_reader.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "proto/imap/literal_marker.hpp"
+
+namespace postamt::proto::imap {
+
+std::string_view ReaderError::reason() const {
+  switch (kind) {
+    case ReaderErrorKind::line_too_long: return "Command line too long";
+    case ReaderErrorKind::literal_too_big: return "[TOOBIG] Literal too big";
+    case ReaderErrorKind::too_many_literals: return "Too many literals in one command";
+    case ReaderErrorKind::command_too_big: return "[TOOBIG] Command too big";
+  }
+  return "Invalid command";
+}
+
+CommandReader::CommandReader(ReaderLimits limits)
+    : limits_(limits), lines_(limits.max_line_length) {}
+
+void CommandReader::receive(std::string_view data) {
+  if (state_ == State::closed) return;
+  lines_.feed(data);
+}
+
+void CommandReader::reset_command() {
+  current_ = Command{};
+  tag_.clear();
+  command_bytes_ = 0;
+  literal_remaining_ = 0;
+}
+
+ReaderError CommandReader::fail(ReaderErrorKind kind, bool fatal, std::uint64_t literal_size) {
+  ReaderError error{kind, std::move(tag_), fatal, literal_size};
+  reset_command();
+  if (fatal) {
+    state_ = State::closed;
+    lines_.discard_buffered();
+  } else {
+    state_ = State::line;
+  }
+  return error;
+}
+
+void CommandReader::continue_literal() {
+  if (state_ == State::awaiting_continuation) state_ = State::literal;
+}
+
+void CommandReader::reject_literal() {
+  if (state_ != State::awaiting_continuation) return;
+  // RFC 9051 §7.5: refused instead of "+", the client does not send the literal.
+  reset_command();
+  state_ = State::line;
+}
+
+std::optional<ReaderEvent> CommandReader::next_event() {
+  while (true) {
+    switch (state_) {
+      case State::closed:
+      case State::awaiting_continuation:
+        return std::nullopt;
+      case State::literal: {
+        // Octets are copied straight into the literal: no line splitting, any octet.
+        const std::size_t want = static_cast<std::size_t>(
+            std::min<std::uint64_t>(literal_remaining_, lines_.buffered()));
+        if (want > 0) current_.literals.back().data += lines_.take(want);
+        literal_remaining_ -= want;
+        if (literal_remaining_ > 0) return std::nullopt;
+        state_ = State::line;
+        continue;
+      }
+      case State::line: {
+        auto line = lines_.next_line();
+        if (!line) return std::nullopt;
+        if (!*line) {
+          // The over-long line was dropped as it arrived (LineBuffer); the command it
+          // belongs to is dropped too, and the next line starts a new one.
+          return fail(ReaderErrorKind::line_too_long, false, 0);
+        }
+        // Copy out: the view dies at the next take() or feed().
+        std::string text((*line)->text);
+        if (auto event = on_line(text)) return event;
+        continue;
+      }
+    }
+  }
+}
+
+std::optional<ReaderEvent> CommandReader::on_line(std::string_view text) {
+  if (current_.lines.empty()) {
+    // The tag as sent, for the driver's tagged reply; validated by the tokenizer.
+    tag_ = std::string(text.substr(0, std::min(text.find(' '), text.size())));
+  }
+  command_bytes_ += text.size() + 2;
+  const auto marker = find_literal_marker(text);
+  const bool sync = !marker || marker->synchronizing;
+  if (command_bytes_ > limits_.max_command_size) {
+    return fail(ReaderErrorKind::command_too_big, !sync, 0);
+  }
+  if (!marker) {
+    current_.lines.emplace_back(text);
+    Command done = std::move(current_);
+    reset_command();
+    return done;
+  }
+  // The limits are checked on the announcement, before any literal octet is read
+  // (RFC 9051 §7.1 TOOBIG, RFC 7888 §4).
+  if (current_.literals.size() >= limits_.max_literals) {
+    return fail(ReaderErrorKind::too_many_literals, !sync, marker->size);
+  }
+  std::uint64_t limit = limits_.max_literal_size;
+  if (!sync && limits_.literal_minus) limit = std::min(limit, kLiteralMinusMax);
+  if (marker->size > limit) return fail(ReaderErrorKind::literal_too_big, !sync, marker->size);
+  if (marker->size > limits_.max_command_size - command_bytes_) {
+    return fail(ReaderErrorKind::command_too_big, !sync, marker->size);
+  }
+  command_bytes_ += marker->size;
+  current_.lines.emplace_back(text.substr(0, text.size() - marker->marker_length));
+  current_.literals.push_back(Literal{{}, marker->binary, sync});
+  current_.literals.back().data.reserve(
+      static_cast<std::size_t>(std::min<std::uint64_t>(marker->size, 64 * 1024)));
+  literal_remaining_ = marker->size;
+  if (sync) {
+    state_ = State::awaiting_continuation;
+    return NeedContinuation{marker->size, tag_};
+  }
+  state_ = State::literal;
+  return std::nullopt;
+}
+
+}  // namespace postamt::proto::imap
