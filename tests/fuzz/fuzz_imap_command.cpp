@@ -21,26 +21,14 @@
 #include "proto/imap/sequence_set.hpp"
 #include "proto/imap/tokenizer.hpp"
 
+#include "fuzz_bits.hpp"
+
 namespace {
 
 using namespace postamt::proto::imap;
 
-[[noreturn]] void fail() { std::abort(); }
-
-class Bits {
- public:
-  Bits(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  unsigned take(unsigned modulo) {
-    if (size_ == 0) return 0;
-    const unsigned value = data_[pos_++ % size_];
-    return value % modulo;
-  }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t pos_ = 0;
-};
+using postamt::fuzz::Bits;
+using postamt::fuzz::fail;
 
 void check_sequence_sets(const Value& value, unsigned max) {
   if (value.kind == Value::Kind::list) {

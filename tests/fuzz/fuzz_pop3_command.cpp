@@ -16,26 +16,14 @@
 
 #include "proto/pop3/server_engine.hpp"
 
+#include "fuzz_bits.hpp"
+
 namespace {
 
 using namespace postamt::proto::pop3;
 
-[[noreturn]] void fail() { std::abort(); }
-
-class Bits {
- public:
-  Bits(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  unsigned take(unsigned modulo) {
-    if (size_ == 0) return 0;
-    const unsigned value = data_[pos_++ % size_];
-    return value % modulo;
-  }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t pos_ = 0;
-};
+using postamt::fuzz::Bits;
+using postamt::fuzz::fail;
 
 // The message bodies the fuzzer's maildrop holds: dots, bare LF, no final CRLF.
 constexpr std::string_view kMessages[] = {

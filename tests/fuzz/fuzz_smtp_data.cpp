@@ -16,12 +16,13 @@
 
 #include "proto/smtp/data_decoder.hpp"
 #include "proto/smtp/server_engine.hpp"
+#include "fuzz_bits.hpp"
 
 namespace {
 
 using namespace postamt::proto::smtp;
 
-[[noreturn]] void fail() { std::abort(); }
+using postamt::fuzz::fail;
 
 struct Decoded {
   std::string bytes;
