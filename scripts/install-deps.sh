@@ -16,6 +16,8 @@ packages=(
   openssl swaks libnet-ssleay-perl procps sqlite3
   postfix                                # a real peer MTA, run as a private instance in tests
   fetchmail getmail6                     # real POP3 clients
+  isync offlineimap3                     # real IMAP clients (mbsync, offlineimap)
+  dovecot-imapd dovecot-pop3d            # the reference IMAP server for differential tests
 )
 
 missing=()

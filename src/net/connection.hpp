@@ -67,6 +67,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<std::expected<void, std::string>> start_tls();
 
   void set_max_line_length(std::size_t n) { lines_.set_max_line_length(n); }
+  // A protocol may allow longer silences once a client is known (IMAP: 30 minutes after
+  // login, RFC 9051 §5.4). Takes effect from now.
+  void set_idle_timeout(std::chrono::seconds timeout) {
+    idle_timeout_ = timeout;
+    arm_deadline();
+  }
   std::size_t buffered() const { return lines_.buffered(); }
 
   // Thread-safe: asks the session to end (pending reads return ReadError::shutdown).

@@ -126,6 +126,19 @@ int user_passwd(const Config& config, const std::string& address, std::optional<
   return 0;
 }
 
+int user_quota(const Config& config, const std::string& address, std::uint64_t quota_bytes) {
+  auto normalized = auth::normalize_address(address);
+  if (!normalized) return fail(normalized.error());
+  auto store = open_store(config);
+  if (auto set = store->set_quota(*normalized, quota_bytes); !set) return fail(set.error());
+  if (quota_bytes == 0) {
+    std::cout << "quota of " << *normalized << " removed\n";
+  } else {
+    std::cout << "quota of " << *normalized << " set to " << quota_bytes << " bytes\n";
+  }
+  return 0;
+}
+
 int alias_add(const Config& config, const std::string& source,
               const std::vector<std::string>& destinations) {
   auto normalized = auth::normalize_alias_source(source);

@@ -2,6 +2,7 @@
 // The operator's commands on accounts, domains and aliases. They open the store named by
 // the config directly (SQLite in WAL mode lets them run beside a live server) and return
 // the process exit status; errors are one line on stderr.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@ int user_add(const Config& config, const std::string& address, std::optional<std
 int user_list(const Config& config, const std::string& domain);
 int user_del(const Config& config, const std::string& address);
 int user_passwd(const Config& config, const std::string& address, std::optional<std::string> password);
+// Sets the storage quota (0: unlimited); APPEND, COPY/MOVE and delivery enforce it.
+int user_quota(const Config& config, const std::string& address, std::uint64_t quota_bytes);
 
 int alias_add(const Config& config, const std::string& source,
               const std::vector<std::string>& destinations);

@@ -121,6 +121,14 @@ int main(int argc, char** argv) {
     return postamt::server::user_passwd(c, address, password);
   }));
 
+  std::uint64_t quota_bytes = 0;
+  auto* user_quota = user->add_subcommand("quota", "Set an account's storage quota");
+  user_quota->add_option("address", address)->required();
+  user_quota->add_option("bytes", quota_bytes, "Quota in bytes (0: unlimited)")->required();
+  user_quota->callback(with_config([&](const auto& c) {
+    return postamt::server::user_quota(c, address, quota_bytes);
+  }));
+
   // alias add|list|del
   std::string source;
   std::vector<std::string> destinations;

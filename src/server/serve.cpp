@@ -18,12 +18,12 @@
 #include "net/tls_context.hpp"
 #include "server/config/config_loader.hpp"
 #include "server/http_endpoint.hpp"
-#include "server/imap_placeholder_session.hpp"
 #include "server/ports_file.hpp"
 #include "server/privileges.hpp"
 #include "auth/auth_throttle.hpp"
 #include "auth/authenticator.hpp"
 #include "delivery/group_committer.hpp"
+#include "imap/imap_service.hpp"
 #include "pop3/pop3_service.hpp"
 #include "smtp/smtp_service.hpp"
 #include "storage/api/blob_collector.hpp"
@@ -58,6 +58,11 @@ class Server {
         signals_(pool_.main_context()),
         drain_timer_(pool_.main_context()) {}
 
+  ~Server() {
+    // The listener points into imap_, which goes before the store does.
+    if (store_) store_->set_change_listener({});
+  }
+
   int run() {
     // Signals first: a SIGTERM or SIGHUP that arrives while starting must not kill the
     // process with the default action.
@@ -77,6 +82,11 @@ class Server {
         smtp::SmtpDependencies{config_, *store_, *blobs_, blocking_, *committer_, *authenticator_});
     pop3_ = std::make_unique<pop3::Pop3Service>(
         pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
+    imap_ = std::make_unique<imap::ImapService>(
+        imap::ImapDependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
+    // Every commit that touches mailboxes wakes the IMAP sessions that have them selected.
+    store_->set_change_listener(
+        [imap = imap_.get()](std::span<const storage::Id> ids) { imap->mailboxes_changed(ids); });
 
     if (auto loaded = tls_.load(config_.server.hostname); !loaded) {
       if (needs_tls(config_)) {
@@ -100,7 +110,7 @@ class Server {
       const Protocol protocol = listener_config.protocol;
       auto behaviour = is_smtp(protocol)   ? smtp_->behaviour(protocol, tls_available)
                        : is_pop3(protocol) ? pop3_->behaviour(protocol, tls_available)
-                                           : imap_placeholder_behaviour(protocol, tls_available);
+                                           : imap_->behaviour(protocol, tls_available);
       auto listener = std::make_unique<net::Listener>(
           listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits},
           std::move(behaviour));
@@ -219,6 +229,7 @@ class Server {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<smtp::SmtpService> smtp_;
   std::unique_ptr<pop3::Pop3Service> pop3_;
+  std::unique_ptr<imap::ImapService> imap_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<std::unique_ptr<HttpEndpoint>> http_;
 };

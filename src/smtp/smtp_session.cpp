@@ -194,9 +194,20 @@ class SmtpSession {
       engine_.reject(make_reply(553, "5.1.3", "Recipient address syntax not accepted here"));
       co_return;
     }
+    bool mailbox_full = false;
     auto resolution = co_await state_->deps.pool.run([&] {
       delivery::RecipientResolver resolver(state_->deps.store);
-      return resolver.resolve(*normalized);
+      auto resolved = resolver.resolve(*normalized);
+      if (!resolved) return resolved;
+      // An account already at its quota is refused here, before the message is sent; one
+      // with room left can still overflow at DATA (checked again in the commit).
+      for (const auto& local : resolved->local) {
+        auto account = state_->deps.store.find_account(local.address);
+        if (!account || account->quota_bytes == 0) continue;
+        auto used = state_->deps.store.account_usage(local.account_id);
+        if (used && *used >= account->quota_bytes) mailbox_full = true;
+      }
+      return resolved;
     });
     if (!resolution) {
       log::warn("smtp.resolve_failed", {{"sid", sid()}, {"error", resolution.error().message}});
@@ -221,6 +232,11 @@ class SmtpSession {
         }
         break;
       case Kind::local:
+        if (mailbox_full) {
+          log::info("smtp.mailbox_full", {{"sid", sid()}, {"rcpt", *normalized}});
+          engine_.reject(make_reply(452, "4.2.2", "Mailbox full, try again later"));
+          co_return;
+        }
         break;
     }
     state_->metrics.recipients_accepted.inc();
@@ -295,6 +311,16 @@ class SmtpSession {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (!outcome) {
       state_->metrics.messages_failed.inc();
+      if (outcome.error().code == storage::StorageError::Code::quota_exceeded) {
+        // RFC 3463 X.2.2: mailbox full. The message is not stored for anyone.
+        log::info("smtp.over_quota", {{"sid", sid()}, {"id", transaction_id_}, {"error", outcome.error().message}});
+        // With several recipients a permanent answer would lose the mail for the others.
+        engine_.reject(recipients_.size() == 1
+                           ? make_reply(552, "5.2.2", "Mailbox full: over the recipient's storage quota")
+                           : make_reply(452, "4.2.2", "A recipient's mailbox is full, try again later"));
+        reset_transaction();
+        co_return;
+      }
       log::error("smtp.delivery_failed", {{"sid", sid()}, {"id", transaction_id_}, {"error", outcome.error().message}});
       engine_.reject(make_reply(451, "4.3.0", "Local error storing the message, try again later"));
       reset_transaction();

@@ -8,16 +8,30 @@
 //   * every literal delivered holds exactly the octets announced (the line piece before it
 //     ended in the marker the reader reported);
 //   * NeedContinuation only for announced sizes within the limit; nothing after a fatal error;
-//   * a parsed sequence set resolves to ranges within 1..max, as many as it has elements.
+//   * a parsed sequence set resolves to ranges within 1..max, as many as it has elements;
+//   * every tokenized command (and the same arguments under another command name) goes
+//     through parse_command(): errors are short and printable, results keep their
+//     invariants (search trees within kMaxSearchDepth, VANISHED only with UID and
+//     CHANGEDSINCE, non-zero partial lengths, MIME only after a part, mailbox names that
+//     decode from modified UTF-7 encode back to themselves, date-times that format back);
+//   * an APPEND built around input bytes as its literal hands exactly those bytes over;
+//   * SEARCH programs built from input bytes as NOT / OR / "(" chains stay bounded.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
 #include "proto/imap/command_reader.hpp"
+#include "proto/imap/commands.hpp"
+#include "proto/imap/imap_date.hpp"
+#include "proto/imap/list_pattern.hpp"
+#include "proto/imap/mailbox_name.hpp"
+#include "proto/imap/search_key_parser.hpp"
 #include "proto/imap/sequence_set.hpp"
 #include "proto/imap/tokenizer.hpp"
 
@@ -44,6 +58,149 @@ void check_sequence_sets(const Value& value, unsigned max) {
     if (r.low < 1 || r.low > r.high || r.high > max) fail();
     if (!set->contains(r.low, max) || !set->contains(r.high, max)) fail();
   }
+}
+
+// Names parse_command() knows, for trying one command's arguments under another name.
+constexpr const char* kCommandNames[] = {
+    "CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "IDLE", "CLOSE", "UNSELECT", "CHECK",
+    "NAMESPACE", "EXPUNGE", "LOGIN", "AUTHENTICATE", "ENABLE", "ID", "COMPRESS", "SELECT",
+    "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB",
+    "STATUS", "APPEND", "FETCH", "STORE", "COPY", "MOVE", "SEARCH", "UID", "GETQUOTA",
+    "GETQUOTAROOT", "SETQUOTA"};
+
+// The depth of a search tree, failing (instead of recursing on) past the bound.
+std::size_t search_depth(const SearchKey& key, std::size_t depth) {
+  if (depth > kMaxSearchDepth + 2) fail();
+  std::size_t deepest = depth;
+  for (const SearchKey& child : key.children) {
+    deepest = std::max(deepest, search_depth(child, depth + 1));
+  }
+  return deepest;
+}
+
+void check_mailbox_name(const std::string& name) {
+  if (auto decoded = decode_modified_utf7(name)) {
+    if (!is_valid_utf8(*decoded)) fail();
+    auto encoded = encode_modified_utf7(*decoded);  // strict decoding means canonical input
+    if (!encoded || *encoded != name) fail();
+  }
+  if (is_valid_utf8(name) && name.find('\0') == std::string::npos) {
+    auto encoded = encode_modified_utf7(name);
+    if (!encoded) fail();
+    auto decoded = decode_modified_utf7(*encoded);
+    if (!decoded || *decoded != name) fail();
+    if (needs_modified_utf7(name) != (*encoded != name)) fail();
+  }
+}
+
+void check_section(const Section& section) {
+  if (section.text == Section::Text::mime && section.part.empty()) fail();
+  for (std::uint32_t part : section.part) {
+    if (part == 0) fail();
+  }
+  const bool fields = section.text == Section::Text::header_fields ||
+                      section.text == Section::Text::header_fields_not;
+  if (fields == section.fields.empty()) fail();
+}
+
+void check_typed(const TypedCommand& typed) {
+  if (auto* search = std::get_if<SearchCommand>(&typed.command)) {
+    if (search->key.kind != SearchKey::Kind::and_ || search->key.children.empty()) fail();
+    search_depth(search->key, 0);
+  } else if (auto* fetch = std::get_if<FetchCommand>(&typed.command)) {
+    if (fetch->attributes.empty()) fail();
+    if (fetch->vanished && (!fetch->uid || !fetch->changed_since)) fail();
+    for (const FetchAttribute& attribute : fetch->attributes) {
+      if (attribute.partial && attribute.partial->length == 0) fail();
+      check_section(attribute.section);
+    }
+  } else if (auto* select = std::get_if<SelectCommand>(&typed.command)) {
+    check_mailbox_name(select->mailbox);
+    if (select->qresync && (select->qresync->uidvalidity == 0 || select->qresync->modseq == 0)) {
+      fail();
+    }
+  } else if (auto* append = std::get_if<AppendCommand>(&typed.command)) {
+    check_mailbox_name(append->mailbox);
+    if (append->internal_date) {
+      const UnixSeconds t = *append->internal_date;
+      if (t >= -62167219200 && t <= 253402300799 && parse_date_time(format_date_time(t)) != t) {
+        fail();
+      }
+    }
+  } else if (auto* list = std::get_if<ListCommand>(&typed.command)) {
+    if (list->patterns.empty()) fail();
+    if (list->select_recursive_match && !list->select_subscribed && !list->select_special_use) {
+      fail();
+    }
+    for (const std::string& pattern : list->patterns) {
+      const ListPattern matcher(list->reference, pattern);
+      (void)matcher.matches(list->reference);
+      (void)matcher.matches(pattern);
+      if (matcher.matches(list->reference + "/x") && !matcher.could_match_below(list->reference)) {
+        fail();
+      }
+      const std::string& combined = matcher.pattern();
+      if (combined.find_first_of("*%") == std::string::npos &&
+          !ListPattern(combined).matches(combined)) {
+        fail();
+      }
+      if (!ListPattern("*").matches(combined)) fail();
+    }
+  } else if (auto* create = std::get_if<CreateCommand>(&typed.command)) {
+    check_mailbox_name(create->mailbox);
+  }
+}
+
+void check_parse(ParsedCommand command) {
+  const std::string tag = command.tag;
+  auto typed = parse_command(std::move(command));
+  if (typed) {
+    if (typed->tag != tag) fail();
+    check_typed(*typed);
+    return;
+  }
+  if (typed.error().tag != tag) fail();
+  const std::string& message = typed.error().message;
+  if (message.empty() || message.size() > 300) fail();
+  for (char c : message) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) fail();
+  }
+}
+
+// An APPEND around `data` as its literal (plain, literal8 or inside UTF8 (...)).
+void check_append_literal(std::string_view data, unsigned form) {
+  Command command;
+  command.lines = {form == 2 ? "t APPEND INBOX UTF8 (" : "t APPEND INBOX (\\Seen) ",
+                   form == 2 ? ")" : ""};
+  command.literals.push_back(Literal{std::string(data), form != 0, true});
+  auto tokens = tokenize(std::move(command));
+  const bool has_nul = data.find('\0') != std::string_view::npos;
+  if (!tokens) {
+    if (form == 0 && has_nul) return;  // NUL only in literal8
+    fail();
+  }
+  auto typed = parse_command(std::move(*tokens));
+  if (!typed) fail();
+  auto* append = std::get_if<AppendCommand>(&typed->command);
+  if (!append || append->message != data || append->binary != (form != 0) ||
+      append->utf8 != (form == 2) || append->mailbox != "INBOX") {
+    fail();
+  }
+}
+
+// "t SEARCH " and a program of structure words chosen by the input bytes.
+void check_search_program(std::string_view data) {
+  static constexpr const char* kWords[] = {"NOT ", "OR ",     "(",         ")",
+                                           "SEEN ", "1:* ",   "UID $ ",    "NOT NOT ",
+                                           "OR OR ", "((",    "ALL ",      "FROM x "};
+  std::string line = "t SEARCH ";
+  for (char c : data.substr(0, 4000)) {
+    line += kWords[static_cast<unsigned char>(c) % std::size(kWords)];
+  }
+  Command command;
+  command.lines.push_back(std::move(line));
+  auto tokens = tokenize(command);
+  if (tokens) check_parse(std::move(*tokens));
 }
 
 }  // namespace
@@ -91,6 +248,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (parsed) {
           if (!is_valid_tag(parsed->tag)) fail();
           for (const Value& value : parsed->arguments) check_sequence_sets(value, bits.take(64));
+          if (bits.take(4) == 0) {  // the same arguments under another command's name
+            ParsedCommand renamed = *parsed;
+            renamed.name = kCommandNames[bits.take(std::size(kCommandNames))];
+            check_parse(std::move(renamed));
+          }
+          check_parse(std::move(*parsed));
         }
       } else if (auto* need = std::get_if<NeedContinuation>(&*event)) {
         if (!reader.awaiting_continuation()) fail();
@@ -113,6 +276,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
   };
+
+  const std::string_view payload(reinterpret_cast<const char*>(data) + 2, size - 2);
+  if (flags & 128) {
+    check_append_literal(payload.substr(0, 512), bits.take(3));
+    check_search_program(payload);
+  }
 
   while (!rest.empty() && !closed) {
     const unsigned control = static_cast<unsigned char>(rest.front());

@@ -765,3 +765,236 @@ def parse_received(received: str) -> dict[str, str]:
     when = email.utils.parsedate_to_datetime(fields["date"]).timestamp()
     assert abs(when - time.time()) < 300, f"Received date far from now: {fields['date']}"
     return fields
+
+
+# --------------------------------------------------------------------------------------
+# IMAP: a raw client for what imaplib cannot say, and a response parser
+# --------------------------------------------------------------------------------------
+
+_imap_tags = iter(range(1, 1 << 30))
+
+
+def imap_next_tag() -> str:
+    return f"T{next(_imap_tags)}"
+
+
+def imap_read_exact(client: LineClient, count: int, timeout: float = IO_TIMEOUT) -> bytes:
+    """Exactly count octets from the connection (after what the line reader buffered)."""
+    deadline = time.monotonic() + timeout
+    while len(client.buffer) < count:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"only {len(client.buffer)} of {count} literal octets within {timeout}s")
+        client.sock.settimeout(remaining)
+        chunk = client.sock.recv(max(65536, count - len(client.buffer)))
+        if not chunk:
+            raise EOFError(f"connection closed inside a {count}-octet literal")
+        client.buffer += chunk
+    data, client.buffer = client.buffer[:count], client.buffer[count:]
+    return data
+
+
+_IMAP_LITERAL_AT_END = re.compile(rb"~?\{(\d+)\}\r?\n\Z")
+
+
+def imap_response(client: LineClient, timeout: float = IO_TIMEOUT) -> bytes:
+    """One whole server response (a line plus any literals it announces, inlined).
+    Returns b"" at EOF."""
+    out = client.line(timeout)
+    if not out:
+        return b""
+    while (match := _IMAP_LITERAL_AT_END.search(out)):
+        out += imap_read_exact(client, int(match.group(1)), timeout)
+        more = client.line(timeout)
+        if not more:
+            raise EOFError(f"connection closed after a literal in {out[:200]!r}")
+        out += more
+    return out
+
+
+def imap_command(client: LineClient, command: str | bytes, tag: str | None = None,
+                 timeout: float = IO_TIMEOUT) -> tuple[list[bytes], bytes]:
+    """Sends `TAG command` (CRLF added) and reads up to the tagged reply.
+
+    Returns (the untagged and continuation responses, the tagged response line), each
+    without the final CRLF. EOF before the tagged reply raises EOFError."""
+    tag = tag or imap_next_tag()
+    data = command.encode() if isinstance(command, str) else command
+    client.send(tag.encode() + b" " + data + b"\r\n")
+    return imap_until_tagged(client, tag, timeout)
+
+
+def imap_until_tagged(client: LineClient, tag: str, timeout: float = IO_TIMEOUT) -> tuple[list[bytes], bytes]:
+    untagged: list[bytes] = []
+    prefix = tag.encode() + b" "
+    while True:
+        response = imap_response(client, timeout)
+        if not response:
+            raise EOFError(f"connection closed before the reply to {tag} (have {untagged[-5:]})")
+        response = response[:-2] if response.endswith(b"\r\n") else response.rstrip(b"\n")
+        if response.startswith(prefix):
+            return untagged, response
+        untagged.append(response)
+
+
+def imap_connect(server: "PostamtServer", protocol: str = "imap", timeout: float = IO_TIMEOUT) -> LineClient:
+    """A raw IMAP connection whose greeting was read and checked."""
+    client = server.connect(protocol, timeout=timeout)
+    greeting = client.text_line(timeout)
+    assert greeting.startswith("* OK "), greeting
+    return client
+
+
+def imap_login(server: "PostamtServer", user: str = "alice@example.test", password: str | None = None,
+               protocol: str = "imap", timeout: float = IO_TIMEOUT) -> LineClient:
+    """A raw IMAP connection, logged in with LOGIN."""
+    client = imap_connect(server, protocol, timeout)
+    password = password or "pw-" + user.split("@")[0]
+    _, done = imap_command(client, f'LOGIN "{user}" "{password}"', timeout=timeout)
+    assert b" OK " in done, done
+    return client
+
+
+def imap_ok(client: LineClient, command: str | bytes, timeout: float = IO_TIMEOUT) -> list[bytes]:
+    """imap_command that must end in tagged OK; returns the untagged responses."""
+    untagged, done = imap_command(client, command, timeout=timeout)
+    assert done.split(b" ", 2)[1:2] == [b"OK"], f"{command!r}: {done!r} (untagged {untagged[-5:]!r})"
+    return untagged
+
+
+def imap_status_word(tagged: bytes) -> str:
+    """OK / NO / BAD of a tagged response line."""
+    parts = tagged.split(b" ", 2)
+    return parts[1].decode() if len(parts) > 1 else ""
+
+
+class ImapAtom(str):
+    """An IMAP atom (as opposed to a string): NIL, numbers, flags, section names."""
+
+
+def imap_parse(data: bytes) -> list:
+    """Parses IMAP response data into Python values: ImapAtom for atoms (incl. NIL and
+    numbers), bytes for quoted strings and literals, lists for parenthesised lists.
+    An atom may carry a bracketed part with spaces (BODY[HEADER.FIELDS (A B)]<0>)."""
+    values, position = _imap_parse_sequence(data, 0, closing=None)
+    return values
+
+
+def _imap_parse_sequence(data: bytes, i: int, closing: bytes | None) -> tuple[list, int]:
+    out: list = []
+    n = len(data)
+    while i < n:
+        c = data[i:i + 1]
+        if c in (b" ", b"\r", b"\n"):
+            i += 1
+        elif c == b"(":
+            inner, i = _imap_parse_sequence(data, i + 1, b")")
+            out.append(inner)
+        elif c == b")":
+            if closing == b")":
+                return out, i + 1
+            raise ValueError(f"unbalanced ')' at {i} in {data[:200]!r}")
+        elif c == b'"':
+            j = i + 1
+            value = bytearray()
+            while data[j:j + 1] != b'"':
+                if j >= n:
+                    raise ValueError(f"unterminated quoted string in {data[:200]!r}")
+                if data[j:j + 1] == b"\\":
+                    j += 1
+                value += data[j:j + 1]
+                j += 1
+            out.append(bytes(value))
+            i = j + 1
+        elif c in (b"{", b"~") and re.match(rb"~?\{\d+\}\r\n", data[i:]):
+            match = re.match(rb"~?\{(\d+)\}\r\n", data[i:])
+            start = i + match.end()
+            length = int(match.group(1))
+            out.append(data[start:start + length])
+            i = start + length
+        else:
+            j = i
+            depth = 0
+            while j < n:
+                d = data[j:j + 1]
+                if d == b"[":
+                    depth += 1
+                elif d == b"]":
+                    depth -= 1
+                elif depth == 0 and d in (b" ", b"(", b")", b"\r", b"\n"):
+                    break
+                j += 1
+            out.append(ImapAtom(data[i:j].decode("utf-8", "replace")))
+            i = j
+    if closing is not None:
+        raise ValueError(f"missing ')' in {data[:200]!r}")
+    return out, i
+
+
+def imap_fetch_responses(untagged: Iterable[bytes]) -> list[tuple[int, dict[str, Any]]]:
+    """The `* n FETCH (...)` responses among untagged ones as (n, {ITEM: value}); item names
+    upper-cased as sent (e.g. "BODY[HEADER.FIELDS (SUBJECT)]")."""
+    out = []
+    for response in untagged:
+        match = re.match(rb"\* (\d+) FETCH ", response)
+        if not match:
+            continue
+        parsed = imap_parse(response[match.end():])
+        assert len(parsed) == 1 and isinstance(parsed[0], list), response[:300]
+        items = parsed[0]
+        assert len(items) % 2 == 0, f"odd FETCH item list: {response[:300]!r}"
+        out.append((int(match.group(1)), {str(items[k]).upper(): items[k + 1] for k in range(0, len(items), 2)}))
+    return out
+
+
+def imaplib_fetch_responses(data: list) -> list[tuple[int, dict[str, Any]]]:
+    """imaplib's FETCH data (bytes and (prefix, literal) tuples) parsed like
+    imap_fetch_responses."""
+    joined = b""
+    for item in data:
+        if isinstance(item, tuple):
+            joined += item[0] + b"\r\n" + item[1]
+        elif item is not None:
+            joined += item
+    out = []
+    values = imap_parse(joined)  # imaplib keeps "n (items)" of each "* n FETCH (items)"
+    k = 0
+    while k < len(values):
+        number = values[k]
+        items = values[k + 1]
+        assert isinstance(items, list), values
+        out.append((int(number), {str(items[j]).upper(): items[j + 1] for j in range(0, len(items), 2)}))
+        k += 2
+    return out
+
+
+def imaplib_client(server: "PostamtServer", protocol: str = "imap", starttls: bool = False,
+                   timeout: float = 30.0):
+    """An imaplib client: IMAP4_SSL on implicit TLS, else IMAP4 (+ STARTTLS)."""
+    import imaplib
+    host, port = server.address(protocol)
+    if protocol in IMPLICIT_TLS:
+        client = imaplib.IMAP4_SSL(host, port, ssl_context=unverified_tls_context(), timeout=timeout)
+    else:
+        client = imaplib.IMAP4(host, port, timeout=timeout)
+        if starttls:
+            typ, _ = client.starttls(ssl_context=unverified_tls_context())
+            assert typ == "OK"
+    return client
+
+
+def imaplib_login(server: "PostamtServer", user: str = "alice@example.test", password: str | None = None,
+                  protocol: str = "imap", starttls: bool = False, timeout: float = 30.0):
+    """An imaplib client after LOGIN (password default: "pw-" + local part)."""
+    client = imaplib_client(server, protocol, starttls, timeout)
+    typ, _ = client.login(user, password or "pw-" + user.split("@")[0])
+    assert typ == "OK"
+    return client
+
+
+def deliver_smtp(server: "PostamtServer", to: str, content: bytes, sender: str = "sender@example.org") -> None:
+    """One message over SMTP (smtplib, the smtp listener) to one local recipient."""
+    client = smtplib_client(server, "smtp")
+    code, reply = send_transaction(client, sender, [to], content)
+    assert code == 250, (code, reply)
+    client.quit()

@@ -88,6 +88,14 @@ std::optional<ReaderEvent> CommandReader::next_event() {
   }
 }
 
+std::optional<std::expected<std::string, ReaderErrorKind>> CommandReader::next_raw_line() {
+  if (state_ != State::line || !current_.lines.empty()) return std::nullopt;
+  auto line = lines_.next_line();
+  if (!line) return std::nullopt;
+  if (!*line) return std::unexpected(ReaderErrorKind::line_too_long);
+  return std::string((*line)->text);
+}
+
 std::optional<ReaderEvent> CommandReader::on_line(std::string_view text) {
   if (current_.lines.empty()) {
     // The tag as sent, for the driver's tagged reply; validated by the tokenizer.

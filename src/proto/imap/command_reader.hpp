@@ -29,6 +29,7 @@
 // 4096 is refused as above.
 #include <cstddef>
 #include <cstdint>
+#include <expected>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -102,6 +103,15 @@ class CommandReader {
   // Answers the last NeedContinuation. Ignored in any other state.
   void continue_literal();
   void reject_literal();
+
+  // A line outside the command syntax, between commands: an AUTHENTICATE response
+  // (RFC 9051 §6.2.2) or IDLE's "DONE" (RFC 2177). Nothing: no complete line yet (or a
+  // command is half read); false inside: the line was over the limit and is dropped.
+  std::optional<std::expected<std::string, ReaderErrorKind>> next_raw_line();
+  // STARTTLS: whatever the client pipelined after the command is dropped (RFC 9051 §6.2.1).
+  void discard_buffered() { lines_.discard_buffered(); }
+  // The lines of the command being read so far (to judge a literal before "+").
+  const Command& pending_command() const { return current_; }
 
   bool awaiting_continuation() const { return state_ == State::awaiting_continuation; }
   bool closed() const { return state_ == State::closed; }

@@ -2,6 +2,8 @@
 // MailStore: the index of everything Postamt keeps (domains, accounts, aliases, mailboxes,
 // messages, subscriptions, the outbound queue). Implementations are blocking and
 // thread-safe; callers on I/O threads reach them through the blocking pool, never directly.
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,11 +64,58 @@ class MailStore {
   virtual StoreResult<std::vector<MessageRecord>> append_messages(
       std::span<const NewMessage> messages) = 0;
   virtual StoreResult<std::vector<MessageRecord>> list_messages(Id mailbox_id) = 0;
-  // Replaces the flags of the given UIDs; each changed message gets a new MODSEQ.
+  // Replaces the flags of the given UIDs (missing ones are skipped); each changed message
+  // gets a new MODSEQ.
   virtual StoreResult<void> set_flags(Id mailbox_id, std::span<const std::uint32_t> uids,
                                       std::span<const std::string> flags) = 0;
-  // Removes the given UIDs; blob reference counts drop.
+  // Removes the given UIDs (missing ones are skipped); blob reference counts drop. The
+  // removed UIDs are recorded with the one new MODSEQ of the removal (expunged_since).
   virtual StoreResult<void> expunge(Id mailbox_id, std::span<const std::uint32_t> uids) = 0;
+
+  // --- IMAP access (schema version 2)
+  virtual StoreResult<MailboxRecord> find_mailbox_by_id(Id mailbox_id) = 0;
+  // STATUS counters of one mailbox.
+  virtual StoreResult<MailboxStatus> mailbox_status(Id mailbox_id) = 0;
+  // Every message's summary in UID order (SELECT); with changed_since > 0 only those whose
+  // MODSEQ is above it (CONDSTORE/QRESYNC and the resync of other sessions' changes).
+  virtual StoreResult<std::vector<MessageSummary>> list_summaries(
+      Id mailbox_id, std::uint64_t changed_since = 0) = 0;
+  // Summaries of UIDs above `after_uid` (new mail since a session last looked).
+  virtual StoreResult<std::vector<MessageSummary>> list_summaries_after(
+      Id mailbox_id, std::uint32_t after_uid) = 0;
+  // The full records (blob id, metadata) of the given UIDs that exist, in UID order.
+  virtual StoreResult<std::vector<MessageRecord>> fetch_messages(
+      Id mailbox_id, std::span<const std::uint32_t> uids) = 0;
+  // STORE: changes the flags of the given UIDs (any order, duplicates and missing UIDs
+  // allowed); each message whose flags really change gets its own new MODSEQ (RFC 7162
+  // §3.1.1), and only those are in `changed` (UID order). With unchanged_since, messages
+  // whose MODSEQ is above it are left alone and listed in `modified` (RFC 7162 §3.1.3;
+  // 0 refuses every message). Flags are validated (atoms or system flags; \Recent refused,
+  // Code::invalid); keywords compare case-insensitively and keep their stored spelling.
+  virtual StoreResult<FlagUpdateResult> update_flags(
+      Id mailbox_id, std::span<const std::uint32_t> uids, FlagChange change,
+      std::span<const std::string> flags,
+      std::optional<std::uint64_t> unchanged_since = std::nullopt) = 0;
+  // UIDs expunged from the mailbox with an expunge MODSEQ above `modseq`, ascending
+  // (QRESYNC VANISHED (EARLIER), RFC 7162 §3.2.5.2, and other sessions' resync). expunge()
+  // and move records every removed UID with the MODSEQ of its removal.
+  virtual StoreResult<std::vector<std::uint32_t>> expunged_since(Id mailbox_id,
+                                                                 std::uint64_t modseq) = 0;
+  // COPY and MOVE (RFC 6851: one transaction; the source UIDs are expunged as expunge()
+  // does). Missing source UIDs are skipped; the copies get new UIDs and MODSEQs in source
+  // UID order. Copies keep flags, internal date and metadata and share the blob. Source and
+  // destination may be the same mailbox. Quota is checked against the destination account
+  // (Code::quota_exceeded); a MOVE between mailboxes of one account never exceeds it.
+  virtual StoreResult<CopyResult> copy_messages(Id source_mailbox_id,
+                                                std::span<const std::uint32_t> uids,
+                                                Id destination_mailbox_id, bool move) = 0;
+  // rev1 \Recent (RFC 3501 §2.3.2): returns the mailbox's first recent UID and moves the
+  // mark to UIDNEXT, so exactly one session (the one that SELECTs, not EXAMINEs) sees the
+  // messages as recent: the UIDs from the returned one on. Returns UIDNEXT when nothing is
+  // recent. New mailboxes start with every message recent.
+  virtual StoreResult<std::uint32_t> claim_recent(Id mailbox_id) = 0;
+  // Bytes stored in all the account's mailboxes (QUOTA STORAGE is this / 1024).
+  virtual StoreResult<std::uint64_t> account_usage(Id account_id) = 0;
 
   // --- subscriptions (IMAP LSUB/LIST-EXTENDED SUBSCRIBED); names need not exist
   virtual StoreResult<void> subscribe(Id account_id, std::string_view name) = 0;
@@ -86,10 +135,23 @@ class MailStore {
   virtual StoreResult<void> update_recipient(const QueueRecipient& recipient) = 0;
   virtual StoreResult<void> delete_queued(Id message_id) = 0;
 
+  // --- change notification
+  // Called after every committed transaction that changed messages of mailboxes (append,
+  // delivery, flags, expunge, copy/move, mailbox delete/rename, account delete), with the
+  // ids of those mailboxes (ascending, each once), on the committing thread and after the
+  // store's lock is released (the listener may call the store). Never for a failed transaction or
+  // one that changed nothing. IMAP sessions use it to wake IDLE and to report other sessions'
+  // changes. One listener (an empty function removes it); set it before serving. The
+  // listener must not throw: the change is committed already, so an exception is logged
+  // and dropped.
+  using ChangeListener = std::function<void(std::span<const Id> mailbox_ids)>;
+  virtual void set_change_listener(ChangeListener listener) = 0;
+
   // --- delivery (group commit)
   // Every item in ONE transaction (one fsync), each item all-or-nothing on its own: the
   // outcomes line up with the items, and a failing item does not fail the others. When
   // the commit itself fails, every outcome carries that error.
+  // A message for an account whose quota it would exceed fails with Code::quota_exceeded.
   virtual std::vector<StoreResult<DeliveryOutcome>> commit_deliveries(
       std::span<const DeliveryItem> items) = 0;
 };

@@ -10,6 +10,7 @@ struct StorageError {
     already_exists,  // unique name taken
     invalid,         // the caller passed a value the store refuses (bad name, bad address)
     conflict,        // the change conflicts with existing data (e.g. domain still has accounts)
+    quota_exceeded,  // the account's quota would be exceeded (IMAP [OVERQUOTA], SMTP 552 5.2.2)
     busy,            // database locked or similar; retrying later may help
     io,              // disk or database failure
   };

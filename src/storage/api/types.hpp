@@ -73,6 +73,42 @@ struct NewMessage {
   std::string mime_metadata;
 };
 
+// A message's index entry without its MIME metadata: what SELECT, FETCH FLAGS/UID/
+// RFC822.SIZE/INTERNALDATE/MODSEQ and flag SEARCH need, cheap for 100,000 messages.
+struct MessageSummary {
+  std::uint32_t uid = 0;
+  std::uint64_t modseq = 0;
+  std::vector<std::string> flags;  // sorted, unique
+  UnixTime internal_date = 0;
+  std::uint64_t size = 0;
+};
+
+// Counters for STATUS (RFC 9051 §6.3.11, RFC 7162 HIGHESTMODSEQ) without a scan of the
+// messages beyond what the index answers.
+struct MailboxStatus {
+  MailboxRecord mailbox;       // MESSAGES, UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ, SIZE
+  std::uint32_t unseen = 0;    // messages without \Seen
+  std::uint32_t deleted = 0;   // messages with \Deleted
+  std::uint32_t recent = 0;    // UIDs at or above the mailbox's first recent UID
+};
+
+enum class FlagChange { replace, add, remove };
+
+// What update_flags changed: every message whose flags changed (with its new MODSEQ), and
+// the UIDs refused because their MODSEQ was above UNCHANGEDSINCE (RFC 7162 §3.1.3).
+struct FlagUpdateResult {
+  std::vector<MessageSummary> changed;
+  std::vector<std::uint32_t> modified;  // failed the UNCHANGEDSINCE test, ascending
+};
+
+// COPY / MOVE result for UIDPLUS COPYUID (RFC 4315 §3): source UIDs (ascending, only those
+// that existed) and the UIDs their copies got in the destination, pairwise.
+struct CopyResult {
+  std::uint32_t destination_uidvalidity = 0;
+  std::vector<std::uint32_t> source_uids;
+  std::vector<std::uint32_t> destination_uids;
+};
+
 enum class QueueState { queued, deferred, delivered, bounced, held };
 
 struct QueueRecipient {

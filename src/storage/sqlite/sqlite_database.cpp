@@ -80,6 +80,12 @@ StoreResult<Statement> Database::prepare(std::string_view sql) {
   return Statement(it->second.stmt.get(), &it->second.in_use);
 }
 
+StoreResult<void> Database::run(std::string_view sql) {
+  auto stmt = prepare(sql);
+  if (!stmt) return std::unexpected(std::move(stmt.error()));
+  return stmt->run();
+}
+
 StoreResult<void> Database::exec(const std::string& sql) {
   char* message = nullptr;
   const int rc = sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, &message);

@@ -27,9 +27,15 @@ class Database {
   Database& operator=(const Database&) = delete;
   ~Database() = default;
 
-  // A statement from the cache, prepared on first use.
+  // A statement from the cache, prepared on first use and reset (bindings cleared) when
+  // the returned Statement goes out of scope. The cache is keyed by the SQL text, which
+  // the store only ever takes from constants, so it stays small. While a cached statement
+  // is in use (a nested call with the same SQL), a private copy is prepared instead.
   StoreResult<Statement> prepare(std::string_view sql);
-  // Runs SQL without parameters (may hold several statements).
+  // Runs one statement without parameters through the cache (BEGIN, COMMIT, SAVEPOINT:
+  // the calls every write transaction makes).
+  StoreResult<void> run(std::string_view sql);
+  // Runs SQL without parameters (may hold several statements); not cached.
   StoreResult<void> exec(const std::string& sql);
 
   std::int64_t last_insert_rowid() const;

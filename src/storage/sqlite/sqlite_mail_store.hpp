@@ -1,11 +1,16 @@
 #pragma once
 // SqliteMailStore: the embedded MailStore backend, one SQLite database in WAL mode
 // (DESIGN.md "Storage"). Calls are blocking and serialised by one mutex; run them on the
-// storage pool. The SQLite headers stay out of this file.
+// storage pool. The SQLite headers stay out of this file. The implementation is split by
+// topic: sqlite_mail_store.cpp (opening, change notification, domains), sqlite_accounts.cpp
+// (with quota), sqlite_aliases, sqlite_mailboxes, sqlite_messages, sqlite_flags (STORE),
+// sqlite_copy (COPY/MOVE), sqlite_subscriptions, sqlite_blobs, sqlite_queue, sqlite_delivery.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 #include "storage/api/mail_store.hpp"
 
@@ -62,6 +67,25 @@ class SqliteMailStore final : public MailStore {
                               std::span<const std::string> flags) override;
   StoreResult<void> expunge(Id mailbox_id, std::span<const std::uint32_t> uids) override;
 
+  StoreResult<MailboxRecord> find_mailbox_by_id(Id mailbox_id) override;
+  StoreResult<MailboxStatus> mailbox_status(Id mailbox_id) override;
+  StoreResult<std::vector<MessageSummary>> list_summaries(Id mailbox_id,
+                                                          std::uint64_t changed_since = 0) override;
+  StoreResult<std::vector<MessageSummary>> list_summaries_after(Id mailbox_id,
+                                                                std::uint32_t after_uid) override;
+  StoreResult<std::vector<MessageRecord>> fetch_messages(
+      Id mailbox_id, std::span<const std::uint32_t> uids) override;
+  StoreResult<FlagUpdateResult> update_flags(
+      Id mailbox_id, std::span<const std::uint32_t> uids, FlagChange change,
+      std::span<const std::string> flags,
+      std::optional<std::uint64_t> unchanged_since = std::nullopt) override;
+  StoreResult<std::vector<std::uint32_t>> expunged_since(Id mailbox_id,
+                                                         std::uint64_t modseq) override;
+  StoreResult<CopyResult> copy_messages(Id source_mailbox_id, std::span<const std::uint32_t> uids,
+                                        Id destination_mailbox_id, bool move) override;
+  StoreResult<std::uint32_t> claim_recent(Id mailbox_id) override;
+  StoreResult<std::uint64_t> account_usage(Id account_id) override;
+
   StoreResult<void> subscribe(Id account_id, std::string_view name) override;
   StoreResult<void> unsubscribe(Id account_id, std::string_view name) override;
   StoreResult<std::vector<std::string>> list_subscriptions(Id account_id) override;
@@ -78,7 +102,23 @@ class SqliteMailStore final : public MailStore {
   StoreResult<void> update_recipient(const QueueRecipient& recipient) override;
   StoreResult<void> delete_queued(Id message_id) override;
 
+  // The listener must not throw; if it does anyway, the exception is logged and dropped
+  // (the transaction is committed already).
+  void set_change_listener(ChangeListener listener) override;
+
  private:
+  // Bytes each account gains (or, negative, loses) in one transaction, for the quota check.
+  using AccountGrowth = std::vector<std::pair<Id, std::int64_t>>;
+  static void add_growth(AccountGrowth& growth, Id account_id, std::int64_t bytes);
+
+  // Runs `body(changed)` under the mutex. The body appends to `changed` the mailboxes
+  // whose messages a transaction it COMMITTED changed; after the mutex is released the
+  // change listener hears about them (deduplicated), on this thread.
+  template <class Body>
+  auto locked_with_changes(Body body);
+  static void notify(const std::shared_ptr<const ChangeListener>& listener,
+                     std::vector<Id> changed);
+
   // Helpers named *_locked expect mutex_ held (and, where they write, a transaction open).
   StoreResult<DomainRecord> find_domain_locked(const std::string& name);
   StoreResult<AccountRecord> find_account_locked(const std::string& address);
@@ -89,9 +129,20 @@ class SqliteMailStore final : public MailStore {
   StoreResult<MailboxRecord> create_mailbox_locked(Id account_id, const std::string& name,
                                                    SpecialUse special_use);
   StoreResult<void> subscribe_locked(Id account_id, const std::string& name);
+  StoreResult<MailboxRecord> find_mailbox_by_id_locked(Id mailbox_id);
   StoreResult<std::uint64_t> next_modseq_locked(Id mailbox_id);
-  static StoreResult<std::vector<MessageRecord>> message_records(std::span<const NewMessage> messages);
-  StoreResult<void> insert_messages_locked(std::vector<MessageRecord>& records);
+  // Takes `count` MODSEQs at once; returns the first (they are first .. first+count-1).
+  StoreResult<std::uint64_t> take_modseqs_locked(Id mailbox_id, std::uint64_t count);
+  static StoreResult<std::vector<MessageRecord>> message_records(
+      std::span<const NewMessage> messages);
+  // Assigns UIDs and MODSEQs and inserts; returns what each account grew by.
+  StoreResult<AccountGrowth> insert_messages_locked(std::vector<MessageRecord>& records);
+  // Deletes the existing ones of the ascending `uids` and records them as expunged with
+  // one new MODSEQ; returns the UIDs removed.
+  StoreResult<std::vector<std::uint32_t>> expunge_locked(Id mailbox_id,
+                                                         std::span<const std::uint32_t> uids);
+  // quota_exceeded when an account that grew is now above its quota (0: unlimited).
+  StoreResult<void> enforce_quota_locked(const AccountGrowth& growth);
   static StoreResult<void> validate_queue_message(const QueueMessage& message);
   StoreResult<void> insert_queue_locked(QueueMessage& record);
   StoreResult<std::vector<QueueRecipient>> queue_recipients_locked(Id message_id);
@@ -99,7 +150,21 @@ class SqliteMailStore final : public MailStore {
   std::mutex mutex_;
   std::unique_ptr<sqlite::Database> db_;
   int schema_version_ = 0;
+  std::shared_ptr<const ChangeListener> listener_;  // guarded by mutex_; null: none
 };
+
+template <class Body>
+auto SqliteMailStore::locked_with_changes(Body body) {
+  std::vector<Id> changed;
+  std::shared_ptr<const ChangeListener> listener;
+  auto result = [&] {
+    std::lock_guard lock(mutex_);
+    listener = listener_;
+    return body(changed);
+  }();
+  if (!changed.empty()) notify(listener, std::move(changed));
+  return result;
+}
 
 // Opens the embedded store in data_dir (see SqliteMailStore). Throws std::runtime_error
 // with a message naming the file when the database cannot be opened or migrated.

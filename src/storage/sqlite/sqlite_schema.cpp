@@ -134,7 +134,66 @@ CREATE INDEX queue_recipients_due ON queue_recipients(state, next_attempt_at);
 CREATE INDEX queue_recipients_message ON queue_recipients(message_id);
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations = {kSchemaV1};
+// Version 2: what the IMAP server needs beyond version 1.
+// - expunged: every expunged UID with the MODSEQ of its removal, for QRESYNC VANISHED
+//   (EARLIER) (RFC 7162 §3.2.5.2) and for other sessions' resync. Rows go with their mailbox.
+// - mailboxes.first_recent_uid: the rev1 \Recent mark (RFC 3501 §2.3.2); UIDs at or above it
+//   are recent. Existing mail is not new: the mark starts at UIDNEXT.
+// - mailboxes.unseen_count / deleted_count: STATUS UNSEEN and the \Deleted count without
+//   a scan, kept by the message triggers (recreated here to keep them in one UPDATE each).
+//   Flags are stored canonical and space-separated, so instr() on ' flags ' finds one.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE expunged (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid        INTEGER NOT NULL,
+  modseq     INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);
+
+ALTER TABLE mailboxes ADD COLUMN first_recent_uid INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE mailboxes ADD COLUMN unseen_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mailboxes ADD COLUMN deleted_count INTEGER NOT NULL DEFAULT 0;
+UPDATE mailboxes SET
+  first_recent_uid = uidnext,
+  unseen_count = (SELECT count(*) FROM messages
+                  WHERE mailbox_id = mailboxes.id AND instr(' ' || flags || ' ', ' \Seen ') = 0),
+  deleted_count = (SELECT count(*) FROM messages
+                   WHERE mailbox_id = mailboxes.id AND instr(' ' || flags || ' ', ' \Deleted ') > 0);
+
+DROP TRIGGER messages_after_insert;
+DROP TRIGGER messages_after_delete;
+CREATE TRIGGER messages_after_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO blobs(id, size, refcount) VALUES (NEW.blob_id, NEW.size, 1)
+    ON CONFLICT(id) DO UPDATE SET refcount = refcount + 1;
+  UPDATE mailboxes SET
+    message_count = message_count + 1,
+    total_size = total_size + NEW.size,
+    unseen_count = unseen_count + (instr(' ' || NEW.flags || ' ', ' \Seen ') = 0),
+    deleted_count = deleted_count + (instr(' ' || NEW.flags || ' ', ' \Deleted ') > 0)
+    WHERE id = NEW.mailbox_id;
+END;
+CREATE TRIGGER messages_after_delete AFTER DELETE ON messages BEGIN
+  UPDATE blobs SET refcount = refcount - 1 WHERE id = OLD.blob_id;
+  UPDATE mailboxes SET
+    message_count = message_count - 1,
+    total_size = total_size - OLD.size,
+    unseen_count = unseen_count - (instr(' ' || OLD.flags || ' ', ' \Seen ') = 0),
+    deleted_count = deleted_count - (instr(' ' || OLD.flags || ' ', ' \Deleted ') > 0)
+    WHERE id = OLD.mailbox_id;
+END;
+CREATE TRIGGER messages_after_flags AFTER UPDATE OF flags ON messages
+  WHEN OLD.flags IS NOT NEW.flags BEGIN
+  UPDATE mailboxes SET
+    unseen_count = unseen_count + (instr(' ' || NEW.flags || ' ', ' \Seen ') = 0)
+                                - (instr(' ' || OLD.flags || ' ', ' \Seen ') = 0),
+    deleted_count = deleted_count + (instr(' ' || NEW.flags || ' ', ' \Deleted ') > 0)
+                                  - (instr(' ' || OLD.flags || ' ', ' \Deleted ') > 0)
+    WHERE id = NEW.mailbox_id;
+END;
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kSchemaV1, kSchemaV2};
 
 StoreResult<int> user_version(Database& db) {
   auto stmt = db.prepare("PRAGMA user_version");

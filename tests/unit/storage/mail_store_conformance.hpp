@@ -20,8 +20,8 @@ namespace postamt::storage {
 
 // Readable failure messages for error codes (found by argument-dependent lookup).
 inline void PrintTo(StorageError::Code code, std::ostream* out) {
-  constexpr const char* kNames[] = {"not_found", "already_exists", "invalid",
-                                    "conflict",  "busy",           "io"};
+  constexpr const char* kNames[] = {"not_found",      "already_exists", "invalid", "conflict",
+                                    "quota_exceeded", "busy",           "io"};
   *out << kNames[static_cast<int>(code)];
 }
 

@@ -160,6 +160,120 @@ TEST(SqliteMailStore, CommittedDataSurvivesAKilledProcess) {
   EXPECT_EQ(queue->front().recipients.size(), 1u);
 }
 
+// A database written by the first release (schema version 1) is upgraded in place: its
+// data survives and the version 2 features work on it.
+TEST(SqliteMailStore, MigratesAVersion1Database) {
+  TempDir dir;
+  const auto file = dir.path() / "index.sqlite3";
+  const std::string blob_a(64, 'a');
+  const std::string blob_b(64, 'b');
+  exec_sql(file, std::string(sqlite::schema_migrations()[0]) + R"sql(
+    PRAGMA user_version = 1;
+    UPDATE meta SET value = 100 WHERE key = 'last_uidvalidity';
+    INSERT INTO domains(id, name, created_at) VALUES (1, 'example.com', 1);
+    INSERT INTO accounts(id, domain_id, address, password_hash, quota_bytes, created_at)
+      VALUES (1, 1, 'alice@example.com', 'h', 1000, 1);
+    INSERT INTO mailboxes(id, account_id, name, uidvalidity, uidnext, highestmodseq)
+      VALUES (1, 1, 'INBOX', 100, 4, 7), (2, 1, 'Trash', 99, 1, 1);
+    INSERT INTO messages(mailbox_id, uid, modseq, flags, internal_date, size, blob_id,
+                         mime_metadata) VALUES
+      (1, 1, 5, '\Seen', 10, 100, ')sql" + blob_a + R"sql(', x'00'),
+      (1, 2, 6, '', 20, 200, ')sql" + blob_b + R"sql(', x'01'),
+      (1, 3, 7, '$Work \Deleted \Seen', 30, 300, ')sql" + blob_a + R"sql(', x'02');
+    INSERT INTO subscriptions(account_id, name) VALUES (1, 'INBOX');
+  )sql");
+  ASSERT_EQ(query_text(file, "PRAGMA user_version"), "1");
+
+  auto store = open_sqlite_store(dir.path());
+  EXPECT_EQ(store->schema_version(), 2);
+  auto account = store->find_account("alice@example.com");
+  ASSERT_TRUE(account);
+  EXPECT_EQ(account->quota_bytes, 1000u);
+  auto status = store->mailbox_status(1);
+  ASSERT_TRUE(status) << status.error().message;
+  EXPECT_EQ(status->mailbox.name, "INBOX");
+  EXPECT_EQ(status->mailbox.uidvalidity, 100u);
+  EXPECT_EQ(status->mailbox.message_count, 3u);
+  EXPECT_EQ(status->mailbox.total_size, 600u);
+  EXPECT_EQ(status->mailbox.highestmodseq, 7u);
+  EXPECT_EQ(status->unseen, 1u) << "the counters were filled from the existing messages";
+  EXPECT_EQ(status->deleted, 1u);
+  EXPECT_EQ(status->recent, 0u) << "mail from before the upgrade is not recent";
+  auto summaries = store->list_summaries(1, 5);
+  ASSERT_TRUE(summaries);
+  ASSERT_EQ(summaries->size(), 2u);
+  EXPECT_EQ((*summaries)[1].flags, (std::vector<std::string>{"$Work", "\\Deleted", "\\Seen"}));
+  auto usage = store->account_usage(account->id);
+  ASSERT_TRUE(usage);
+  EXPECT_EQ(*usage, 600u);
+
+  // Version 2 at work on the old rows: triggers, expunge records, \Recent, quota.
+  const std::vector<std::uint32_t> two = {2};
+  auto moved = store->copy_messages(1, two, 2, true);
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_EQ(moved->destination_uidvalidity, 99u);
+  auto vanished = store->expunged_since(1, 7);
+  ASSERT_TRUE(vanished);
+  EXPECT_EQ(*vanished, two);
+  status = store->mailbox_status(1);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->unseen, 0u);
+  EXPECT_EQ(status->mailbox.highestmodseq, 8u);
+  auto trash = store->mailbox_status(2);
+  ASSERT_TRUE(trash);
+  EXPECT_EQ(trash->unseen, 1u);
+  EXPECT_EQ(trash->recent, 1u);
+  const std::vector<std::string> seen = {"\\Seen"};
+  auto flagged = store->update_flags(2, moved->destination_uids, FlagChange::add, seen);
+  ASSERT_TRUE(flagged);
+  ASSERT_EQ(flagged->changed.size(), 1u);
+  trash = store->mailbox_status(2);
+  ASSERT_TRUE(trash);
+  EXPECT_EQ(trash->unseen, 0u);
+  const std::vector<NewMessage> big = {message_for(1, blob('c'), 401)};
+  EXPECT_EQ(code_of(store->append_messages(big)), StorageError::Code::quota_exceeded);
+  const std::vector<NewMessage> fits = {message_for(1, blob('c'), 400)};
+  auto appended = store->append_messages(fits);
+  ASSERT_TRUE(appended) << appended.error().message;
+  EXPECT_EQ((*appended)[0].uid, 4u);
+  auto claimed = store->claim_recent(1);
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(*claimed, 4u);
+  auto subscriptions = store->list_subscriptions(account->id);
+  ASSERT_TRUE(subscriptions);
+  EXPECT_EQ(*subscriptions, std::vector<std::string>{"INBOX"});
+  auto known = store->blob_known(blob_b);
+  ASSERT_TRUE(known);
+  EXPECT_TRUE(*known);
+  EXPECT_TRUE(store->delete_mailbox(account->id, "Trash"));
+  EXPECT_EQ(query_text(file, "SELECT uid FROM expunged"), "2");
+  EXPECT_EQ(unreferenced(*store), std::vector<std::string>{blob_b});
+}
+
+// Expunge records go with their mailbox and account (ON DELETE CASCADE).
+TEST(SqliteMailStore, ExpungeRecordsAreDeletedWithTheirMailboxAndAccount) {
+  TempDir dir;
+  auto store = open_sqlite_store(dir.path());
+  ASSERT_TRUE(store->add_domain("example.com"));
+  auto account = store->add_account("alice@example.com", "h");
+  ASSERT_TRUE(account);
+  auto work = store->create_mailbox(account->id, "Work");
+  auto inbox = store->find_mailbox(account->id, "INBOX");
+  ASSERT_TRUE(work && inbox);
+  const std::vector<NewMessage> batch = {message_for(work->id, blob('1')),
+                                         message_for(inbox->id, blob('2'))};
+  ASSERT_TRUE(store->append_messages(batch));
+  const std::vector<std::uint32_t> one = {1};
+  ASSERT_TRUE(store->expunge(work->id, one));
+  ASSERT_TRUE(store->expunge(inbox->id, one));
+  const auto file = dir.path() / "index.sqlite3";
+  EXPECT_EQ(query_text(file, "SELECT count(*) FROM expunged"), "2");
+  ASSERT_TRUE(store->delete_mailbox(account->id, "Work"));
+  EXPECT_EQ(query_text(file, "SELECT count(*) FROM expunged"), "1");
+  ASSERT_TRUE(store->delete_account("alice@example.com"));
+  EXPECT_EQ(query_text(file, "SELECT count(*) FROM expunged"), "0");
+}
+
 // Another process (the CLI, say) writing the same database at the same time.
 TEST(SqliteMailStore, TwoStoresOnOneDatabaseSeeEachOthersCommits) {
   TempDir dir;

@@ -1,0 +1,61 @@
+// SqliteMailStore: blob reference counts (the files live in the BlobStore).
+#include "storage/api/name_rules.hpp"
+#include "storage/sqlite/sqlite_mail_store.hpp"
+#include "storage/sqlite/sqlite_rows.hpp"
+#include "storage/sqlite/sqlite_transaction.hpp"
+
+namespace postamt::storage {
+
+using namespace sqlite;
+
+// --- blobs
+
+StoreResult<std::vector<std::string>> SqliteMailStore::unreferenced_blobs() {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->prepare("SELECT id FROM blobs WHERE refcount = 0 ORDER BY id");
+  if (!stmt) return fail(stmt);
+  return collect(*stmt, [](const Statement& s) { return s.column_text(0); });
+}
+
+StoreResult<void> SqliteMailStore::forget_blobs(std::span<const std::string> blob_ids) {
+  for (const std::string& id : blob_ids)
+    if (!is_valid_blob_id(id))
+      return invalid("The blob id '" + id + "' is not a lower-case hex SHA-256.");
+  std::lock_guard lock(mutex_);
+  auto txn = Transaction::begin(*db_, Transaction::Mode::write);
+  if (!txn) return fail(txn);
+  std::vector<std::string> referenced;
+  for (const std::string& id : blob_ids) {
+    {
+      auto stmt = db_->prepare("DELETE FROM blobs WHERE id = ?1 AND refcount = 0");
+      if (!stmt) return fail(stmt);
+      auto done = stmt->bind(1, id).run();
+      if (!done) return done;
+      if (db_->changes() > 0) continue;
+    }
+    auto stmt = db_->prepare("SELECT 1 FROM blobs WHERE id = ?1");
+    if (!stmt) return fail(stmt);
+    auto known = exists(stmt->bind(1, id));
+    if (!known) return fail(known);
+    if (*known) referenced.push_back(id);  // unknown ids: already forgotten, nothing to do
+  }
+  if (!referenced.empty()) {
+    // A blob gained a reference after the caller listed it: the caller must not have
+    // deleted its file, so say so loudly and forget nothing.
+    std::string message = "Blobs are referenced again and were not forgotten:";
+    for (const std::string& id : referenced) message.append(" ").append(id);
+    return storage_error(Code::conflict, std::move(message));
+  }
+  return txn->commit();
+}
+
+StoreResult<bool> SqliteMailStore::blob_known(std::string_view blob_id) {
+  if (!is_valid_blob_id(blob_id))
+    return invalid("The blob id '" + std::string(blob_id) + "' is not a lower-case hex SHA-256.");
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->prepare("SELECT 1 FROM blobs WHERE id = ?1");
+  if (!stmt) return fail(stmt);
+  return exists(stmt->bind(1, blob_id));
+}
+
+}  // namespace postamt::storage
