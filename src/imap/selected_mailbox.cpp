@@ -103,6 +103,16 @@ std::vector<std::uint32_t> SelectedMailbox::resolve(const proto::imap::SequenceS
   return out;
 }
 
+bool SelectedMailbox::names_missing_sequence_numbers(const proto::imap::SequenceSet& set) const {
+  if (set.is_saved_result()) return false;
+  for (const auto& range : set.ranges()) {
+    for (std::uint32_t n : {range.first, range.last}) {
+      if (n == proto::imap::SequenceSet::kStar ? exists() == 0 : n > exists()) return true;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> SelectedMailbox::keywords() const {
   std::set<std::string> found;
   for (const auto& message : messages_) {

@@ -63,6 +63,10 @@ class SelectedMailbox {
   std::vector<std::uint32_t> resolve(const proto::imap::SequenceSet& set, bool uid,
                                      const std::vector<std::uint32_t>* saved_uids) const;
 
+  // RFC 9051 §9 seq-number: a message sequence number above EXISTS (and "*" in an empty
+  // mailbox) deserves BAD. UID sets are never invalid this way.
+  bool names_missing_sequence_numbers(const proto::imap::SequenceSet& set) const;
+
   // Keywords in use (for the FLAGS response), sorted.
   std::vector<std::string> keywords() const;
 

@@ -100,7 +100,7 @@ std::string ImapSession::capabilities() const {
   }
   caps += " IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
           " ESEARCH SEARCHRES BINARY CONDSTORE QRESYNC UTF8=ACCEPT STATUS=SIZE QUOTA"
-          " QUOTA=RES-STORAGE APPENDLIMIT=" +
+          " QUOTA=RES-STORAGE COMPRESS=DEFLATE APPENDLIMIT=" +
           std::to_string(reader_.limits().max_literal_size);
   return caps;
 }
@@ -358,9 +358,27 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::EnableCommand& comm
   co_return;
 }
 
-asio::awaitable<void> ImapSession::handle(const Tag& tag, p::CompressCommand&) {
-  no(tag, "[CANNOT] Compression is not offered");
-  co_return;
+// RFC 4978 §3: the tagged OK goes out uncompressed; from the byte after its CRLF both
+// directions are raw DEFLATE streams (under TLS when TLS is on).
+asio::awaitable<void> ImapSession::handle(const Tag& tag, p::CompressCommand& command) {
+  if (connection_->compression_active()) {
+    no(tag, "[COMPRESSIONACTIVE] DEFLATE is already active");
+    co_return;
+  }
+  if (command.mechanism != "DEFLATE") {
+    bad(tag, "Unknown compression mechanism");
+    co_return;
+  }
+  ok(tag, "DEFLATE active");
+  if (!co_await flush()) co_return;
+  // The client compresses only once it has the OK: anything it pipelined is not DEFLATE.
+  reader_.discard_buffered();
+  if (auto started = connection_->start_compression(); !started) {
+    log::warn("imap.compress_failed", {{"sid", sid()}, {"error", started.error()}});
+    broken_ = true;  // the client already compresses; there is no way back
+    co_return;
+  }
+  log::debug("imap.compress", {{"sid", sid()}, {"mechanism", "DEFLATE"}});
 }
 
 // --- not authenticated

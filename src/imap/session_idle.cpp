@@ -29,7 +29,11 @@ asio::awaitable<void> ImapSession::idle_notifier(bool* running) {
     co_await signal_->wait();
     if (!*running || broken_) break;
     co_await synchronize(false);
-    if (!out_.empty() && !co_await flush()) break;
+    // (Each co_await stands alone: g++ 12 miscompiles co_await inside && / || operands.)
+    if (!out_.empty()) {
+      const bool written = co_await flush();
+      if (!written) break;
+    }
     if (state_kind_ == State::logout) break;  // the mailbox went away (BYE sent)
   }
   idle_notifier_running_ = false;

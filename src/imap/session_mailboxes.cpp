@@ -467,14 +467,25 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::ListCommand& comman
     if (!p::matches_any(reference, patterns, name)) continue;
     if (command.select_special_use && entry.special_use == storage::SpecialUse::none) continue;
     const bool recursive_hit = command.select_recursive_match && entry.child_subscribed;
+    bool lsub_parent = false;
     if (only_subscribed && !entry.subscribed && !recursive_hit) {
-      // RFC 3501 §6.3.9: LSUB "%" shows a parent of a subscribed name as \Noselect.
-      if (!(command.lsub && entry.child_subscribed && !entry.exists)) continue;
+      // RFC 3501 §6.3.9: when "%" stops above a subscribed name, LSUB shows the level it
+      // stopped at, as \Noselect.
+      if (!command.lsub || !entry.child_subscribed) continue;
+      const std::string prefix = name + "/";
+      const bool child_listed = std::any_of(
+          listing->subscriptions.begin(), listing->subscriptions.end(), [&](const std::string& s) {
+            return s.starts_with(prefix) && p::matches_any(reference, patterns, s);
+          });
+      if (child_listed) continue;
+      lsub_parent = true;
     }
     if (!only_subscribed && !entry.exists && !entry.has_children) continue;
 
     std::vector<std::string> attributes;
-    if (!entry.exists) {
+    if (lsub_parent) {
+      attributes.push_back("\\Noselect");
+    } else if (!entry.exists) {
       attributes.push_back(rev2_rules && !command.lsub ? "\\NonExistent" : "\\Noselect");
     }
     if (!command.lsub) {
@@ -483,7 +494,7 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::ListCommand& comman
       } else if (entry.exists) {
         attributes.push_back("\\HasNoChildren");
       }
-      if (entry.subscribed && (command.return_subscribed || command.select_subscribed || imap4rev2_)) {
+      if (entry.subscribed && (command.return_subscribed || command.select_subscribed)) {
         attributes.push_back("\\Subscribed");
       }
       if (auto use = special_use_attribute(entry.special_use); !use.empty()) {

@@ -8,6 +8,7 @@
 #include "imap/message/fetch_renderer.hpp"
 #include "imap/message/search_matcher.hpp"
 #include "imap/response_text.hpp"
+#include "imap/search_prefilter.hpp"
 #include "imap/session.hpp"
 #include "mime/message_metadata.hpp"
 #include "net/connection.hpp"
@@ -83,6 +84,10 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& comma
     co_return;
   }
   SelectedMailbox& view = *selected_;
+  if (!command.uid && view.names_missing_sequence_numbers(command.set)) {
+    bad(tag, "Invalid message sequence number");
+    co_return;
+  }
   std::vector<std::uint32_t> seqs =
       view.resolve(command.set, command.uid, saved_search_ ? &*saved_search_ : nullptr);
   if (command.changed_since) {
@@ -175,7 +180,10 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& comma
       auto rendered = render_fetch(source, add_flags ? with_flags : command.attributes, options, out_);
       if (!rendered && !failure) failure = rendered.error();
     }
-    if (out_.size() >= kFlushAt && !co_await flush()) co_return;
+    if (out_.size() >= kFlushAt) {
+      const bool written = co_await flush();
+      if (!written) co_return;
+    }
   }
   if (failure) {
     no(tag, failure->kind == FetchError::Kind::unknown_cte ? "[UNKNOWN-CTE] " + failure->message
@@ -194,6 +202,10 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::StoreCommand& comma
     co_return;
   }
   if (command.unchanged_since) condstore_ = true;
+  if (!command.uid && view.names_missing_sequence_numbers(command.set)) {
+    bad(tag, "Invalid message sequence number");
+    co_return;
+  }
   const std::vector<std::uint32_t> seqs =
       view.resolve(command.set, command.uid, saved_search_ ? &*saved_search_ : nullptr);
   std::vector<std::uint32_t> uids;
@@ -269,6 +281,24 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
   scope.now = static_cast<storage::UnixTime>(std::time(nullptr));
   scope.saved_uids = saved_search_ ? &*saved_search_ : nullptr;
 
+  // BODY/TEXT needles every match must contain: the full-text index names the candidates
+  // (plus every message not indexed yet); the matcher still decides, so the answer keeps
+  // RFC 9051 substring semantics.
+  std::optional<std::vector<std::uint32_t>> text_candidates;  // ascending UIDs
+  if (const auto needles = required_substrings(command.key); !needles.empty()) {
+    const storage::Id id = view.id();
+    auto found = co_await state_->deps.pool.run(
+        [&] { return text_search_candidates(state_->deps.store, id, needles); });
+    if (!found) {
+      store_failure(tag, found.error(), "SEARCH");
+      co_return;
+    }
+    text_candidates = std::move(*found);
+  }
+  const auto may_match = [&](std::uint32_t uid) {
+    return !text_candidates || std::binary_search(text_candidates->begin(), text_candidates->end(), uid);
+  };
+
   std::vector<std::uint32_t> hits;  // sequence numbers
   std::uint64_t highest_hit_modseq = 0;
   for (std::uint32_t begin = 1; begin <= view.exists(); begin += kBatch) {
@@ -276,7 +306,10 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
     std::vector<LoadedMessage> loaded;
     if (needs.metadata || needs.content) {
       std::vector<std::uint32_t> uids;
-      for (std::uint32_t n = begin; n < end; ++n) uids.push_back(view.message(n).uid);
+      for (std::uint32_t n = begin; n < end; ++n) {
+        if (may_match(view.message(n).uid)) uids.push_back(view.message(n).uid);
+      }
+      if (uids.empty()) continue;
       auto batch = co_await load_batch(*state_, view.id(), uids, needs.metadata, needs.content);
       if (!batch) {
         store_failure(tag, batch.error(), "SEARCH");
@@ -287,6 +320,7 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
     std::size_t next_loaded = 0;
     for (std::uint32_t n = begin; n < end; ++n) {
       const storage::MessageSummary& summary = view.message(n);
+      if (!may_match(summary.uid)) continue;
       SearchSubject subject;
       subject.sequence_number = n;
       subject.summary = &summary;
@@ -369,6 +403,10 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::CopyCommand& comman
   auto destination = mailbox_from_client(command.mailbox);
   if (!destination) {
     no(tag, "[CANNOT] " + destination.error());
+    co_return;
+  }
+  if (!command.uid && view.names_missing_sequence_numbers(command.set)) {
+    bad(tag, "Invalid message sequence number");
     co_return;
   }
   const std::vector<std::uint32_t> seqs =

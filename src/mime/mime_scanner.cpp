@@ -105,6 +105,22 @@ std::optional<MimeScanner::Delimiter> MimeScanner::scan_header(MimeEntity& entit
 
     if (content_end == pos) {  // the empty line that ends the header (RFC 5322 §2.1)
       flush();
+      // RFC 2046 §5.1.1: body-part = MIME-part-headers [CRLF *OCTET]. When a delimiter
+      // follows at once, this line break is the delimiter's own CRLF: the part has no
+      // blank line and no body, and its MIME header ends with its last field.
+      // Only an exact delimiter line counts here: "--abc" after a blank line may be the
+      // first delimiter of this part's own multipart body, not the enclosing "--ab".
+      if (!boundaries_.empty()) {
+        if (auto delimiter = match_delimiter(next)) {
+          std::string_view tail = raw_.substr(delimiter->line_begin, delimiter->line_end - delimiter->line_begin);
+          tail.remove_prefix(2 + boundaries_[delimiter->level].size());
+          if (tail.starts_with("--")) tail.remove_prefix(2);
+          if (tail.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+            entity.header_end = end_before(delimiter, entity.header_begin);
+            return delimiter;
+          }
+        }
+      }
       entity.header_end = next;
       return std::nullopt;
     }

@@ -11,8 +11,12 @@
 namespace postamt::net {
 namespace {
 
-// One network read; also the most a line buffer holds beyond the line limit.
+// One network read; also the most a line buffer holds beyond the line limit. With
+// compression, also the most one fill() decompresses.
 constexpr std::size_t kReadChunk = 16 * 1024;
+// A compressed write goes out in slices of this size, so a large response is not held
+// twice (plain and compressed) in memory.
+constexpr std::size_t kCompressSlice = 64 * 1024;
 
 }  // namespace
 
@@ -75,12 +79,40 @@ ReadError Connection::classify(const std::error_code& ec) const {
 asio::awaitable<std::expected<void, ReadError>> Connection::fill() {
   if (shutdown_requested_.load()) co_return std::unexpected(ReadError::shutdown);
   if (timed_out_) co_return std::unexpected(ReadError::timeout);
+  if (compression_) co_return co_await fill_decompressed();
   char chunk[kReadChunk];
   arm_deadline();
   auto n = co_await stream_.read_some(std::span<char>(chunk, sizeof chunk));
   if (!n) co_return std::unexpected(classify(n.error()));
   lines_.feed(std::string_view(chunk, *n));
   co_return std::expected<void, ReadError>{};
+}
+
+// RFC 4978: the peer's bytes form one DEFLATE stream. Each fill hands the line buffer at
+// most one read chunk of plain bytes and reads the network only when the inflater has
+// nothing left, so input that expands enormously is taken in bounded steps.
+asio::awaitable<std::expected<void, ReadError>> Connection::fill_decompressed() {
+  char chunk[kReadChunk];
+  for (;;) {
+    if (compression_->has_pending_input()) {
+      auto plain = compression_->pull_decompressed(kReadChunk);
+      if (!plain) {
+        log::info("conn.decompress_failed", {{"sid", info_.session_id}, {"error", plain.error()}});
+        co_return std::unexpected(ReadError::io);
+      }
+      if (!plain->empty()) {
+        lines_.feed(*plain);
+        co_return std::expected<void, ReadError>{};
+      }
+    }
+    // The input so far held no data (block headers, an empty flush block): read on.
+    if (shutdown_requested_.load()) co_return std::unexpected(ReadError::shutdown);
+    if (timed_out_) co_return std::unexpected(ReadError::timeout);
+    arm_deadline();
+    auto n = co_await stream_.read_some(std::span<char>(chunk, sizeof chunk));
+    if (!n) co_return std::unexpected(classify(n.error()));
+    compression_->push_compressed(std::string_view(chunk, *n));
+  }
 }
 
 asio::awaitable<std::expected<OwnedLine, ReadError>> Connection::read_line() {
@@ -112,8 +144,27 @@ asio::awaitable<std::expected<std::string, ReadError>> Connection::read_some() {
 asio::awaitable<bool> Connection::write(std::string_view data) {
   if (closed_) co_return false;
   arm_deadline();
+  if (compression_) co_return co_await write_compressed(data);
   auto written = co_await stream_.write_all(data);
   co_return written.has_value();
+}
+
+// The last slice ends with a sync flush: the client can decode the whole burst without
+// waiting for more (RFC 4978 §4).
+asio::awaitable<bool> Connection::write_compressed(std::string_view data) {
+  while (!data.empty()) {
+    const std::string_view slice = data.substr(0, kCompressSlice);
+    data.remove_prefix(slice.size());
+    const auto flush = data.empty() ? DeflateCodec::Flush::sync : DeflateCodec::Flush::none;
+    auto compressed = compression_->compress(slice, flush);
+    if (!compressed) {
+      log::warn("conn.compress_failed", {{"sid", info_.session_id}, {"error", compressed.error()}});
+      co_return false;
+    }
+    if (compressed->empty()) continue;  // held back until a later slice
+    if (!co_await stream_.write_all(*compressed)) co_return false;
+  }
+  co_return true;
 }
 
 asio::awaitable<std::expected<void, std::string>> Connection::start_tls() {
@@ -125,6 +176,17 @@ asio::awaitable<std::expected<void, std::string>> Connection::start_tls() {
   // the buffer above; the TLS layer itself starts clean.
   lines_.discard_buffered();
   co_return std::expected<void, std::string>{};
+}
+
+std::expected<void, std::string> Connection::start_compression() {
+  if (compression_) return std::unexpected("compression is already active");
+  auto codec = DeflateCodec::create();
+  if (!codec) return std::unexpected(std::move(codec.error()));
+  // The client compresses only after it has seen the tagged OK (RFC 4978 §3): bytes that
+  // are already here were sent before that, uncompressed, and are dropped as after STARTTLS.
+  lines_.discard_buffered();
+  compression_.emplace(std::move(*codec));
+  return {};
 }
 
 void Connection::request_shutdown() {

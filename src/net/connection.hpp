@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "base/config.hpp"
+#include "net/deflate_codec.hpp"
 #include "net/stream.hpp"
 #include "proto/line_buffer.hpp"
 
@@ -60,11 +62,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Whatever arrives next: buffered bytes first, then one read from the socket.
   asio::awaitable<std::expected<std::string, ReadError>> read_some();
 
+  // Sends all of `data`; once compression is on, compressed and flushed (RFC 4978 §4).
   asio::awaitable<bool> write(std::string_view data);
 
   // STARTTLS: the handshake, after which anything the client pipelined before it is
   // dropped (RFC 3207 §4.2, RFC 2595 §3.1, RFC 9051 §6.2.1).
   asio::awaitable<std::expected<void, std::string>> start_tls();
+
+  // COMPRESS=DEFLATE (RFC 4978 §3): call right after writing the tagged OK. From then on
+  // reads see the decompressed bytes and write() compresses; the compression sits on top
+  // of TLS. An invalid stream from the peer ends reads with ReadError::io. Fails when
+  // compression is already on or zlib has no memory.
+  std::expected<void, std::string> start_compression();
+  bool compression_active() const { return compression_.has_value(); }
 
   void set_max_line_length(std::size_t n) { lines_.set_max_line_length(n); }
   // A protocol may allow longer silences once a client is known (IMAP: 30 minutes after
@@ -82,6 +92,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   asio::awaitable<std::expected<void, ReadError>> fill();
+  asio::awaitable<std::expected<void, ReadError>> fill_decompressed();
+  asio::awaitable<bool> write_compressed(std::string_view data);
   asio::awaitable<void> watchdog();
   void arm_deadline();
   ReadError classify(const std::error_code& ec) const;
@@ -90,6 +102,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ConnectionInfo info_;
   std::chrono::seconds idle_timeout_;
   proto::LineBuffer lines_;
+  std::optional<DeflateCodec> compression_;
   asio::steady_timer deadline_;
   bool timed_out_ = false;
   bool closed_ = false;

@@ -24,6 +24,7 @@
 #include "auth/authenticator.hpp"
 #include "delivery/group_committer.hpp"
 #include "imap/imap_service.hpp"
+#include "imap/text_indexer.hpp"
 #include "pop3/pop3_service.hpp"
 #include "smtp/smtp_service.hpp"
 #include "storage/api/blob_collector.hpp"
@@ -84,9 +85,15 @@ class Server {
         pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
     imap_ = std::make_unique<imap::ImapService>(
         imap::ImapDependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
-    // Every commit that touches mailboxes wakes the IMAP sessions that have them selected.
-    store_->set_change_listener(
-        [imap = imap_.get()](std::span<const storage::Id> ids) { imap->mailboxes_changed(ids); });
+    // Every commit that touches mailboxes wakes the IMAP sessions that have them selected,
+    // and the text indexer (new messages to index for SEARCH BODY/TEXT).
+    text_indexer_ = std::make_unique<imap::TextIndexer>(*store_, *blobs_);
+    store_->set_change_listener([imap = imap_.get(), indexer = text_indexer_.get()](
+                                    std::span<const storage::Id> ids) {
+      imap->mailboxes_changed(ids);
+      indexer->wake();
+    });
+    text_indexer_->start();
 
     if (auto loaded = tls_.load(config_.server.hostname); !loaded) {
       if (needs_tls(config_)) {
@@ -146,6 +153,7 @@ class Server {
     pool_.run();
     for (auto& endpoint : http_) endpoint->stop();
     blocking_.stop();
+    text_indexer_->stop();
     committer_->stop();
     log::info("server.stopped", {{"open_connections", tracker_.size()}});
     return 0;
@@ -230,6 +238,7 @@ class Server {
   std::unique_ptr<smtp::SmtpService> smtp_;
   std::unique_ptr<pop3::Pop3Service> pop3_;
   std::unique_ptr<imap::ImapService> imap_;
+  std::unique_ptr<imap::TextIndexer> text_indexer_;  // declared after the store: goes first
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   std::vector<std::unique_ptr<HttpEndpoint>> http_;
 };

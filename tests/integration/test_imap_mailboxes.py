@@ -26,6 +26,10 @@ ALICE = "alice@example.test"
 SPECIAL = {"Drafts": "\\Drafts", "Sent": "\\Sent", "Trash": "\\Trash", "Junk": "\\Junk", "Archive": "\\Archive"}
 
 
+def as_text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def listing(untagged: list[bytes], kind: bytes = b"LIST") -> dict[str, tuple[set[str], str, list]]:
     """{name: ({attributes}, delimiter, [extended items])} of the LIST/LSUB responses."""
     out = {}
@@ -107,7 +111,8 @@ def test_list_extended_selection_and_return_options(server):
     found = listing(imap_ok(client, 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "%"'))
     assert "Projects" in found, found
     extra = found["Projects"][2]
-    assert extra and str(extra[0][0]).upper() == "CHILDINFO" and [v.upper() for v in extra[0][1]] == [b"SUBSCRIBED"], extra
+    assert extra and as_text(extra[0][0]).upper() == "CHILDINFO", extra
+    assert [as_text(v).upper() for v in extra[0][1]] == ["SUBSCRIBED"], extra
     assert "\\subscribed" not in found["Projects"][0]
 
     # RETURN (SUBSCRIBED CHILDREN) on an ordinary LIST.
@@ -298,11 +303,6 @@ def test_subscribe_unsubscribe_lsub(server):
     imap_ok(client, "SUBSCRIBE Archive")
     found = listing(imap_ok(client, 'LSUB "" "*"'), b"LSUB")
     assert set(found) == baseline | {"lists/dev", "Archive"}, found
-    # RFC 3501 §6.3.9: LSUB "%" shows an unsubscribed parent of a subscribed name as \Noselect.
-    found = listing(imap_ok(client, 'LSUB "" "lists"'), b"LSUB")
-    assert "lists" not in found or "\\noselect" in found["lists"][0]
-    found = listing(imap_ok(client, 'LSUB "" "%"'), b"LSUB")
-    assert "lists" in found and "\\noselect" in found["lists"][0], found
     imap_ok(client, "UNSUBSCRIBE lists/dev")
     found = listing(imap_ok(client, 'LSUB "" "*"'), b"LSUB")
     assert set(found) == baseline | {"Archive"}, found
@@ -313,6 +313,22 @@ def test_subscribe_unsubscribe_lsub(server):
     imap_ok(client, "DELETE Archive")
     found = listing(imap_ok(client, 'LIST (SUBSCRIBED) "" "*"'))
     assert "Archive" in found and "\\nonexistent" in found["Archive"][0], found
+    client.close()
+
+
+def test_lsub_percent_shows_unsubscribed_parent_as_noselect(server):
+    provision(server, ["alice"])
+    client = imap_login(server)
+    imap_ok(client, "CREATE lists/dev")
+    imap_ok(client, "CREATE other/dev")
+    imap_ok(client, "SUBSCRIBE lists/dev")
+    # RFC 3501 §6.3.9: "foo/bar" subscribed, "foo" not: LSUB "%" must return "foo" flagged
+    # \Noselect (whether or not "foo" exists as a mailbox), and not "foo/bar".
+    found = listing(imap_ok(client, 'LSUB "" "%"'), b"LSUB")
+    assert "lists" in found and "\\noselect" in found["lists"][0], found
+    assert "lists/dev" not in found and "other" not in found
+    found = listing(imap_ok(client, 'LSUB "" "lists"'), b"LSUB")
+    assert "lists" not in found or "\\noselect" in found["lists"][0], found
     client.close()
 
 

@@ -271,7 +271,7 @@ def test_fetch_every_item(server):
     assert text[0].upper() == b"TEXT" and text[1].upper() == b"PLAIN"
     assert [v.lower() for v in text[2]] == [b"charset", b"utf-8"]
     assert text[5].upper() == b"QUOTED-PRINTABLE" and int(text[6]) == len(PART1_BODY)
-    assert int(text[7]) >= 1  # body lines of a text part
+    assert int(text[7]) in (0, 1)  # one unterminated line: counting conventions differ
     assert attachment[0].upper() == b"APPLICATION" and attachment[1].upper() == b"OCTET-STREAM"
     assert attachment[5].upper() == b"BASE64" and int(attachment[6]) == len(ATTACHMENT_B64)
     disposition = attachment[8]
@@ -395,16 +395,77 @@ def test_store_flags_and_keywords(server):
     assert "\\Seen" in found[0][1]["FLAGS"]
     _, done = imap_command(client, "STORE 1 +FLAGS (\\Recent)")
     assert imap_status_word(done) in ("BAD", "NO")
-    _, done = imap_command(client, "STORE 1 +FLAGS (\\NotAFlag)")
-    assert imap_status_word(done) in ("BAD", "NO")
-    _, done = imap_command(client, "STORE 9 +FLAGS (\\Seen)")
-    assert imap_status_word(done) in ("BAD", "NO", "OK")  # a number past EXISTS
     # imaplib's store().
     lib = imaplib_login(server)
     lib.select("INBOX")
     typ, data = lib.store("2", "+FLAGS", "(Custom)")
     assert typ == "OK" and b"Custom" in data[0]
     lib.logout()
+    client.close()
+
+
+def test_store_refuses_undefined_system_flags(server):
+    provision(server, ["alice"])
+    client = imap_login(server)
+    literal_append(client, "INBOX", message("flags"))
+    imap_ok(client, "SELECT INBOX")
+    # RFC 9051 §9 (flag-extension) and §2.3.2: "\\" atom flags other than the five system
+    # flags are reserved; a server MUST NOT generate them, so it cannot store one either.
+    _, done = imap_command(client, "STORE 1 +FLAGS (\\NotAFlag)")
+    assert imap_status_word(done) in ("BAD", "NO"), done
+    assert "\\NotAFlag" not in fetch_one(client, "FETCH 1 FLAGS")["FLAGS"]
+    client.close()
+
+
+def test_sequence_numbers_beyond_exists_are_bad(server):
+    provision(server, ["alice"])
+    client = imap_login(server)
+    imap_ok(client, "CREATE empty")
+    imap_ok(client, "SELECT empty")
+    # RFC 9051 §9 (seq-number): "The server should respond with a tagged BAD response to a
+    # command that uses a message sequence number greater than the number of messages in
+    # the selected mailbox. This includes "*" if the selected mailbox is empty."
+    for command in ("FETCH * FLAGS", "FETCH 1 FLAGS", "STORE 1 +FLAGS (\\Seen)", "COPY * INBOX"):
+        _, done = imap_command(client, command)
+        assert imap_status_word(done) == "BAD", (command, done)
+    # UIDs are different: a UID range naming nothing is fine (RFC 9051 §6.4.9).
+    imap_ok(client, "UID FETCH 1:* FLAGS")
+    for k in range(3):
+        literal_append(client, "INBOX", message(f"s{k}"))
+    imap_ok(client, "SELECT INBOX")
+    for command in ("FETCH 4 FLAGS", "FETCH 2:9 FLAGS", "STORE 9 +FLAGS (\\Seen)", "COPY 1,7 Trash"):
+        _, done = imap_command(client, command)
+        assert imap_status_word(done) == "BAD", (command, done)
+    imap_ok(client, "UID FETCH 2:9 FLAGS")
+    client.close()
+
+
+def test_append_and_copy_into_the_selected_mailbox_announce_exists(server):
+    provision(server, ["alice"])
+    client = imap_login(server)
+    literal_append(client, "INBOX", message("a"))
+    imap_ok(client, "SELECT INBOX")
+    # RFC 9051 §6.3.12: appending to the selected mailbox announces the new message.
+    untagged, done = imap_command(client, b"APPEND INBOX {%d+}\r\n" % len(message("b")) + message("b"))
+    assert imap_status_word(done) == "OK" and b"* 2 EXISTS" in untagged, untagged
+    untagged = imap_ok(client, "COPY 1:2 INBOX")
+    assert b"* 4 EXISTS" in untagged, untagged
+    assert len(imap_fetch_responses(imap_ok(client, "FETCH 1:* UID"))) == 4
+    client.close()
+
+
+def test_move_with_qresync_sends_vanished(server):
+    provision(server, ["alice"])
+    client = imap_login(server)
+    for k in range(3):
+        literal_append(client, "INBOX", message(f"q{k}"))
+    imap_ok(client, "ENABLE QRESYNC")
+    imap_ok(client, "SELECT INBOX")
+    untagged = imap_ok(client, "UID MOVE 1:2 Archive")
+    # RFC 6851 §4.4 / RFC 7162 §3.2.10: VANISHED instead of EXPUNGE.
+    assert any(line.startswith(b"* OK [COPYUID ") for line in untagged), untagged
+    assert b"* VANISHED 1:2" in untagged, untagged
+    assert not any(line.endswith(b" EXPUNGE") for line in untagged)
     client.close()
 
 

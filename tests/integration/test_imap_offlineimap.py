@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.timeout(240),
                                  reason="Debian offlineimap3 is not installed")]
 
 ALICE = "alice@example.test"
-FOLDERS = ("INBOX", "Archive", "Archive/2024", "Gr&APwA3w-e")  # the last is "Grüße" (RFC 3501 §5.1.3)
+FOLDERS = ("INBOX", "Projects", "Projects/2024", "Gr&APwA3w-e")  # the last is "Grüße" (RFC 3501 §5.1.3)
 
 
 def deliver(server, subject: str, body: bytes = b"Hello.\r\n") -> bytes:

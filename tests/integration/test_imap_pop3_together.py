@@ -6,6 +6,7 @@ and both count the same messages and sizes.
 from __future__ import annotations
 
 import poplib
+import socket
 import time
 
 from harness import (
@@ -18,6 +19,7 @@ from harness import (
     message,
     provision,
     unverified_tls_context,
+    wait_for,
 )
 
 ALICE = "alice@example.test"
@@ -30,6 +32,14 @@ def pop3_login(server) -> poplib.POP3:
     client.user(ALICE)
     assert client.pass_("pw-alice").startswith(b"+OK")
     return client
+
+
+def try_pop3_login(server) -> poplib.POP3 | None:
+    try:
+        return pop3_login(server)
+    except poplib.error_proto as refused:
+        assert b"[IN-USE]" in str(refused).encode(), refused
+        return None
 
 
 def retr_bytes(client: poplib.POP3, number: int) -> bytes:
@@ -68,8 +78,10 @@ def test_pop3_dele_without_quit_deletes_nothing(server):
     setup_three(server)
     pop = pop3_login(server)
     pop.dele(1)
-    pop.sock.close()  # the connection drops: no UPDATE state
-    pop = pop3_login(server)
+    pop.sock.shutdown(socket.SHUT_RDWR)  # the connection drops: no UPDATE state
+    pop.close()
+    # The server notices the drop asynchronously; until then the maildrop is still locked.
+    pop = wait_for(lambda: try_pop3_login(server), 10.0, interval=0.1, message="the POP3 lock to go")
     assert pop.stat()[0] == 3
     pop.quit()
     imap = imap_login(server)
@@ -141,6 +153,7 @@ def test_counts_and_sizes_agree(server):
     imap = imap_login(server)
     untagged = imap_ok(imap, "STATUS INBOX (MESSAGES SIZE)")
     assert b"MESSAGES 4" in untagged[0]
+    imap_ok(imap, "EXAMINE INBOX")
     found = imap_fetch_responses(imap_ok(imap, "FETCH 1:* RFC822.SIZE"))
     imap_sizes = [int(items["RFC822.SIZE"]) for _, items in found]
     assert b"SIZE %d" % sum(imap_sizes) in untagged[0], untagged

@@ -14,6 +14,7 @@ from harness import (
     imap_fetch_responses,
     imap_login,
     imap_ok,
+    imap_parse,
     imap_response,
     imap_status_word,
     imap_until_tagged,
@@ -337,14 +338,15 @@ def test_quota_append_and_smtp_delivery(server):
     client = imap_login(server)
     untagged, done = imap_command(client, "GETQUOTAROOT INBOX")
     assert imap_status_word(done) == "OK", done
-    assert b'* QUOTAROOT INBOX ""' in untagged, untagged
+    roots = [imap_parse(line[len(b"* QUOTAROOT "):]) for line in untagged if line.startswith(b"* QUOTAROOT ")]
+    assert [[str(v) if not isinstance(v, bytes) else v.decode() for v in root] for root in roots] == [["INBOX", ""]], untagged
     quota = [line for line in untagged if line.startswith(b"* QUOTA ")]
     # RFC 9208 §5.1: STORAGE in units of 1024 octets: usage then limit.
     assert quota == [b'* QUOTA "" (STORAGE 0 19)'], quota
 
-    first = message("fits", b"f" * 12000 + b"\r\n")
+    first = message("fits", (b"f" * 98 + b"\r\n") * 120)
     append(client, "INBOX", first)
-    too_much = message("too much", b"t" * 9000 + b"\r\n")
+    too_much = message("too much", (b"t" * 98 + b"\r\n") * 90)
     untagged, done = imap_command(client, b"APPEND INBOX {%d+}\r\n" % len(too_much) + too_much)
     # RFC 9208 §7.1 / RFC 5530: OVERQUOTA.
     assert imap_status_word(done) == "NO" and b"[OVERQUOTA]" in done, done
@@ -386,7 +388,7 @@ def test_quota_append_and_smtp_delivery(server):
 def test_quota_counts_copies(server):
     add_user_with_quota(server, ALICE, 30000)
     client = imap_login(server)
-    append(client, "INBOX", message("copy me", b"c" * 12000 + b"\r\n"))
+    append(client, "INBOX", message("copy me", (b"c" * 98 + b"\r\n") * 120))
     imap_ok(client, "SELECT INBOX")
     imap_ok(client, "COPY 1 Archive")
     _, done = imap_command(client, "COPY 1 Trash")

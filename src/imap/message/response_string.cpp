@@ -41,9 +41,14 @@ void append_literal(std::string& out, std::string_view prefix, std::string_view 
 void append_string(std::string& out, std::string_view data) {
   if (data.size() <= kMaxQuotedLength && std::all_of(data.begin(), data.end(), is_quotable)) {
     append_quoted(out, data);
-  } else {
-    append_literal(out, "", data);
+    return;
   }
+  append_literal(out, "", data);
+  // RFC 9051 §9: a literal carries CHAR8 (%x01-ff), never NUL; only BINARY's literal8 may.
+  // A stored message with NUL octets (RFC 3030 BINARYMIME, or a broken sender) is sent with
+  // each NUL as 0x80, which keeps every size and offset the client was told.
+  const std::size_t start = out.size() - data.size();
+  std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\0', '\x80');
 }
 
 void append_binary_string(std::string& out, std::string_view data) {

@@ -12,7 +12,7 @@ inline constexpr std::size_t kMaxQuotedLength = 256;
 
 // A quoted string when `data` is short and every octet is a 7-bit TEXT-CHAR (no NUL, CR,
 // LF or 8-bit octet; `"` and `\` escaped), else a literal "{n}\r\n<data>" with the octets
-// exactly as given.
+// as given, except that a NUL (which a literal may not carry) is sent as 0x80.
 void append_string(std::string& out, std::string_view data);
 
 // As append_string, but a literal8 "~{n}\r\n<data>" (RFC 3516 §4.2) when `data` holds a

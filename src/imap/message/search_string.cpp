@@ -37,6 +37,8 @@ struct AsciiLowerEqual {
 
 }  // namespace
 
+std::string fold_for_search(std::string_view text) { return case_folded(text); }
+
 SearchString::SearchString(std::string_view needle) : folded_(case_folded(needle)) {
   ascii_ = is_ascii(folded_);
 }

@@ -8,6 +8,11 @@
 
 namespace postamt::imap {
 
+// `text` as SearchString compares it: made valid UTF-8 (valid_utf8_text) and case-folded
+// with g_utf8_casefold. Folding works character by character, so the folded text of a
+// whole holds the folded text of each of its parts: what a full-text index can store.
+std::string fold_for_search(std::string_view text);
+
 class SearchString {
  public:
   // `needle` is UTF-8 (the session converted it from the command's CHARSET).

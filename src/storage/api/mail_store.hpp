@@ -2,6 +2,8 @@
 // MailStore: the index of everything Postamt keeps (domains, accounts, aliases, mailboxes,
 // messages, subscriptions, the outbound queue). Implementations are blocking and
 // thread-safe; callers on I/O threads reach them through the blocking pool, never directly.
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -127,6 +129,34 @@ class MailStore {
   virtual StoreResult<std::vector<std::string>> unreferenced_blobs() = 0;
   virtual StoreResult<void> forget_blobs(std::span<const std::string> blob_ids) = 0;
   virtual StoreResult<bool> blob_known(std::string_view blob_id) = 0;
+
+  // --- full-text index of the messages' text (schema version 3), for SEARCH BODY / TEXT
+  // It yields CANDIDATES: the caller still checks each message, so a search keeps RFC 9051
+  // §6.4.4 substring semantics. One entry per blob, whatever number of messages share it;
+  // an entry goes when the last message referencing its blob does.
+  //
+  // Blobs referenced by messages and not indexed yet, oldest first, at most `limit`, only
+  // those whose `seq` is above `after_seq` (an indexer's cursor past blobs it had to skip).
+  virtual StoreResult<std::vector<UnindexedBlob>> unindexed_blobs(std::size_t limit,
+                                                                  std::int64_t after_seq = 0) = 0;
+  // Stores the texts in one transaction. The text is stored as given (the caller folds it
+  // exactly as its matcher does); "" marks a blob with nothing to search. Blobs that are not
+  // waiting any more (indexed already, or no message references them now) are skipped.
+  virtual StoreResult<void> index_blob_texts(std::span<const BlobText> texts) = 0;
+  // Frees the space of at most `limit` texts whose blob lost its last message (their
+  // entries are gone at once; the text itself goes here, in a bounded transaction). Returns
+  // how many it removed: `limit` means more may be left.
+  virtual StoreResult<std::size_t> purge_text_index(std::size_t limit) = 0;
+  // UIDs (ascending) of the mailbox's messages whose blob's indexed text contains
+  // `folded_needle` (a substring of valid UTF-8, folded like the indexed text). The needle
+  // needs at least 3 characters (UTF-8 code points): a trigram index cannot look up less,
+  // and a shorter one is refused (invalid). Messages not indexed yet are NOT included: add
+  // unindexed_uids(), asked BEFORE this call (a blob indexed in between then shows up here).
+  virtual StoreResult<std::vector<std::uint32_t>> text_candidates(
+      Id mailbox_id, std::string_view folded_needle) = 0;
+  // UIDs (ascending) of the mailbox's messages whose blob is not indexed yet: candidates for
+  // every text search.
+  virtual StoreResult<std::vector<std::uint32_t>> unindexed_uids(Id mailbox_id) = 0;
 
   // --- outbound queue
   virtual StoreResult<QueueMessage> enqueue(const QueueMessage& message) = 0;

@@ -181,6 +181,15 @@ NameResult<std::string> normalize_mailbox_name(std::string_view name) {
     return std::unexpected("The mailbox name begins or ends with the hierarchy separator '/'.");
   if (name.find("//") != std::string_view::npos)
     return std::unexpected("The mailbox name has an empty hierarchy level ('//').");
+  // "." and ".." mean nothing in IMAP, but clients that mirror names as directories
+  // (Maildir, mbox trees) would read them as paths: refused.
+  for (std::size_t begin = 0; begin <= name.size();) {
+    const std::size_t end = std::min(name.find('/', begin), name.size());
+    const std::string_view level = name.substr(begin, end - begin);
+    if (level == "." || level == "..")
+      return std::unexpected("The mailbox name has a '.' or '..' hierarchy level.");
+    begin = end + 1;
+  }
   if (iequals_ascii(name, kInbox)) return std::string(kInbox);
   if (name.size() > kInbox.size() && name[kInbox.size()] == '/' &&
       iequals_ascii(name.substr(0, kInbox.size()), kInbox))
@@ -202,6 +211,11 @@ NameResult<std::vector<std::string>> normalize_flags(std::span<const std::string
     std::string canonical = flag;
     for (const std::string_view system : kSystemFlags)
       if (iequals_ascii(flag, system)) canonical = system;
+    // RFC 9051 §9 flag-extension: "\" flags other than the defined ones are reserved for
+    // future standards; a client may not invent them.
+    if (canonical.front() == '\\' && canonical == flag &&
+        std::ranges::none_of(kSystemFlags, [&](std::string_view s) { return s == canonical; }))
+      return std::unexpected("The flag '" + flag + "' is not a system flag.");
     // Flags compare case-insensitively; the first spelling of a keyword wins.
     if (std::ranges::none_of(out,
                              [&](const std::string& f) { return iequals_ascii(f, canonical); }))

@@ -109,6 +109,22 @@ struct CopyResult {
   std::vector<std::uint32_t> destination_uids;
 };
 
+// A blob that messages reference and the full-text index does not hold yet, with the MIME
+// metadata of one message that references it (every message of a blob has the same bytes,
+// so any one's metadata describes them). `seq` orders the blobs by arrival.
+struct UnindexedBlob {
+  std::int64_t seq = 0;
+  std::string blob_id;
+  std::string mime_metadata;
+};
+
+// The searchable text of one blob as the IMAP layer extracted and case-folded it ("" when
+// there is nothing to search: the blob counts as indexed all the same).
+struct BlobText {
+  std::string blob_id;
+  std::string text;
+};
+
 enum class QueueState { queued, deferred, delivered, bounced, held };
 
 struct QueueRecipient {

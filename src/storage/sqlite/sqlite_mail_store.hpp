@@ -4,7 +4,8 @@
 // storage pool. The SQLite headers stay out of this file. The implementation is split by
 // topic: sqlite_mail_store.cpp (opening, change notification, domains), sqlite_accounts.cpp
 // (with quota), sqlite_aliases, sqlite_mailboxes, sqlite_messages, sqlite_flags (STORE),
-// sqlite_copy (COPY/MOVE), sqlite_subscriptions, sqlite_blobs, sqlite_queue, sqlite_delivery.
+// sqlite_copy (COPY/MOVE), sqlite_subscriptions, sqlite_blobs, sqlite_text_index (SEARCH
+// candidates), sqlite_queue, sqlite_delivery.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -93,6 +94,14 @@ class SqliteMailStore final : public MailStore {
   StoreResult<std::vector<std::string>> unreferenced_blobs() override;
   StoreResult<void> forget_blobs(std::span<const std::string> blob_ids) override;
   StoreResult<bool> blob_known(std::string_view blob_id) override;
+
+  StoreResult<std::vector<UnindexedBlob>> unindexed_blobs(std::size_t limit,
+                                                          std::int64_t after_seq = 0) override;
+  StoreResult<void> index_blob_texts(std::span<const BlobText> texts) override;
+  StoreResult<std::size_t> purge_text_index(std::size_t limit) override;
+  StoreResult<std::vector<std::uint32_t>> text_candidates(Id mailbox_id,
+                                                          std::string_view folded_needle) override;
+  StoreResult<std::vector<std::uint32_t>> unindexed_uids(Id mailbox_id) override;
 
   StoreResult<QueueMessage> enqueue(const QueueMessage& message) override;
   std::vector<StoreResult<DeliveryOutcome>> commit_deliveries(

@@ -193,7 +193,64 @@ CREATE TRIGGER messages_after_flags AFTER UPDATE OF flags ON messages
 END;
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kSchemaV1, kSchemaV2};
+// Version 3: a full-text index of the messages' searchable text, for SEARCH BODY / TEXT
+// (RFC 9051 §6.4.4). It only narrows the messages a search looks at: the session still
+// checks each candidate, so results keep the RFC's substring semantics.
+// - blob_text_fts: one row per blob (copies and multi-recipient deliveries share one), the
+//   text the IMAP layer extracted and case-folded. The trigram tokenizer makes every
+//   substring of three or more characters a phrase query; case_sensitive 1 because the text
+//   comes folded already (the SEARCH folding, not SQLite's). detail=full keeps positions so
+//   a phrase matches exactly; the stored content lets a row be deleted (SQLite 3.40 cannot
+//   delete from a contentless table).
+// - blob_texts: which blob a row belongs to (id = the FTS rowid; AUTOINCREMENT, so an id is
+//   never reused while an old row may still wait in blob_text_garbage). A row here is the
+//   blob's "indexed" mark; it lives exactly while some message references the blob.
+// - blob_text_garbage: FTS rows whose blob lost its last message. Triggers cannot delete
+//   from the FTS table themselves (trusted_schema=OFF keeps virtual tables out of
+//   triggers), so they list the rows here and purge_text_index() removes them. Until then
+//   nothing finds them: every lookup goes through blob_texts.
+// - blob_text_pending: blobs referenced by messages and not indexed yet, in order of
+//   arrival (AUTOINCREMENT: the order never goes back, so an indexer's cursor stays valid).
+//   Invariant: every message's blob is in blob_texts or in blob_text_pending, never both.
+// - messages_blob: finds the messages of a blob (the triggers, candidates to UIDs).
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE VIRTUAL TABLE blob_text_fts USING fts5(
+  text, tokenize = 'trigram case_sensitive 1', detail = full
+);
+
+CREATE TABLE blob_texts (
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,     -- rowid in blob_text_fts
+  blob_id TEXT NOT NULL UNIQUE
+) STRICT;
+
+CREATE TABLE blob_text_garbage (
+  id INTEGER PRIMARY KEY                         -- rowid in blob_text_fts
+) STRICT;
+
+CREATE TABLE blob_text_pending (
+  seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+  blob_id TEXT NOT NULL UNIQUE
+) STRICT;
+
+CREATE INDEX messages_blob ON messages(blob_id);
+
+INSERT INTO blob_text_pending(blob_id)
+  SELECT blob_id FROM messages GROUP BY blob_id ORDER BY min(id);
+
+CREATE TRIGGER messages_after_insert_text AFTER INSERT ON messages
+  WHEN NOT EXISTS (SELECT 1 FROM blob_texts WHERE blob_id = NEW.blob_id) BEGIN
+  INSERT OR IGNORE INTO blob_text_pending(blob_id) VALUES (NEW.blob_id);
+END;
+CREATE TRIGGER messages_after_delete_text AFTER DELETE ON messages
+  WHEN NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = OLD.blob_id) BEGIN
+  INSERT OR IGNORE INTO blob_text_garbage(id)
+    SELECT id FROM blob_texts WHERE blob_id = OLD.blob_id;
+  DELETE FROM blob_texts WHERE blob_id = OLD.blob_id;
+  DELETE FROM blob_text_pending WHERE blob_id = OLD.blob_id;
+END;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
 
 StoreResult<int> user_version(Database& db) {
   auto stmt = db.prepare("PRAGMA user_version");

@@ -41,8 +41,9 @@ TEST(ResponseString, LiteralOtherwise) {
   EXPECT_EQ(as_string(long_text), "{257}\r\n" + long_text);
   const std::string longest(kMaxQuotedLength, 'x');
   EXPECT_EQ(as_string(longest), "\"" + longest + "\"");
-  // A NUL cannot be quoted; a plain literal keeps the octets as they are.
-  EXPECT_EQ(as_string(std::string("a\0b", 3)), std::string("{3}\r\na\0b", 8));
+  // A NUL can be neither quoted nor sent in a literal (RFC 9051 §9 CHAR8): it goes as
+  // 0x80, keeping the length.
+  EXPECT_EQ(as_string(std::string("a\0b", 3)), std::string("{3}\r\na\x80" "b", 8));
 }
 
 TEST(ResponseString, Literal8OnlyForNul) {
