@@ -157,6 +157,8 @@ asio::awaitable<void> ImapSession::run() {
         co_await on_reader_error(std::get<p::ReaderError>(*event));
       }
       if (errors_in_a_row_ >= kMaxErrorsInARow) {
+        out_ += tagged_;  // the last BAD first, then the goodbye
+        tagged_.clear();
         untagged("BYE Too many invalid commands");
         state_kind_ = State::logout;
       }
