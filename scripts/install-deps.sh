@@ -18,6 +18,7 @@ packages=(
   fetchmail getmail6                     # real POP3 clients
   isync offlineimap3                     # real IMAP clients (mbsync, offlineimap)
   dovecot-imapd dovecot-pop3d            # the reference IMAP server for differential tests
+  python3-dnslib                         # a private DNS server for outbound delivery tests
 )
 
 missing=()

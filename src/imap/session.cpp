@@ -4,7 +4,9 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <type_traits>
 
 #include "base/log.hpp"
@@ -206,12 +208,30 @@ bool ImapSession::on_continuation_request(const p::NeedContinuation& need) {
     bad(need.tag, "Missing command name");
     return false;
   }
+  // Commands whose arguments may hold a literal, by the state they need.
+  static constexpr std::string_view kBeforeLogin[] = {"LOGIN", "AUTHENTICATE"};
+  static constexpr std::string_view kAnyState[] = {"ID"};
+  static constexpr std::string_view kSelected[] = {"SEARCH", "FETCH", "STORE", "COPY", "MOVE", "UID"};
+  static constexpr std::string_view kAuthenticated[] = {
+      "APPEND", "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE",
+      "LIST", "LSUB", "STATUS", "GETQUOTA", "GETQUOTAROOT", "SETQUOTA", "ENABLE"};
+  const auto listed = [&](auto& names) { return std::find(std::begin(names), std::end(names), name) != std::end(names); };
   const bool authenticated = state_kind_ == State::authenticated || state_kind_ == State::selected;
-  if (name == "APPEND" && !authenticated) {
-    bad(need.tag, "Log in first");
-    return false;
+  if (listed(kAnyState)) return true;
+  if (listed(kBeforeLogin)) {
+    if (authenticated) bad(need.tag, "Already authenticated");
+    return !authenticated;
   }
-  return true;
+  if (listed(kAuthenticated)) {
+    if (!authenticated) bad(need.tag, "Log in first");
+    return authenticated;
+  }
+  if (listed(kSelected)) {
+    if (state_kind_ != State::selected) bad(need.tag, authenticated ? "No mailbox selected" : "Log in first");
+    return state_kind_ == State::selected;
+  }
+  bad(need.tag, "Unknown command " + name.substr(0, 40));
+  return false;
 }
 
 asio::awaitable<void> ImapSession::on_reader_error(const p::ReaderError& error) {

@@ -285,3 +285,32 @@ def test_idle_done_flood_and_half_close(server):
     assert client.closed_within(10.0)
     client.close()
     still_serves(server)
+
+
+def test_continuation_only_for_a_command_that_can_succeed(server):
+    """RFC 9051 §7.5 / RFC 7888: "+" invites the literal only when the command so far can
+    still succeed; otherwise the literal is refused before the client sends it."""
+    provision(server, ["alice"])
+    client = imap_connect(server)
+    for line, why in ((b"p1 APPEND INBOX {5}\r\n", b"Log in first"),
+                      (b"p2 XYZZY {5}\r\n", b"Unknown command"),
+                      (b"p3 FETCH 1 {5}\r\n", b"Log in first")):
+        client.send(line)
+        reply = client.line()
+        assert reply.startswith(line.split(b" ")[0] + b" BAD"), (line, reply)
+        assert why in reply, reply
+    # The refused literals were never sent; the session is still in sync.
+    imap_ok(client, "NOOP")
+    client.close()
+
+    client = imap_login(server)
+    client.send(b"s1 SEARCH TEXT {5}\r\n")
+    assert client.line().startswith(b"s1 BAD"), "SEARCH needs a selected mailbox"
+    client.send(b"a1 APPEND INBOX {23}\r\n")
+    assert client.line().startswith(b"+ "), "an APPEND after login gets its continuation"
+    client.send(b"Subject: x\r\n\r\nliteral\r\n\r\n")
+    appended = client.line()
+    assert appended.startswith(b"a1 OK [APPENDUID "), appended
+    imap_ok(client, "NOOP")
+    client.close()
+    still_serves(server)
