@@ -1,0 +1,64 @@
+#pragma once
+// Resolver: asynchronous MX and address lookups for outbound SMTP, on c-ares, driven by the
+// Asio event loop of one io_context (its sockets are watched by the reactor, its retry
+// timer is a steady_timer; no extra thread). Use it from that io_context's thread only.
+//
+//   auto resolver = dns::Resolver::create(io.get_executor(), options);
+//   auto hosts = co_await resolver->lookup_mx("example.org");      // ordered, RFC 5321 §5.1
+//   auto addresses = co_await resolver->lookup_addresses(hosts->front().host);
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ip/address.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "dns/dns_error.hpp"
+#include "dns/mx_plan.hpp"
+
+namespace postamt::dns {
+
+struct ResolverOptions {
+  // "ip" or "ip:port" ("[v6]:port" for IPv6 with a port); empty: /etc/resolv.conf.
+  std::vector<std::string> servers;
+  // Time to wait for one answer before retrying. c-ares doubles it on each further round
+  // over the servers, so with one server and 2 attempts the worst case is 3 x timeout.
+  std::chrono::milliseconds attempt_timeout{2000};
+  int attempts = 2;
+  // Shuffles MX hosts of equal preference; empty: a generator seeded at creation.
+  RandomSource random;
+};
+
+class Resolver {
+ public:
+  // Fails (at start-up) on an unparsable server list or when c-ares cannot initialise.
+  static Result<Resolver> create(asio::any_io_executor executor, ResolverOptions options);
+
+  Resolver(Resolver&&) noexcept;
+  Resolver& operator=(Resolver&&) noexcept;
+  // Pending lookups complete with DnsFailure::shutdown.
+  ~Resolver();
+
+  // The hosts to try for mail to `domain`, in order (mx_plan.hpp): implicit MX on NODATA,
+  // null_mx / no_such_domain as permanent failures, SERVFAIL / timeout as temporary.
+  asio::awaitable<DnsResult<std::vector<MxHost>>> lookup_mx(std::string domain);
+
+  // AAAA and A records of `host` (asked at once), IPv6 first; CNAME chains are followed
+  // within the answer. An empty vector: the name exists but has no address (NODATA).
+  // When one family fails temporarily and the other has addresses, those are returned.
+  asio::awaitable<DnsResult<std::vector<asio::ip::address>>> lookup_addresses(std::string host);
+
+  // The raw MX answer (unsorted; empty on NODATA), for diagnostics and tests.
+  asio::awaitable<DnsResult<std::vector<MxRecord>>> lookup_mx_records(std::string domain);
+
+  class Impl;
+
+ private:
+  explicit Resolver(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace postamt::dns
