@@ -3,6 +3,7 @@
 // of other sessions' changes.
 #include <algorithm>
 #include <ctime>
+#include <span>
 
 #include "base/log.hpp"
 #include "imap/message/fetch_renderer.hpp"
@@ -43,10 +44,41 @@ bool has_flag(const storage::MessageSummary& summary, std::string_view flag) {
 
 }  // namespace
 
-// Loads records (+ metadata, + content) of the given UIDs on the storage pool.
+// Whether every attribute that needs the stored bytes only reads the top-level header
+// (BODY[HEADER], BODY[HEADER.FIELDS (...)], RFC822.HEADER): what clients ask for every
+// message of a mailbox, answered from the first octets of each blob alone.
+bool header_only(std::span<const p::FetchAttribute> attributes) {
+  using Kind = p::FetchAttribute::Kind;
+  using Text = p::Section::Text;
+  bool any = false;
+  for (const auto& attribute : attributes) {
+    switch (attribute.kind) {
+      case Kind::rfc822_header:
+        any = true;
+        break;
+      case Kind::body_section: {
+        const auto text = attribute.section.text;
+        if (!attribute.section.part.empty() ||
+            (text != Text::header && text != Text::header_fields && text != Text::header_fields_not)) {
+          return false;
+        }
+        any = true;
+        break;
+      }
+      case Kind::rfc822: case Kind::rfc822_text: case Kind::binary: case Kind::binary_size:
+        return false;
+      default:
+        break;
+    }
+  }
+  return any;
+}
+
+// Loads records (+ metadata, + content) of the given UIDs on the storage pool. With
+// `header_prefix` only the top-level header is read (metadata must be loaded too).
 static asio::awaitable<storage::StoreResult<std::vector<LoadedMessage>>> load_batch(
     ImapServiceState& state, storage::Id mailbox_id, const std::vector<std::uint32_t>& uids,
-    bool metadata, bool content) {
+    bool metadata, bool content, bool header_prefix = false) {
   co_return co_await state.deps.pool.run([&]() -> storage::StoreResult<std::vector<LoadedMessage>> {
     auto records = state.deps.store.fetch_messages(mailbox_id, uids);
     if (!records) return std::unexpected(records.error());
@@ -63,7 +95,12 @@ static asio::awaitable<storage::StoreResult<std::vector<LoadedMessage>>> load_ba
         }
         item.metadata = std::move(*parsed);
       }
-      if (content) {
+      if (content && header_prefix && item.metadata && !item.metadata->parts.empty()) {
+        auto bytes = state.deps.blobs.read_range(record.blob_id, 0,
+                                                 item.metadata->parts.front().message_header_end);
+        if (!bytes) return std::unexpected(bytes.error());
+        item.content = std::move(*bytes);
+      } else if (content) {
         auto bytes = state.deps.blobs.read(record.blob_id);
         if (!bytes) return std::unexpected(bytes.error());
         item.content = std::move(*bytes);
@@ -144,7 +181,9 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& comma
                                        [](const auto& a) { return a.kind == p::FetchAttribute::Kind::flags; });
   if (!asked_flags) with_flags.push_back(p::FetchAttribute{p::FetchAttribute::Kind::flags, {}, false, {}});
 
-  const FetchNeeds needs = fetch_needs(command.attributes);
+  FetchNeeds needs = fetch_needs(command.attributes);
+  const bool headers_only = needs.content && header_only(command.attributes);
+  if (headers_only) needs.metadata = true;  // the header's end is in the metadata
   std::optional<FetchError> failure;
   for (std::size_t begin = 0; begin < seqs.size(); begin += kBatch) {
     const std::size_t end = std::min(seqs.size(), begin + kBatch);
@@ -152,7 +191,7 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& comma
     if (needs.metadata || needs.content) {
       std::vector<std::uint32_t> uids;
       for (std::size_t i = begin; i < end; ++i) uids.push_back(view.message(seqs[i]).uid);
-      auto batch = co_await load_batch(*state_, view.id(), uids, needs.metadata, needs.content);
+      auto batch = co_await load_batch(*state_, view.id(), uids, needs.metadata, needs.content, headers_only);
       if (!batch) {
         store_failure(tag, batch.error(), "FETCH");
         co_return;
