@@ -43,10 +43,4 @@ std::string compact_set(std::span<const std::uint32_t> numbers) {
   return out;
 }
 
-std::string ordered_set(std::span<const std::uint32_t> numbers) {
-  // Runs only where consecutive entries ascend by one, so both sets expand in the same
-  // order however the numbers lie.
-  return compact_set(numbers);
-}
-
 }  // namespace postamt::imap

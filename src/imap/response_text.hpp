@@ -11,11 +11,8 @@ namespace postamt::imap {
 // accepts UTF-8, RFC 9051 §9 / RFC 6855), else as a literal.
 void append_string(std::string& out, std::string_view text, bool utf8_allowed);
 
-// "1:3,7,9:10" for sorted, unique numbers (the uid-set of COPYUID, VANISHED, ESEARCH ALL).
+// "1:3,7,9:10" for sorted, unique numbers (the uid-sets of COPYUID, VANISHED, ESEARCH ALL;
+// COPYUID's two sets both ascend, so they still correspond pairwise, RFC 4315 §3).
 std::string compact_set(std::span<const std::uint32_t> sorted_numbers);
-
-// The same for numbers that keep their order pairwise (COPYUID source/destination sets,
-// RFC 4315 §3: the two sets must list the UIDs in corresponding order).
-std::string ordered_set(std::span<const std::uint32_t> numbers);
 
 }  // namespace postamt::imap

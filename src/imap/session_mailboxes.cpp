@@ -52,6 +52,37 @@ std::vector<std::string> ancestors(const std::string& name) {
   return out;
 }
 
+// RFC 9051 §6.3.4: the superior names a new name needs are created with it (CREATE, and
+// the target of RENAME). Blocking: run on the storage pool.
+storage::StoreResult<void> create_missing_ancestors(storage::MailStore& store, storage::Id account_id,
+                                                    const std::string& name) {
+  for (const auto& parent : ancestors(name)) {
+    auto found = store.find_mailbox(account_id, parent);
+    if (found) continue;
+    if (found.error().code != StorageError::Code::not_found) return std::unexpected(found.error());
+    auto made = store.create_mailbox(account_id, parent);
+    if (!made && made.error().code != StorageError::Code::already_exists) return std::unexpected(made.error());
+  }
+  return {};
+}
+
+// RFC 9208 §5.1: the one quota root "" with the STORAGE resource in KiB, or no resources.
+std::string quota_line(std::uint64_t used_bytes, std::uint64_t quota_bytes) {
+  if (quota_bytes == 0) return "QUOTA \"\" ()";
+  return "QUOTA \"\" (STORAGE " + std::to_string((used_bytes + 1023) / 1024) + " " +
+         std::to_string(quota_bytes / 1024) + ")";
+}
+
+// The account's usage and quota (bytes, 0: unlimited) for QUOTA responses. Blocking.
+storage::StoreResult<std::pair<std::uint64_t, std::uint64_t>> usage_and_quota(
+    storage::MailStore& store, const storage::AccountRecord& account) {
+  auto current = store.find_account(account.address);  // the quota may have changed since login
+  if (!current) return std::unexpected(current.error());
+  auto used = store.account_usage(account.id);
+  if (!used) return std::unexpected(used.error());
+  return std::pair{*used, current->quota_bytes};
+}
+
 std::string status_item_name(p::StatusItem item) {
   switch (item) {
     case p::StatusItem::messages: return "MESSAGES";
@@ -252,13 +283,8 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::CreateCommand& comm
   const storage::Id account_id = account_->id;
   auto created = co_await state_->deps.pool.run([&]() -> storage::StoreResult<storage::MailboxRecord> {
     auto& store = state_->deps.store;
-    // RFC 9051 §6.3.4: superior names the new one needs are created too.
-    for (const auto& parent : ancestors(*name)) {
-      auto found = store.find_mailbox(account_id, parent);
-      if (found) continue;
-      if (found.error().code != StorageError::Code::not_found) return std::unexpected(found.error());
-      auto made = store.create_mailbox(account_id, parent);
-      if (!made && made.error().code != StorageError::Code::already_exists) return made;
+    if (auto parents = create_missing_ancestors(store, account_id, *name); !parents) {
+      return std::unexpected(parents.error());
     }
     return store.create_mailbox(account_id, *name, use);
   });
@@ -307,12 +333,8 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::RenameCommand& comm
   const storage::Id account_id = account_->id;
   auto renamed = co_await state_->deps.pool.run([&]() -> storage::StoreResult<bool> {
     auto& store = state_->deps.store;
-    for (const auto& parent : ancestors(*to)) {
-      auto found = store.find_mailbox(account_id, parent);
-      if (found) continue;
-      if (found.error().code != StorageError::Code::not_found) return std::unexpected(found.error());
-      auto made = store.create_mailbox(account_id, parent);
-      if (!made && made.error().code != StorageError::Code::already_exists) return std::unexpected(made.error());
+    if (auto parents = create_missing_ancestors(store, account_id, *to); !parents) {
+      return std::unexpected(parents.error());
     }
     if (*from != "INBOX") {
       auto done = store.rename_mailbox(account_id, *from, *to);
@@ -617,25 +639,13 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::GetQuotaCommand& co
     no(tag, "[NONEXISTENT] No such quota root");
     co_return;
   }
-  const storage::Id account_id = account_->id;
-  const std::string address = account_->address;
-  auto usage = co_await state_->deps.pool.run([&]() -> storage::StoreResult<std::pair<std::uint64_t, std::uint64_t>> {
-    auto account = state_->deps.store.find_account(address);
-    if (!account) return std::unexpected(account.error());
-    auto used = state_->deps.store.account_usage(account_id);
-    if (!used) return std::unexpected(used.error());
-    return std::pair{*used, account->quota_bytes};
-  });
+  const storage::AccountRecord& account = *account_;
+  auto usage = co_await state_->deps.pool.run([&] { return usage_and_quota(state_->deps.store, account); });
   if (!usage) {
     store_failure(tag, usage.error(), "GETQUOTA");
     co_return;
   }
-  if (usage->second == 0) {
-    untagged("QUOTA \"\" ()");
-  } else {
-    untagged("QUOTA \"\" (STORAGE " + std::to_string((usage->first + 1023) / 1024) + " " +
-             std::to_string(usage->second / 1024) + ")");
-  }
+  untagged(quota_line(usage->first, usage->second));
   ok(tag, "GETQUOTA completed");
 }
 
@@ -645,16 +655,11 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::GetQuotaRootCommand
     no(tag, "[CANNOT] " + name.error());
     co_return;
   }
-  const storage::Id account_id = account_->id;
-  const std::string address = account_->address;
+  const storage::AccountRecord& account = *account_;
   auto usage = co_await state_->deps.pool.run([&]() -> storage::StoreResult<std::pair<std::uint64_t, std::uint64_t>> {
-    auto mailbox = state_->deps.store.find_mailbox(account_id, *name);
+    auto mailbox = state_->deps.store.find_mailbox(account.id, *name);
     if (!mailbox) return std::unexpected(mailbox.error());
-    auto account = state_->deps.store.find_account(address);
-    if (!account) return std::unexpected(account.error());
-    auto used = state_->deps.store.account_usage(account_id);
-    if (!used) return std::unexpected(used.error());
-    return std::pair{*used, account->quota_bytes};
+    return usage_and_quota(state_->deps.store, account);
   });
   if (!usage) {
     store_failure(tag, usage.error(), "GETQUOTAROOT");
@@ -664,12 +669,7 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::GetQuotaRootCommand
   append_mailbox_name(root, *name);
   root += " \"\"";
   untagged(root);
-  if (usage->second == 0) {
-    untagged("QUOTA \"\" ()");
-  } else {
-    untagged("QUOTA \"\" (STORAGE " + std::to_string((usage->first + 1023) / 1024) + " " +
-             std::to_string(usage->second / 1024) + ")");
-  }
+  untagged(quota_line(usage->first, usage->second));
   ok(tag, "GETQUOTAROOT completed");
 }
 

@@ -38,6 +38,12 @@ bool key_uses_modseq(const p::SearchKey& key) {
   return std::any_of(key.children.begin(), key.children.end(), key_uses_modseq);
 }
 
+std::vector<std::uint32_t> all_sequence_numbers(const SelectedMailbox& view) {
+  std::vector<std::uint32_t> all(view.exists());
+  for (std::uint32_t n = 1; n <= all.size(); ++n) all[n - 1] = n;
+  return all;
+}
+
 bool has_flag(const storage::MessageSummary& summary, std::string_view flag) {
   return std::find(summary.flags.begin(), summary.flags.end(), flag) != summary.flags.end();
 }
@@ -477,7 +483,7 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::CopyCommand& comman
   std::string code;
   if (!copied->source_uids.empty()) {
     code = "[COPYUID " + std::to_string(copied->destination_uidvalidity) + " " +
-           ordered_set(copied->source_uids) + " " + ordered_set(copied->destination_uids) + "] ";
+           compact_set(copied->source_uids) + " " + compact_set(copied->destination_uids) + "] ";
   }
   if (!move) {
     ok(tag, code + (command.uid ? "UID COPY completed" : "COPY completed"));
@@ -527,8 +533,9 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::ExpungeCommand&) {
   // Other sessions may have set \Deleted since this one last looked.
   co_await synchronize(true);
   if (!selected_) co_return;
-  std::vector<std::uint32_t> all(selected_->exists());
-  for (std::uint32_t n = 1; n <= all.size(); ++n) all[n - 1] = n;
+  // A named vector, not a temporary: g++ 12 mishandles temporaries bound to a coroutine's
+  // reference parameters inside the co_await expression.
+  const std::vector<std::uint32_t> all = all_sequence_numbers(*selected_);
   if (co_await expunge_deleted(tag, all, false)) ok(tag, "EXPUNGE completed");
 }
 
@@ -546,8 +553,7 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::UidExpungeCommand& 
 asio::awaitable<void> ImapSession::handle(const Tag& tag, p::CloseCommand&) {
   if (!selected_->read_only()) {
     // RFC 9051 §6.4.1: expunge silently, then leave the selected state.
-    std::vector<std::uint32_t> all(selected_->exists());
-    for (std::uint32_t n = 1; n <= all.size(); ++n) all[n - 1] = n;
+    const std::vector<std::uint32_t> all = all_sequence_numbers(*selected_);
     if (!co_await expunge_deleted(tag, all, true)) co_return;
   }
   deselect();
