@@ -19,6 +19,7 @@ packages=(
   isync offlineimap3                     # real IMAP clients (mbsync, offlineimap)
   dovecot-imapd dovecot-pop3d            # the reference IMAP server for differential tests
   python3-dnslib                         # a private DNS server for outbound delivery tests
+  python3-aiosmtpd                       # scripted receiving SMTP peers for outbound delivery tests
 )
 
 missing=()

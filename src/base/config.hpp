@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,9 +62,28 @@ struct DnsConfig {
   std::chrono::seconds timeout{5};
 };
 
+// STARTTLS use when delivering to other servers (RFC 3207; RFC 7435 opportunistic).
+enum class OutboundTls { none, opportunistic, required };
+
 struct OutboundConfig {
   std::uint16_t mx_port = 25;
   std::string relayhost;  // "host:port" or empty
+  std::string relayhost_user;      // AUTH PLAIN to the relay host when set
+  std::string relayhost_password;
+  // Retries: the first after retry_initial, each later one twice as long, at most
+  // retry_max; after max_queue_lifetime a recipient is bounced.
+  std::chrono::seconds retry_initial{60};
+  std::chrono::seconds retry_max{4 * 3600};
+  std::chrono::seconds max_queue_lifetime{5 * 24 * 3600};
+  // How often the scheduler rereads the queue (operator changes, retries that fell due).
+  std::chrono::seconds queue_scan_interval{5};
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds command_timeout{300};  // RFC 5321 §4.5.3.2: 5 minutes per reply
+  unsigned max_connections = 100;
+  unsigned max_connections_per_domain = 10;
+  unsigned max_messages_per_connection = 100;
+  OutboundTls tls = OutboundTls::opportunistic;
+  std::map<std::string, OutboundTls> tls_policy;  // per recipient domain (lower case)
 };
 
 struct SmtpConfig {

@@ -1,5 +1,7 @@
 #include "delivery/group_committer.hpp"
 
+#include <algorithm>
+
 #include <chrono>
 #include <future>
 #include <vector>
@@ -77,6 +79,9 @@ void GroupCommitter::run() {
     counters.commit_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     counters.batch_size.observe(static_cast<double>(batch.size()));
+    const bool queued = queue_listener_ && std::ranges::any_of(outcomes, [](const auto& outcome) {
+      return outcome && outcome->queued.has_value();
+    });
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (i < outcomes.size()) {
         batch[i].done(std::move(outcomes[i]));
@@ -86,6 +91,7 @@ void GroupCommitter::run() {
       }
     }
     batch.clear();
+    if (queued) queue_listener_();
   }
 }
 

@@ -55,6 +55,10 @@ class GroupCommitter {
   // Stops after the queued items are committed.
   void stop();
 
+  // Called on the writer thread after a batch that put something into the outbound queue
+  // is committed (the queue scheduler's wake-up). Set it before the first commit.
+  void set_queue_listener(std::function<void()> listener) { queue_listener_ = std::move(listener); }
+
  private:
   using Completion = std::move_only_function<void(Outcome)>;
   struct Pending {
@@ -71,6 +75,7 @@ class GroupCommitter {
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  std::function<void()> queue_listener_;
   std::thread writer_;
 };
 

@@ -11,146 +11,46 @@
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <array>
-#include <cstring>
+#include <chrono>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <unordered_map>
 #include <utility>
 
+#include "dns/answer_parse.hpp"
+#include "dns/query_batch.hpp"
+
 namespace postamt::dns {
 namespace {
 
-constexpr int kClassIn = 1;      // RFC 1035 §3.2.4
-constexpr int kTypeA = 1;        // RFC 1035 §3.2.2
-constexpr int kTypeMx = 15;      // RFC 1035 §3.2.2
-constexpr int kTypeAaaa = 28;    // RFC 3596 §2.1
 constexpr std::size_t kMaxNameLength = 253;  // RFC 1035 §2.3.4, without the trailing dot
-constexpr int kMaxAddressesPerFamily = 64;
-constexpr std::size_t kMaxMxRecords = 256;
+constexpr int kClassicUdpPayload = 512;      // RFC 1035 §4.2.1; EDNS never offers less
 
-struct Question {
-  std::string name;
-  int type = 0;
-};
-
-// What c-ares reported for one question: its status and, on success, the raw answer.
-struct QueryOutcome {
-  int status = ARES_ENODATA;
-  std::vector<unsigned char> answer;
-};
-
-// One or more questions asked at once, completed together (AAAA and A in parallel).
-struct BatchBase {
-  struct Slot {
-    BatchBase* batch = nullptr;
-    std::size_t index = 0;
-  };
-  virtual ~BatchBase() = default;
-  virtual void finish() = 0;  // posts the outcomes to the waiting coroutine
-
-  std::vector<QueryOutcome> outcomes;
-  std::vector<Slot> slots;  // the `arg` of each ares_query, stable for the batch's life
-  std::size_t remaining = 0;
-};
-
+// A batch whose outcomes go to an Asio completion handler, on the handler's executor.
 template <class Handler>
-struct Batch final : BatchBase {
-  Batch(Handler h, const asio::any_io_executor& fallback)
-      : handler(std::move(h)),
-        work(asio::make_work_guard(asio::get_associated_executor(handler, fallback))) {}
+class HandlerBatch final : public QueryBatch {
+ public:
+  HandlerBatch(Handler h, const asio::any_io_executor& fallback)
+      : handler_(std::move(h)),
+        work_(asio::make_work_guard(asio::get_associated_executor(handler_, fallback))) {}
 
-  void finish() override {
-    auto executor = work.get_executor();
-    asio::post(executor, [h = std::move(handler), o = std::move(outcomes)]() mutable {
+ private:
+  void deliver(std::vector<QueryOutcome> outcomes) override {
+    auto executor = work_.get_executor();
+    asio::post(executor, [h = std::move(handler_), o = std::move(outcomes)]() mutable {
       std::move(h)(std::move(o));
     });
-    work.reset();
+    work_.reset();
   }
 
-  Handler handler;
-  asio::executor_work_guard<asio::any_io_executor> work;
+  Handler handler_;
+  asio::executor_work_guard<asio::any_io_executor> work_;
 };
-
-void on_answer(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
-  auto* slot = static_cast<BatchBase::Slot*>(arg);
-  BatchBase* batch = slot->batch;
-  QueryOutcome& outcome = batch->outcomes[slot->index];
-  outcome.status = status;
-  if (status == ARES_SUCCESS && abuf != nullptr && alen > 0) outcome.answer.assign(abuf, abuf + alen);
-  if (--batch->remaining == 0) {
-    batch->finish();
-    delete batch;
-  }
-}
-
-// c-ares status -> the failure the queue acts on. ARES_ENODATA (NOERROR, no records) is
-// not a failure and is handled by the callers.
-DnsError failure_for(int status, const std::string& name) {
-  std::string message = name + ": " + ares_strerror(status);
-  switch (status) {
-    case ARES_ENOTFOUND: return {DnsFailure::no_such_domain, name + ": no such domain (NXDOMAIN)"};
-    case ARES_EBADNAME: return {DnsFailure::bad_name, std::move(message)};
-    case ARES_ESERVFAIL: return {DnsFailure::server_failure, name + ": DNS server failure (SERVFAIL)"};
-    case ARES_EREFUSED:
-    case ARES_ECONNREFUSED: return {DnsFailure::refused, std::move(message)};
-    case ARES_ETIMEOUT: return {DnsFailure::timeout, name + ": DNS timeout"};
-    case ARES_EDESTRUCTION:
-    case ARES_ECANCELLED: return {DnsFailure::shutdown, std::move(message)};
-    default: return {DnsFailure::other, std::move(message)};
-  }
-}
 
 bool plausible_name(const std::string& name) {
   return !name.empty() && name.size() <= kMaxNameLength + 1 && name.find('\0') == std::string::npos;
-}
-
-DnsResult<std::vector<MxRecord>> parse_mx(const QueryOutcome& outcome, const std::string& name) {
-  if (outcome.status == ARES_ENODATA) return std::vector<MxRecord>{};
-  if (outcome.status != ARES_SUCCESS) return std::unexpected(failure_for(outcome.status, name));
-  ares_mx_reply* replies = nullptr;
-  int rc = ares_parse_mx_reply(outcome.answer.data(), static_cast<int>(outcome.answer.size()), &replies);
-  if (rc == ARES_ENODATA) return std::vector<MxRecord>{};  // e.g. only a CNAME
-  if (rc != ARES_SUCCESS)
-    return dns_error(DnsFailure::server_failure, name + ": unusable MX answer: " + ares_strerror(rc));
-  std::vector<MxRecord> records;
-  for (ares_mx_reply* r = replies; r != nullptr && records.size() < kMaxMxRecords; r = r->next)
-    records.push_back(MxRecord{r->priority, r->host != nullptr ? std::string(r->host) : std::string()});
-  ares_free_data(replies);
-  return records;
-}
-
-// The addresses of one family; NODATA gives an empty list.
-DnsResult<std::vector<asio::ip::address>> parse_addresses(const QueryOutcome& outcome, int type,
-                                                          const std::string& name) {
-  std::vector<asio::ip::address> addresses;
-  if (outcome.status == ARES_ENODATA) return addresses;
-  if (outcome.status != ARES_SUCCESS) return std::unexpected(failure_for(outcome.status, name));
-  const unsigned char* data = outcome.answer.data();
-  int size = static_cast<int>(outcome.answer.size());
-  int count = kMaxAddressesPerFamily;
-  int rc;
-  if (type == kTypeAaaa) {
-    std::array<ares_addr6ttl, kMaxAddressesPerFamily> found{};
-    rc = ares_parse_aaaa_reply(data, size, nullptr, found.data(), &count);
-    for (int i = 0; rc == ARES_SUCCESS && i < count; ++i) {
-      asio::ip::address_v6::bytes_type bytes;
-      std::copy_n(found[i].ip6addr._S6_un._S6_u8, bytes.size(), bytes.begin());
-      addresses.emplace_back(asio::ip::address_v6(bytes));
-    }
-  } else {
-    std::array<ares_addrttl, kMaxAddressesPerFamily> found{};
-    rc = ares_parse_a_reply(data, size, nullptr, found.data(), &count);
-    for (int i = 0; rc == ARES_SUCCESS && i < count; ++i) {
-      asio::ip::address_v4::bytes_type bytes;
-      std::memcpy(bytes.data(), &found[i].ipaddr.s_addr, bytes.size());  // network order
-      addresses.emplace_back(asio::ip::address_v4(bytes));
-    }
-  }
-  if (rc == ARES_ENODATA) return std::vector<asio::ip::address>{};
-  if (rc != ARES_SUCCESS)
-    return dns_error(DnsFailure::server_failure, name + ": unusable address answer: " + ares_strerror(rc));
-  return addresses;
 }
 
 void initialise_library() {
@@ -167,10 +67,14 @@ bool ready_now(int fd, Direction direction) {
 
 }  // namespace
 
-// The c-ares channel and the Asio objects that drive it: for each socket c-ares opens, a
+// The c-ares channels and the Asio objects that drive them: for each socket c-ares opens, a
 // stream_descriptor whose async_wait tells c-ares when the socket is readable or writable
-// (ARES_OPT_SOCK_STATE_CB), and one steady_timer for ares_timeout(). Handlers hold only a
-// weak_ptr to the Impl, so none runs on a destroyed resolver.
+// (ARES_OPT_SOCK_STATE_CB), and one steady_timer for ares_timeout() and the lookup
+// deadlines. Handlers hold only a weak_ptr to the Impl, so none runs on a destroyed resolver.
+//
+// With EDNS there are two channels: the one every question is asked on (with an OPT record)
+// and one without EDNS, for the questions a server answered FORMERR (RFC 6891 §7). c-ares
+// 1.18 does not fall back by itself, and its EDNS setting holds for a whole channel.
 class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
  public:
   Impl(asio::any_io_executor executor, RandomSource random)
@@ -180,35 +84,20 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   Impl& operator=(const Impl&) = delete;
 
   ~Impl() {
-    if (channel_ != nullptr) ares_destroy(channel_);  // pending queries: ARES_EDESTRUCTION
+    // Pending queries end with ARES_EDESTRUCTION; the EDNS channel first, so none of them
+    // is asked again on the other.
+    for (Channel* channel : {&main_, &without_edns_})
+      if (channel->handle != nullptr) ares_destroy(channel->handle);
     for (auto& [fd, watch] : watches_) release(*watch);
   }
 
   Result<void> init(const ResolverOptions& options) {
     initialise_library();
-    ares_options settings{};
-    int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
-    settings.sock_state_cb = &Impl::on_socket_state;
-    settings.sock_state_cb_data = this;
-    settings.timeout = static_cast<int>(std::max<std::chrono::milliseconds::rep>(1, options.attempt_timeout.count()));
-    settings.tries = std::max(1, options.attempts);
-    int rc = ares_init_options(&channel_, &settings, mask);
-    if (rc != ARES_SUCCESS) {
-      channel_ = nullptr;
-      return permanent_error(std::string("DNS resolver: ") + ares_strerror(rc));
-    }
-    if (!options.servers.empty()) {
-      std::string csv;
-      for (const std::string& server : options.servers) {
-        if (server.empty() || server.find(',') != std::string::npos)
-          return permanent_error("DNS resolver: invalid server \"" + server + "\"");
-        if (!csv.empty()) csv += ',';
-        csv += server;
-      }
-      rc = ares_set_servers_ports_csv(channel_, csv.c_str());
-      if (rc != ARES_SUCCESS)
-        return permanent_error("DNS resolver: invalid server list \"" + csv + "\": " + ares_strerror(rc));
-    }
+    if (options.lookup_deadline.count() > 0) lookup_deadline_ = options.lookup_deadline;
+    bool edns = options.edns_payload_size > 0;
+    int payload = std::max<int>(kClassicUdpPayload, options.edns_payload_size);  // RFC 6891 §6.2.5
+    if (auto ok = open(main_, options, edns ? payload : 0); !ok) return ok;
+    if (edns) return open(without_edns_, options, 0);
     return {};
   }
 
@@ -222,9 +111,16 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   }
 
  private:
+  struct Channel {
+    Impl* owner = nullptr;  // the sock_state_cb_data
+    ares_channel handle = nullptr;
+  };
+
   struct SocketWatch {
-    SocketWatch(const asio::any_io_executor& executor, int socket) : descriptor(executor), fd(socket) {}
+    SocketWatch(const asio::any_io_executor& executor, ares_channel owner, int socket)
+        : descriptor(executor), channel(owner), fd(socket) {}
     asio::posix::stream_descriptor descriptor;
+    ares_channel channel;  // the one that opened the socket and processes it
     int fd;
     bool want_read = false;
     bool want_write = false;
@@ -233,31 +129,57 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
     bool closed = false;
   };
 
+  // One c-ares channel with the resolver's settings; EDNS when `edns_payload` > 0.
+  Result<void> open(Channel& channel, const ResolverOptions& options, int edns_payload) {
+    channel.owner = this;
+    ares_options settings{};
+    int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+    settings.sock_state_cb = &Impl::on_socket_state;
+    settings.sock_state_cb_data = &channel;
+    settings.timeout = static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(
+        options.attempt_timeout.count(), 1, std::numeric_limits<int>::max()));
+    settings.tries = std::max(1, options.attempts);
+    settings.flags = 0;
+    if (edns_payload > 0) {
+      settings.flags |= ARES_FLAG_EDNS;
+      settings.ednspsz = edns_payload;
+      mask |= ARES_OPT_EDNSPSZ;
+    }
+    int rc = ares_init_options(&channel.handle, &settings, mask);
+    if (rc != ARES_SUCCESS) {
+      channel.handle = nullptr;
+      return permanent_error(std::string("DNS resolver: ") + ares_strerror(rc));
+    }
+    if (options.servers.empty()) return {};
+    std::string csv;
+    for (const std::string& server : options.servers) {
+      if (server.empty() || server.find(',') != std::string::npos)
+        return permanent_error("DNS resolver: invalid server \"" + server + "\"");
+      if (!csv.empty()) csv += ',';
+      csv += server;
+    }
+    rc = ares_set_servers_ports_csv(channel.handle, csv.c_str());
+    if (rc != ARES_SUCCESS)
+      return permanent_error("DNS resolver: invalid server list \"" + csv + "\": " + ares_strerror(rc));
+    return {};
+  }
+
   template <class Handler>
   void start(Handler handler, std::vector<Question> questions) {
-    auto* batch = new Batch<Handler>(std::move(handler), executor_);
-    std::size_t count = questions.size();
-    batch->outcomes.resize(count);
-    batch->slots.resize(count);
-    batch->remaining = count;
-    if (count == 0) {
-      batch->finish();
-      delete batch;
-      return;
-    }
-    for (std::size_t i = 0; i < count; ++i) {
-      batch->slots[i] = BatchBase::Slot{batch, i};
-      // May call on_answer at once (e.g. a bad name); the batch lives until the last one.
-      ares_query(channel_, questions[i].name.c_str(), kClassIn, questions[i].type, &on_answer, &batch->slots[i]);
-    }
+    auto* batch = new HandlerBatch<Handler>(std::move(handler), executor_);
+    DeadlineClock::time_point deadline{};
+    if (lookup_deadline_) deadline = DeadlineClock::now() + *lookup_deadline_;
+    batch->ask(std::move(questions), main_.handle, without_edns_.handle, lookup_deadline_ ? &deadlines_ : nullptr,
+               deadline);  // may already have freed the batch
     reschedule_timer();
   }
 
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable) {
-    static_cast<Impl*>(data)->socket_state(fd, readable != 0, writable != 0);
+    auto* channel = static_cast<Channel*>(data);
+    channel->owner->socket_state(channel->handle, fd, readable != 0, writable != 0);
   }
 
-  void socket_state(int fd, bool readable, bool writable) {
+  void socket_state(ares_channel channel, int fd, bool readable, bool writable) {
     auto it = watches_.find(fd);
     if (!readable && !writable) {  // c-ares is about to close the socket
       if (it != watches_.end()) {
@@ -267,7 +189,7 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
       return;
     }
     if (it == watches_.end()) {
-      auto watch = std::make_shared<SocketWatch>(executor_, fd);
+      auto watch = std::make_shared<SocketWatch>(executor_, channel, fd);
       std::error_code error;
       watch->descriptor.assign(fd, error);
       if (error) return;  // c-ares times the query out
@@ -293,6 +215,7 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
 
   // Waits for readiness. The reactor is edge-triggered, so a socket that c-ares left with
   // data still queued (it reads TCP piecewise) is handed back at once instead of waited on.
+  // A TCP socket c-ares is still connecting asks for writability (the connect completing).
   void arm(const std::shared_ptr<SocketWatch>& watch, Direction direction) {
     if (watch->closed || pending(*watch, direction)) return;
     pending(*watch, direction) = true;
@@ -311,34 +234,52 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   }
 
   void on_ready(const std::shared_ptr<SocketWatch>& watch, Direction direction, bool rearm) {
-    ares_process_fd(channel_, direction == Direction::read ? watch->fd : ARES_SOCKET_BAD,
+    ares_process_fd(watch->channel, direction == Direction::read ? watch->fd : ARES_SOCKET_BAD,
                     direction == Direction::write ? watch->fd : ARES_SOCKET_BAD);
     reschedule_timer();
     if (!rearm || watch->closed) return;  // a failed wait is left to the query timeout
     if (direction == Direction::read ? watch->want_read : watch->want_write) arm(watch, direction);
   }
 
-  // Retries and timeouts: c-ares says when it next needs to look (ares_timeout).
+  // One timer for all: c-ares's retries and timeouts on each channel (ares_timeout says when
+  // it next needs to look) and the earliest lookup deadline.
   void reschedule_timer() {
-    timeval next{};
-    if (ares_timeout(channel_, nullptr, &next) == nullptr) {
+    std::optional<DeadlineClock::time_point> wake;
+    DeadlineClock::time_point now = DeadlineClock::now();
+    for (const Channel* channel : {&main_, &without_edns_}) {
+      timeval next{};
+      if (channel->handle == nullptr || ares_timeout(channel->handle, nullptr, &next) == nullptr) continue;
+      auto when = now + std::chrono::seconds(next.tv_sec) + std::chrono::microseconds(next.tv_usec);
+      if (!wake || when < *wake) wake = when;
+    }
+    if (!deadlines_.empty() && (!wake || deadlines_.begin()->first < *wake)) wake = deadlines_.begin()->first;
+    if (!wake) {
       timer_.cancel();
       return;
     }
-    timer_.expires_after(std::chrono::seconds(next.tv_sec) + std::chrono::microseconds(next.tv_usec));
+    timer_.expires_at(*wake);
     timer_.async_wait([weak = weak_from_this()](std::error_code error) {
       if (error == asio::error::operation_aborted) return;
-      if (auto self = weak.lock()) {
-        ares_process_fd(self->channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-        self->reschedule_timer();
-      }
+      if (auto self = weak.lock()) self->on_timer();
     });
+  }
+
+  void on_timer() {
+    for (const Channel* channel : {&main_, &without_edns_})
+      if (channel->handle != nullptr) ares_process_fd(channel->handle, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    DeadlineClock::time_point now = DeadlineClock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now)
+      deadlines_.begin()->second->expire();  // removes its entry
+    reschedule_timer();
   }
 
   asio::any_io_executor executor_;
   asio::steady_timer timer_;
   RandomSource random_;
-  ares_channel channel_ = nullptr;
+  Channel main_;          // every question starts here (with EDNS unless configured off)
+  Channel without_edns_;  // only with EDNS: for servers that answer it with FORMERR
+  std::optional<std::chrono::milliseconds> lookup_deadline_;
+  DeadlineList deadlines_;  // of the lookups not yet completed
   std::unordered_map<int, std::shared_ptr<SocketWatch>> watches_;
 };
 
@@ -369,7 +310,7 @@ asio::awaitable<DnsResult<std::vector<MxRecord>>> Resolver::lookup_mx_records(st
   std::vector<Question> questions(1);  // (a braced list here trips g++ 12's coroutines)
   questions[0] = Question{domain, kTypeMx};
   std::vector<QueryOutcome> outcomes = co_await impl_->ask(std::move(questions));
-  co_return parse_mx(outcomes.front(), domain);
+  co_return parse_mx_answer(outcomes.front(), domain);
 }
 
 asio::awaitable<DnsResult<std::vector<MxHost>>> Resolver::lookup_mx(std::string domain) {
@@ -387,8 +328,8 @@ asio::awaitable<DnsResult<std::vector<asio::ip::address>>> Resolver::lookup_addr
   questions[0] = Question{host, kTypeAaaa};
   questions[1] = Question{host, kTypeA};
   std::vector<QueryOutcome> outcomes = co_await impl_->ask(std::move(questions));
-  auto v6 = parse_addresses(outcomes[0], kTypeAaaa, host);
-  auto v4 = parse_addresses(outcomes[1], kTypeA, host);
+  auto v6 = parse_address_answer(outcomes[0], AddressFamily::v6, host);
+  auto v4 = parse_address_answer(outcomes[1], AddressFamily::v4, host);
   // A name that does not exist does not exist for either family.
   if (!v6 && v6.error().failure == DnsFailure::no_such_domain) co_return std::unexpected(v6.error());
   if (!v4 && v4.error().failure == DnsFailure::no_such_domain) co_return std::unexpected(v4.error());

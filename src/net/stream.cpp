@@ -48,6 +48,20 @@ asio::awaitable<std::expected<void, std::error_code>> Stream::handshake() {
   co_return std::expected<void, std::error_code>{};
 }
 
+asio::awaitable<std::expected<void, std::error_code>> Stream::client_handshake(std::string server_name) {
+  if (!tls_context_) co_return std::unexpected(std::make_error_code(std::errc::operation_not_supported));
+  asio::error_code not_an_address;
+  (void)asio::ip::make_address(server_name, not_an_address);
+  // RFC 6066 §3: literal IP addresses are not sent as a server name.
+  if (!server_name.empty() && not_an_address) {
+    SSL_set_tlsext_host_name(stream_.native_handle(), server_name.c_str());
+  }
+  auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::client, kUseTuple);
+  if (ec) co_return std::unexpected(ec);
+  tls_active_ = true;
+  co_return std::expected<void, std::error_code>{};
+}
+
 std::string Stream::tls_version() const {
   if (!tls_active_) return {};
   return SSL_get_version(const_cast<asio::ssl::stream<asio::ip::tcp::socket>&>(stream_).native_handle());

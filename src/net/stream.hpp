@@ -23,6 +23,10 @@ class Stream {
   asio::awaitable<std::expected<void, std::error_code>> write_all(std::string_view data);
   // Server-side TLS handshake; afterwards every read and write is encrypted.
   asio::awaitable<std::expected<void, std::error_code>> handshake();
+  // Client-side handshake (outbound STARTTLS, RFC 3207), naming the server for SNI
+  // (RFC 6066 §3) unless `server_name` is empty or an IP literal. The context decides
+  // whether the peer's certificate is verified.
+  asio::awaitable<std::expected<void, std::error_code>> client_handshake(std::string server_name);
 
   bool tls_available() const { return tls_context_ != nullptr; }
   bool tls_active() const { return tls_active_; }

@@ -7,6 +7,7 @@
 #include "base/log.hpp"
 #include "server/admin_commands.hpp"
 #include "server/config/config_loader.hpp"
+#include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
 #include "server/serve.hpp"
 
@@ -150,6 +151,36 @@ int main(int argc, char** argv) {
   alias_del->callback(with_config([&](const auto& c) {
     return postamt::server::alias_del(c, source, destination);
   }));
+
+  // queue list|show|flush|delete|hold|release: the outbound queue
+  bool json = false;
+  postamt::storage::Id queue_id = 0;
+  std::optional<postamt::storage::Id> flush_id;
+  auto* queue = app.add_subcommand("queue", "Inspect and steer the outbound queue")
+                    ->require_subcommand(1);
+  auto* queue_list = queue->add_subcommand("list", "List queued messages and their recipients");
+  queue_list->add_flag("--json", json, "Print a JSON array");
+  queue_list->callback(with_config([&](const auto& c) { return postamt::server::queue_list(c, json); }));
+  auto* queue_show = queue->add_subcommand("show", "Show one queued message with its headers");
+  queue_show->add_option("id", queue_id, "Queue message id")->required();
+  queue_show->add_flag("--json", json, "Print a JSON object");
+  queue_show->callback(with_config([&](const auto& c) {
+    return postamt::server::queue_show(c, queue_id, json);
+  }));
+  auto* queue_flush = queue->add_subcommand("flush", "Retry now (one message, or all)");
+  queue_flush->add_option("id", flush_id, "Queue message id (default: every message)");
+  queue_flush->callback(with_config([&](const auto& c) {
+    return postamt::server::queue_flush(c, flush_id);
+  }));
+  queue->add_subcommand("delete", "Remove a message from the queue without a bounce")
+      ->callback(with_config([&](const auto& c) { return postamt::server::queue_delete(c, queue_id); }))
+      ->add_option("id", queue_id, "Queue message id")->required();
+  queue->add_subcommand("hold", "Stop delivery attempts for a message until released")
+      ->callback(with_config([&](const auto& c) { return postamt::server::queue_hold(c, queue_id); }))
+      ->add_option("id", queue_id, "Queue message id")->required();
+  queue->add_subcommand("release", "Release a held message; it is retried now")
+      ->callback(with_config([&](const auto& c) { return postamt::server::queue_release(c, queue_id); }))
+      ->add_option("id", queue_id, "Queue message id")->required();
 
   // debug mailbox|message: inspection of stored mail
   std::string mailbox_name = "INBOX";

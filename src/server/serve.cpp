@@ -26,6 +26,7 @@
 #include "imap/imap_service.hpp"
 #include "imap/text_indexer.hpp"
 #include "pop3/pop3_service.hpp"
+#include "queue/queue_scheduler.hpp"
 #include "smtp/smtp_service.hpp"
 #include "storage/api/blob_collector.hpp"
 #include "storage/blob_fs/fs_blob_store.hpp"
@@ -94,6 +95,14 @@ class Server {
       indexer->wake();
     });
     text_indexer_->start();
+    // Outbound: what SMTP queues for other servers. A commit that queued mail wakes it.
+    try {
+      scheduler_ = std::make_unique<queue::QueueScheduler>(
+          pool_.main_context(), queue::SchedulerDependencies{config_, *store_, *blobs_, blocking_, *committer_});
+    } catch (const std::exception& error) {
+      return fail(error.what());
+    }
+    committer_->set_queue_listener([scheduler = scheduler_.get()] { scheduler->wake(); });
 
     if (auto loaded = tls_.load(config_.server.hostname); !loaded) {
       if (needs_tls(config_)) {
@@ -141,6 +150,7 @@ class Server {
 
     for (auto& listener : listeners_) listener->start();
     for (auto& endpoint : http_) endpoint->start();
+    scheduler_->start();
     for (const auto& [protocol, addresses] : bound) {
       for (const auto& address : addresses) log::info("listen", {{"proto", protocol}, {"address", address}});
     }
@@ -204,6 +214,9 @@ class Server {
     log::info("server.draining", {{"open_connections", tracker_.size()}});
     for (auto& listener : listeners_) listener->stop();
     for (auto& endpoint : http_) endpoint->stop();
+    // Deliveries in flight end with the event loop; their recipients stay queued and go
+    // out after the restart (a repeat at worst, never a loss).
+    scheduler_->stop();
     tracker_.request_shutdown_all();
     drain_deadline_ = std::chrono::steady_clock::now() + config_.server.shutdown_grace;
     poll_drain();
@@ -234,6 +247,7 @@ class Server {
   std::unique_ptr<storage::MailStore> store_;
   std::unique_ptr<storage::BlobStore> blobs_;
   std::unique_ptr<delivery::GroupCommitter> committer_;  // stops before the store goes
+  std::unique_ptr<queue::QueueScheduler> scheduler_;     // after the committer: goes first
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<smtp::SmtpService> smtp_;
   std::unique_ptr<pop3::Pop3Service> pop3_;

@@ -512,6 +512,40 @@ constexpr auto kDnsKeys = std::to_array<KeySpec<DnsConfig>>({
     {"timeout_seconds", integer_key<&DnsConfig::timeout, 1, 300>},
 });
 
+constexpr std::array<std::string_view, 3> kOutboundTlsNames = {"none", "opportunistic", "required"};
+constexpr std::array<OutboundTls, 3> kOutboundTlsValues = {OutboundTls::none, OutboundTls::opportunistic,
+                                                           OutboundTls::required};
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool has_control(std::string_view text) {
+  return std::ranges::any_of(text, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// [outbound.tls_policy]: recipient domain = "none" | "opportunistic" | "required".
+void check_tls_policy(Checker& checker, const Field& field, OutboundConfig& out) {
+  const auto* table = field.node.as_table();
+  if (table == nullptr) {
+    checker.report_expected(field, fmt::format("a table ([{}]) of domain = policy", field.key));
+    return;
+  }
+  for (const auto& [key, node] : *table) {
+    const std::string domain = ascii_lower(key.str());
+    const Field entry{join_key(field.key, key.str()), node};
+    if (!is_dns_name(domain)) {
+      checker.report(entry.key, key.source(), "expected a domain name such as \"example.com\"");
+      continue;
+    }
+    if (const auto i = checker.one_of(entry, kOutboundTlsNames)) out.tls_policy[domain] = kOutboundTlsValues[*i];
+  }
+}
+
 constexpr auto kOutboundKeys = std::to_array<KeySpec<OutboundConfig>>({
     {"mx_port", integer_key<&OutboundConfig::mx_port, 1, 65535>},
     {"relayhost",
@@ -521,6 +555,32 @@ constexpr auto kOutboundKeys = std::to_array<KeySpec<OutboundConfig>>({
          o.relayhost = std::move(*v);
        }
      }},
+    {"relayhost_user",
+     [](Checker& c, const Field& f, OutboundConfig& o) {
+       const auto valid = [](std::string_view text) { return text.size() <= 255 && !has_control(text); };
+       if (auto v = c.string(f, "a user name without control characters", valid)) o.relayhost_user = std::move(*v);
+     }},
+    {"relayhost_password",
+     [](Checker& c, const Field& f, OutboundConfig& o) {
+       const auto valid = [](std::string_view text) { return text.size() <= 255 && !has_control(text); };
+       if (auto v = c.string(f, "a password without control characters", valid)) {
+         o.relayhost_password = std::move(*v);
+       }
+     }},
+    {"retry_initial_seconds", integer_key<&OutboundConfig::retry_initial, 1, 86400>},
+    {"retry_max_seconds", integer_key<&OutboundConfig::retry_max, 1, 7 * 86400>},
+    {"max_queue_lifetime_seconds", integer_key<&OutboundConfig::max_queue_lifetime, 1, 60 * 86400>},
+    {"queue_scan_interval_seconds", integer_key<&OutboundConfig::queue_scan_interval, 1, 3600>},
+    {"connect_timeout_seconds", integer_key<&OutboundConfig::connect_timeout, 1, 600>},
+    {"command_timeout_seconds", integer_key<&OutboundConfig::command_timeout, 1, 3600>},
+    {"max_connections", integer_key<&OutboundConfig::max_connections, 1, 100'000>},
+    {"max_connections_per_domain", integer_key<&OutboundConfig::max_connections_per_domain, 1, 10'000>},
+    {"max_messages_per_connection", integer_key<&OutboundConfig::max_messages_per_connection, 1, 100'000>},
+    {"tls",
+     [](Checker& c, const Field& f, OutboundConfig& o) {
+       if (const auto i = c.one_of(f, kOutboundTlsNames)) o.tls = kOutboundTlsValues[*i];
+     }},
+    {"tls_policy", check_tls_policy},
 });
 
 constexpr auto kSmtpKeys = std::to_array<KeySpec<SmtpConfig>>({

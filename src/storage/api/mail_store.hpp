@@ -162,8 +162,27 @@ class MailStore {
   virtual StoreResult<QueueMessage> enqueue(const QueueMessage& message) = 0;
   virtual StoreResult<std::vector<QueueMessage>> list_queue() = 0;
   virtual StoreResult<QueueMessage> find_queued(Id message_id) = 0;
+  // Stores state, attempts, next_attempt_at and last_reply of one recipient (not_found
+  // when the operator deleted it meanwhile). A held recipient stays held unless the new
+  // state is final (delivered, bounced): an attempt in flight when the operator held the
+  // message must not release it. When no recipient of the message is left pending
+  // (queued, deferred or held), the message is removed with its blob reference.
   virtual StoreResult<void> update_recipient(const QueueRecipient& recipient) = 0;
   virtual StoreResult<void> delete_queued(Id message_id) = 0;
+  // The work of one scheduler pass: messages with at least one recipient in state queued
+  // or deferred whose next_attempt_at <= now, each holding ONLY those due recipients;
+  // the messages whose earliest due recipient is oldest first, at most `limit` messages.
+  virtual StoreResult<std::vector<QueueMessage>> due_queue(UnixTime now, std::size_t limit) = 0;
+  // Operator actions (`postamt queue ...`); each returns how many recipients changed and
+  // not_found when the message does not exist.
+  //  flush: queued/deferred recipients become due at `now` (state kept);
+  //         no id: every message in the queue.
+  //  hold: queued/deferred -> held; release: held -> queued, due at `now`.
+  virtual StoreResult<std::size_t> flush_queue(std::optional<Id> message_id, UnixTime now) = 0;
+  virtual StoreResult<std::size_t> hold_queued(Id message_id) = 0;
+  virtual StoreResult<std::size_t> release_queued(Id message_id, UnixTime now) = 0;
+  // Recipients in the queue by state, for metrics.
+  virtual StoreResult<QueueCounts> queue_counts() = 0;
 
   // --- change notification
   // Called after every committed transaction that changed messages of mailboxes (append,

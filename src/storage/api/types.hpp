@@ -150,6 +150,13 @@ struct QueueMessage {
   std::vector<QueueRecipient> recipients;
 };
 
+struct QueueCounts {
+  std::uint64_t queued = 0;
+  std::uint64_t deferred = 0;
+  std::uint64_t held = 0;
+  std::uint64_t messages = 0;  // messages with at least one pending recipient
+};
+
 // One delivery as the group commit sees it: a message stored into some mailboxes (one
 // row per local recipient, all sharing one blob) and/or queued for remote recipients.
 struct DeliveryItem {

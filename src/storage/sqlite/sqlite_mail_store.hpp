@@ -5,11 +5,14 @@
 // topic: sqlite_mail_store.cpp (opening, change notification, domains), sqlite_accounts.cpp
 // (with quota), sqlite_aliases, sqlite_mailboxes, sqlite_messages, sqlite_flags (STORE),
 // sqlite_copy (COPY/MOVE), sqlite_subscriptions, sqlite_blobs, sqlite_text_index (SEARCH
-// candidates), sqlite_queue, sqlite_delivery.
+// candidates), sqlite_queue (the outbound queue), sqlite_queue_operator (its operator
+// actions and counters), sqlite_delivery.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -110,6 +113,11 @@ class SqliteMailStore final : public MailStore {
   StoreResult<QueueMessage> find_queued(Id message_id) override;
   StoreResult<void> update_recipient(const QueueRecipient& recipient) override;
   StoreResult<void> delete_queued(Id message_id) override;
+  StoreResult<std::vector<QueueMessage>> due_queue(UnixTime now, std::size_t limit) override;
+  StoreResult<std::size_t> flush_queue(std::optional<Id> message_id, UnixTime now) override;
+  StoreResult<std::size_t> hold_queued(Id message_id) override;
+  StoreResult<std::size_t> release_queued(Id message_id, UnixTime now) override;
+  StoreResult<QueueCounts> queue_counts() override;
 
   // The listener must not throw; if it does anyway, the exception is logged and dropped
   // (the transaction is committed already).
@@ -155,6 +163,11 @@ class SqliteMailStore final : public MailStore {
   static StoreResult<void> validate_queue_message(const QueueMessage& message);
   StoreResult<void> insert_queue_locked(QueueMessage& record);
   StoreResult<std::vector<QueueRecipient>> queue_recipients_locked(Id message_id);
+  // not_found unless the queued message exists.
+  StoreResult<void> require_queued_locked(Id message_id);
+  // Takes the mutex: one operator action on queue recipients (sqlite_queue_operator.cpp).
+  StoreResult<std::size_t> change_recipients(std::string_view sql, Id message_id,
+                                             std::optional<UnixTime> now);
 
   std::mutex mutex_;
   std::unique_ptr<sqlite::Database> db_;

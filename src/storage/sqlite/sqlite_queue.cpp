@@ -1,4 +1,5 @@
 // SqliteMailStore: the outbound queue.
+#include <algorithm>
 #include <limits>
 #include <unordered_map>
 
@@ -161,23 +162,44 @@ StoreResult<void> SqliteMailStore::update_recipient(const QueueRecipient& recipi
   if (recipient.last_reply.find('\0') != std::string::npos)
     return invalid("The last reply holds a NUL octet.");
   std::lock_guard lock(mutex_);
-  // A non-zero message_id must match too, so a stale id cannot touch another message.
-  auto stmt = db_->prepare(
-      "UPDATE queue_recipients SET state = ?3, attempts = ?4, next_attempt_at = ?5, "
-      "last_reply = ?6 WHERE id = ?1 AND (?2 = 0 OR message_id = ?2)");
-  if (!stmt) return fail(stmt);
-  auto done = stmt->bind(1, recipient.id)
-                  .bind(2, recipient.message_id)
-                  .bind(3, queue_state_name(recipient.state))
-                  .bind(4, static_cast<std::int64_t>(recipient.attempts))
-                  .bind(5, recipient.next_attempt_at)
-                  .bind(6, recipient.last_reply)
-                  .run();
-  if (!done) return done;
-  if (db_->changes() == 0)
-    return storage_error(Code::not_found, "The queue recipient " + std::to_string(recipient.id) +
-                                              " does not exist.");
-  return {};
+  auto txn = Transaction::begin(*db_, Transaction::Mode::write);
+  if (!txn) return fail(txn);
+  {
+    // A non-zero message_id must match too, so a stale id cannot touch another message.
+    // An operator's hold outlives an attempt that was in flight when it was set: only a
+    // final outcome replaces it.
+    auto stmt = db_->prepare(
+        "UPDATE queue_recipients SET "
+        "state = CASE WHEN state = 'held' AND ?3 NOT IN ('delivered', 'bounced') "
+        "THEN 'held' ELSE ?3 END, "
+        "attempts = ?4, next_attempt_at = ?5, last_reply = ?6 "
+        "WHERE id = ?1 AND (?2 = 0 OR message_id = ?2)");
+    if (!stmt) return fail(stmt);
+    auto done = stmt->bind(1, recipient.id)
+                    .bind(2, recipient.message_id)
+                    .bind(3, queue_state_name(recipient.state))
+                    .bind(4, static_cast<std::int64_t>(recipient.attempts))
+                    .bind(5, recipient.next_attempt_at)
+                    .bind(6, recipient.last_reply)
+                    .run();
+    if (!done) return done;
+    if (db_->changes() == 0)
+      return storage_error(Code::not_found, "The queue recipient " +
+                                                std::to_string(recipient.id) +
+                                                " does not exist.");
+  }
+  {
+    // The message leaves the queue with its last pending recipient; the delete trigger
+    // drops its blob reference.
+    auto stmt = db_->prepare(
+        "DELETE FROM queue_messages "
+        "WHERE id = (SELECT message_id FROM queue_recipients WHERE id = ?1) "
+        "AND NOT EXISTS (SELECT 1 FROM queue_recipients "
+        "WHERE message_id = queue_messages.id AND state IN ('queued', 'deferred', 'held'))");
+    if (!stmt) return fail(stmt);
+    if (auto done = stmt->bind(1, recipient.id).run(); !done) return done;
+  }
+  return txn->commit();
 }
 
 StoreResult<void> SqliteMailStore::delete_queued(Id message_id) {
@@ -191,6 +213,43 @@ StoreResult<void> SqliteMailStore::delete_queued(Id message_id) {
     return storage_error(Code::not_found,
                          "The queued message " + std::to_string(message_id) + " does not exist.");
   return {};
+}
+
+StoreResult<std::vector<QueueMessage>> SqliteMailStore::due_queue(UnixTime now,
+                                                                  std::size_t limit) {
+  std::vector<QueueMessage> messages;
+  if (limit == 0) return messages;
+  const auto bounded_limit = static_cast<std::int64_t>(
+      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+  std::lock_guard lock(mutex_);
+  auto txn = Transaction::begin(*db_, Transaction::Mode::read);
+  if (!txn) return fail(txn);
+  {
+    // The queue_recipients_due index (state, next_attempt_at) finds the due rows.
+    auto stmt = db_->prepare(
+        "SELECT m.id, m.sender, m.blob_id, m.size, m.envid, m.ret, m.created_at "
+        "FROM queue_messages m JOIN ("
+        "SELECT message_id, min(next_attempt_at) AS due FROM queue_recipients "
+        "WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?1 "
+        "GROUP BY message_id) d ON d.message_id = m.id "
+        "ORDER BY d.due, m.id LIMIT ?2");
+    if (!stmt) return fail(stmt);
+    auto rows = collect(stmt->bind(1, now).bind(2, bounded_limit), read_queue_message);
+    if (!rows) return fail(rows);
+    messages = std::move(*rows);
+  }
+  for (QueueMessage& message : messages) {
+    auto stmt = db_->prepare(
+        "SELECT id, message_id, address, orcpt, notify, state, attempts, next_attempt_at, "
+        "last_reply FROM queue_recipients "
+        "WHERE message_id = ?1 AND state IN ('queued', 'deferred') AND next_attempt_at <= ?2 "
+        "ORDER BY id");
+    if (!stmt) return fail(stmt);
+    auto recipients = collect(stmt->bind(1, message.id).bind(2, now), read_queue_recipient);
+    if (!recipients) return fail(recipients);
+    message.recipients = std::move(*recipients);
+  }
+  return messages;
 }
 
 }  // namespace postamt::storage

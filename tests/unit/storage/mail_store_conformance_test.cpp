@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace postamt::storage::test {
 namespace {
@@ -794,10 +797,24 @@ TEST_P(MailStoreConformance, ListQueueAndUpdateRecipient) {
   ASSERT_EQ((*queue)[1].recipients.size(), 1u);
   EXPECT_EQ((*queue)[1].recipients[0].address, "c@remote.test");
 
-  for (const QueueState state : {QueueState::delivered, QueueState::bounced, QueueState::held}) {
+  // An operator's hold survives non-final outcomes (an attempt in flight when it was set);
+  // the other fields are stored all the same. A final outcome replaces it.
+  update.state = QueueState::held;
+  ASSERT_TRUE(store().update_recipient(update));
+  EXPECT_EQ(store().find_queued(first->id)->recipients[1].state, QueueState::held);
+  for (const QueueState state : {QueueState::deferred, QueueState::queued}) {
+    update.state = state;
+    ++update.attempts;
+    ASSERT_TRUE(store().update_recipient(update));
+    const QueueRecipient held = store().find_queued(first->id)->recipients[1];
+    EXPECT_EQ(held.state, QueueState::held);
+    EXPECT_EQ(held.attempts, update.attempts);
+  }
+  for (const QueueState state : {QueueState::delivered, QueueState::bounced}) {
     update.state = state;
     ASSERT_TRUE(store().update_recipient(update));
-    EXPECT_EQ(store().find_queued(first->id)->recipients[1].state, state);
+    EXPECT_EQ(store().find_queued(first->id)->recipients[1].state, state)
+        << "the other recipient is still queued, so the message stays";
   }
 
   QueueRecipient missing = update;
@@ -828,6 +845,192 @@ TEST_P(MailStoreConformance, QueueHoldsBlobReferences) {
   ASSERT_TRUE(store().delete_queued(only_queue->id));
   auto ids = unreferenced(store());
   EXPECT_NE(std::ranges::find(ids, blob('2')), ids.end());
+}
+
+// A message with the given recipients, each (state, next attempt time).
+QueueMessage with_states(QueueMessage message,
+                         std::vector<std::pair<QueueState, UnixTime>> states) {
+  for (std::size_t i = 0; i < states.size() && i < message.recipients.size(); ++i) {
+    message.recipients[i].state = states[i].first;
+    message.recipients[i].next_attempt_at = states[i].second;
+  }
+  return message;
+}
+
+std::vector<QueueState> states_of(const QueueMessage& message) {
+  std::vector<QueueState> states;
+  for (const QueueRecipient& recipient : message.recipients) states.push_back(recipient.state);
+  return states;
+}
+
+std::vector<UnixTime> due_times_of(const QueueMessage& message) {
+  std::vector<UnixTime> times;
+  for (const QueueRecipient& recipient : message.recipients)
+    times.push_back(recipient.next_attempt_at);
+  return times;
+}
+
+TEST_P(MailStoreConformance, LastFinalRecipientRemovesTheMessageAndItsBlobReference) {
+  auto queued = store().enqueue(queue_message(blob('1'), {"a@remote.test", "b@remote.test"}));
+  ASSERT_TRUE(queued);
+  QueueRecipient a = queued->recipients[0];
+  QueueRecipient b = queued->recipients[1];
+  a.state = QueueState::delivered;
+  a.last_reply = "250 2.0.0 Ok";
+  ASSERT_TRUE(store().update_recipient(a));
+  ASSERT_TRUE(store().find_queued(queued->id)) << "b is still pending";
+  EXPECT_TRUE(unreferenced(store()).empty());
+
+  b.state = QueueState::bounced;
+  b.last_reply = "550 5.1.1 No such user";
+  ASSERT_TRUE(store().update_recipient(b));
+  EXPECT_EQ(code_of(store().find_queued(queued->id)), Code::not_found);
+  EXPECT_TRUE(store().list_queue()->empty());
+  EXPECT_EQ(unreferenced(store()), std::vector<std::string>{blob('1')});
+  EXPECT_EQ(code_of(store().update_recipient(b)), Code::not_found) << "gone with its message";
+}
+
+TEST_P(MailStoreConformance, HeldRecipientKeepsTheMessageQueued) {
+  auto queued = store().enqueue(
+      with_states(queue_message(blob('1'), {"a@remote.test", "b@remote.test"}),
+                  {{QueueState::held, 0}, {QueueState::queued, 0}}));
+  ASSERT_TRUE(queued);
+  QueueRecipient b = queued->recipients[1];
+  b.state = QueueState::delivered;
+  ASSERT_TRUE(store().update_recipient(b));
+  auto found = store().find_queued(queued->id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(states_of(*found), (std::vector{QueueState::held, QueueState::delivered}));
+}
+
+TEST_P(MailStoreConformance, DueQueueHoldsOnlyDueRecipientsOldestFirst) {
+  auto a = store().enqueue(with_states(
+      queue_message(blob('a'), {"1@r.test", "2@r.test", "3@r.test", "4@r.test", "5@r.test"}),
+      {{QueueState::queued, 100},
+       {QueueState::deferred, 500},
+       {QueueState::held, 50},
+       {QueueState::deferred, 700},
+       {QueueState::delivered, 10}}));
+  auto b = store().enqueue(
+      with_states(queue_message(blob('b'), {"6@r.test"}), {{QueueState::queued, 50}}));
+  auto c = store().enqueue(
+      with_states(queue_message(blob('c'), {"7@r.test"}), {{QueueState::deferred, 1000}}));
+  auto d = store().enqueue(
+      with_states(queue_message(blob('d'), {"8@r.test"}), {{QueueState::queued, 50}}));
+  ASSERT_TRUE(a && b && c && d);
+
+  auto due = store().due_queue(600, 10);
+  ASSERT_TRUE(due) << due.error().message;
+  ASSERT_EQ(due->size(), 3u);
+  EXPECT_EQ((*due)[0].id, b->id) << "due at 50, and older than d";
+  EXPECT_EQ((*due)[1].id, d->id) << "due at 50 too";
+  EXPECT_EQ((*due)[2].id, a->id) << "its earliest due recipient is due at 100";
+  const QueueMessage& first = (*due)[2];
+  EXPECT_EQ(first.blob_id, blob('a'));
+  EXPECT_EQ(first.sender, "alice@example.com");
+  ASSERT_EQ(first.recipients.size(), 2u);
+  EXPECT_EQ(first.recipients[0].address, "1@r.test");
+  EXPECT_EQ(first.recipients[1].address, "2@r.test");
+  EXPECT_EQ(first.recipients[1].state, QueueState::deferred);
+  EXPECT_EQ(first.recipients[1].message_id, a->id);
+
+  auto limited = store().due_queue(600, 1);
+  ASSERT_TRUE(limited);
+  ASSERT_EQ(limited->size(), 1u);
+  EXPECT_EQ(limited->front().id, b->id);
+  EXPECT_TRUE(store().due_queue(600, 0)->empty());
+  EXPECT_TRUE(store().due_queue(49, 10)->empty());
+  EXPECT_EQ(store().due_queue(100, 10)->back().recipients.size(), 1u);
+  EXPECT_EQ(store().due_queue(5000, 10)->size(), 4u);
+}
+
+TEST_P(MailStoreConformance, FlushMakesPendingRecipientsDueNow) {
+  auto first = store().enqueue(
+      with_states(queue_message(blob('1'), {"1@r.test", "2@r.test", "3@r.test", "4@r.test"}),
+                  {{QueueState::queued, 5000},
+                   {QueueState::deferred, 6000},
+                   {QueueState::held, 7000},
+                   {QueueState::deferred, 10}}));
+  auto second = store().enqueue(
+      with_states(queue_message(blob('2'), {"5@r.test"}), {{QueueState::deferred, 9000}}));
+  ASSERT_TRUE(first && second);
+
+  auto flushed = store().flush_queue(first->id, 1000);
+  ASSERT_TRUE(flushed) << flushed.error().message;
+  EXPECT_EQ(*flushed, 3u);
+  auto found = store().find_queued(first->id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(states_of(*found), (std::vector{QueueState::queued, QueueState::deferred,
+                                            QueueState::held, QueueState::deferred}));
+  EXPECT_EQ(due_times_of(*found), (std::vector<UnixTime>{1000, 1000, 7000, 10}))
+      << "held stays; a recipient due earlier keeps its place";
+  EXPECT_EQ(store().find_queued(second->id)->recipients[0].next_attempt_at, 9000);
+
+  auto all = store().flush_queue(std::nullopt, 800);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, 4u);
+  EXPECT_EQ(store().find_queued(second->id)->recipients[0].next_attempt_at, 800);
+  EXPECT_EQ(store().due_queue(800, 10)->size(), 2u);
+
+  EXPECT_EQ(code_of(store().flush_queue(second->id + 1000, 800)), Code::not_found);
+  ASSERT_TRUE(store().delete_queued(first->id));
+  ASSERT_TRUE(store().delete_queued(second->id));
+  EXPECT_EQ(*store().flush_queue(std::nullopt, 800), 0u) << "an empty queue is no error";
+}
+
+TEST_P(MailStoreConformance, HoldAndReleaseAMessage) {
+  auto queued = store().enqueue(
+      with_states(queue_message(blob('1'), {"1@r.test", "2@r.test", "3@r.test"}),
+                  {{QueueState::queued, 100}, {QueueState::deferred, 200},
+                   {QueueState::delivered, 0}}));
+  ASSERT_TRUE(queued);
+
+  auto held = store().hold_queued(queued->id);
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_EQ(*held, 2u);
+  EXPECT_EQ(states_of(*store().find_queued(queued->id)),
+            (std::vector{QueueState::held, QueueState::held, QueueState::delivered}));
+  EXPECT_TRUE(store().due_queue(10'000, 10)->empty()) << "held mail waits";
+  EXPECT_EQ(*store().hold_queued(queued->id), 0u) << "held already";
+
+  reopen();
+  EXPECT_EQ(states_of(*store().find_queued(queued->id)),
+            (std::vector{QueueState::held, QueueState::held, QueueState::delivered}));
+
+  auto released = store().release_queued(queued->id, 5000);
+  ASSERT_TRUE(released) << released.error().message;
+  EXPECT_EQ(*released, 2u);
+  auto found = store().find_queued(queued->id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(states_of(*found),
+            (std::vector{QueueState::queued, QueueState::queued, QueueState::delivered}));
+  EXPECT_EQ(due_times_of(*found), (std::vector<UnixTime>{5000, 5000, 0}));
+  EXPECT_EQ(*store().release_queued(queued->id, 5000), 0u) << "nothing held any more";
+  EXPECT_EQ(store().due_queue(5000, 10)->size(), 1u);
+
+  EXPECT_EQ(code_of(store().hold_queued(queued->id + 1000)), Code::not_found);
+  EXPECT_EQ(code_of(store().release_queued(queued->id + 1000, 1)), Code::not_found);
+}
+
+TEST_P(MailStoreConformance, QueueCountsPendingRecipientsByState) {
+  auto empty = store().queue_counts();
+  ASSERT_TRUE(empty) << empty.error().message;
+  EXPECT_EQ(empty->queued + empty->deferred + empty->held + empty->messages, 0u);
+
+  ASSERT_TRUE(store().enqueue(
+      with_states(queue_message(blob('1'), {"1@r.test", "2@r.test", "3@r.test", "4@r.test"}),
+                  {{QueueState::queued, 0}, {QueueState::queued, 0}, {QueueState::held, 0},
+                   {QueueState::bounced, 0}})));
+  ASSERT_TRUE(store().enqueue(
+      with_states(queue_message(blob('2'), {"5@r.test"}), {{QueueState::deferred, 0}})));
+  ASSERT_TRUE(store().enqueue(
+      with_states(queue_message(blob('3'), {"6@r.test"}), {{QueueState::delivered, 0}})));
+  auto counts = store().queue_counts();
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->queued, 2u);
+  EXPECT_EQ(counts->deferred, 1u);
+  EXPECT_EQ(counts->held, 1u);
+  EXPECT_EQ(counts->messages, 2u) << "the third has nothing pending";
 }
 
 // --- persistence

@@ -1,0 +1,25 @@
+#pragma once
+// The text of a delivery status notification for some recipients of one queued message:
+// the queue's facts mapped onto the RFC 3464 report (mime::delivery_status_report).
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "storage/api/types.hpp"
+
+namespace postamt::queue {
+
+struct NoticeEntry;
+
+struct NoticeInput {
+  std::string_view hostname;  // Reporting-MTA and the MAILER-DAEMON address
+  const storage::QueueMessage& message;
+  std::span<const NoticeEntry> entries;
+  std::string_view original;  // the queued content ("" when it could not be read)
+  std::uint64_t max_returned_size = 0;
+  storage::UnixTime now = 0;
+};
+
+std::string compose_notice(const NoticeInput& input);
+
+}  // namespace postamt::queue
