@@ -128,6 +128,7 @@ asio::awaitable<std::vector<RecipientOutcome>> deliver_to_destination(dns::Resol
 
     for (const auto& address : addresses) {
       const asio::ip::tcp::endpoint endpoint(address, host.port);
+      proto::smtp::TlsPolicy tls = settings.client.tls;
       for (int connection = 0; connection < kMaxConnectionsPerHost && !pending.empty(); ++connection) {
         asio::ip::tcp::socket socket(executor);
         Deadline deadline(executor, [&socket] {
@@ -146,6 +147,7 @@ asio::awaitable<std::vector<RecipientOutcome>> deliver_to_destination(dns::Resol
         net::Stream stream(std::move(socket), settings.tls_client);
         TransferSettings transfer;
         transfer.client = settings.client;
+        transfer.client.tls = tls;
         transfer.server_name = host.name;
         transfer.reply_timeout = settings.reply_timeout;
         transfer.max_messages = settings.max_messages_per_connection;
@@ -154,6 +156,13 @@ asio::awaitable<std::vector<RecipientOutcome>> deliver_to_destination(dns::Resol
         TransferResult result = co_await transfer_messages(stream, transfer, std::move(pending), load_content);
         for (auto& outcome : result.outcomes) outcomes.push_back(std::move(outcome));
         pending = std::move(result.unfinished);
+        if (result.tls_handshake_failed && tls == proto::smtp::TlsPolicy::opportunistic) {
+          // RFC 7435 §3: opportunistic TLS that fails falls back to the clear rather than
+          // not delivering at all; the same host is asked again without STARTTLS.
+          last_failure = result.failure;
+          tls = proto::smtp::TlsPolicy::none;
+          continue;
+        }
         if (!result.failure.empty()) {
           last_failure = result.failure;
           last_status = "4.4.2";  // bad connection

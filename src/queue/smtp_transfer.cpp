@@ -79,6 +79,7 @@ class Transfer {
       deadline_.disarm();
       if (!handshake) {
         // The session cannot go on in the clear after a 220 to STARTTLS (RFC 3207 §4.1).
+        result_.tls_handshake_failed = true;
         end_with_failure("TLS handshake with " + settings_.server_name + " failed: " + handshake.error().message());
         engine_.quit();
         co_return;

@@ -54,6 +54,7 @@ struct TransferResult {
   // Why the session ended early ("" when it ended with QUIT).
   std::string failure;
   bool tls_used = false;
+  bool tls_handshake_failed = false;  // after the server's 220 to STARTTLS
 };
 
 asio::awaitable<TransferResult> transfer_messages(net::Stream& stream, const TransferSettings& settings,

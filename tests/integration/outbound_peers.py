@@ -496,7 +496,7 @@ class SinkPeer:
                  auth: dict[str, str] | None = None, auth_required: bool = False,
                  eightbitmime: bool = True, smtputf8: bool = True, dsn: bool = False,
                  pipelining: bool = True, enhanced_status_codes: bool = True,
-                 size_limit: int | None = None):
+                 size_limit: int | None = None, broken_tls: bool = False):
         self.address = address
         self.port = port
         self.directory = directory
@@ -510,6 +510,9 @@ class SinkPeer:
         self.pipelining = pipelining
         self.enhanced_status_codes = enhanced_status_codes
         self.size_limit = size_limit
+        # broken_tls: STARTTLS is offered and answered 220, but the handshake always fails
+        # (the server insists on TLS 1.0, which no current client speaks).
+        self.broken_tls = broken_tls
         self._lock = threading.Lock()
         self._scripts: dict[str, list[Reply]] = {}
         for key, value in (scripts or {}).items():
@@ -616,6 +619,9 @@ class SinkPeer:
                 make_self_signed(cert, key, self.hostname)
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(cert, key)
+            if self.broken_tls:
+                context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+                context.maximum_version = ssl.TLSVersion.TLSv1
             kwargs["tls_context"] = context
         if self.auth:
             kwargs["authenticator"] = self._authenticate

@@ -664,6 +664,25 @@ def test_tls_policies(start_server, lab):
     assert inbox(server) == [], "a missing STARTTLS is a temporary failure"
 
 
+def test_failed_opportunistic_tls_falls_back_to_the_clear(start_server, lab):
+    """RFC 7435 §3: a handshake that fails under opportunistic TLS does not stop delivery;
+    the same host gets the mail without STARTTLS. Under "required" it stays queued."""
+    broken = lab.sink("broken.test", starttls=True, broken_tls=True)
+    strict = lab.sink("strict.test", starttls=True, broken_tls=True)
+    server, _ = start(start_server, lab, retry_initial_seconds=300, retry_max_seconds=600,
+                      tls_policy={"strict.test": "required"})
+    submit(server, ["a@broken.test", "b@strict.test"], message("tls fallback", sender=ALICE, to="a@broken.test"))
+
+    received = broken.wait_for_messages(1)
+    assert not received[0].tls, "delivered in the clear after the failed handshake"
+    # The first connection ended in the failed handshake; the second one carried the mail.
+    assert len(broken.ehlo_names) >= 2, broken.ehlo_names
+    _, recipient = wait_for_state(server, "b@strict.test", {"deferred"})
+    assert "TLS" in recipient["last_reply"], recipient
+    assert strict.messages == [], 'policy "required": no delivery after a failed handshake'
+    assert inbox(server) == []
+
+
 def test_global_required_tls_defers_a_peer_without_starttls(start_server, lab):
     secure = lab.sink("remote.test", starttls=True)
     plain = lab.sink("plain.test", starttls=False)
