@@ -51,4 +51,27 @@ std::string trace_headers(const TraceInfo& info) {
   return out;
 }
 
+std::size_t count_received_fields(std::string_view message, std::size_t stop_after) {
+  constexpr std::string_view kName = "received:";
+  std::size_t count = 0;
+  std::size_t line_start = 0;
+  while (line_start < message.size() && count <= stop_after) {
+    const auto line_end = message.find('\n', line_start);
+    const std::string_view line =
+        message.substr(line_start, line_end == std::string_view::npos ? std::string_view::npos : line_end - line_start);
+    if (line.empty() || line == "\r") break;  // the end of the header
+    if (line.size() >= kName.size()) {
+      bool match = true;
+      for (std::size_t i = 0; i < kName.size() && match; ++i) {
+        const char c = line[i];
+        match = (c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) == kName[i];
+      }
+      if (match) ++count;
+    }
+    if (line_end == std::string_view::npos) break;
+    line_start = line_end + 1;
+  }
+  return count;
+}
+
 }  // namespace postamt::delivery

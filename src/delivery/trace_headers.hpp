@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <ctime>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace postamt::delivery {
@@ -32,5 +33,12 @@ std::string rfc5322_date(std::time_t when);
 
 // The "with" keyword for the Received line.
 std::string received_protocol(const TraceInfo& info);
+
+// RFC 5321 §6.3: a message that passed through more relays than this is looping.
+inline constexpr std::size_t kMaxHops = 100;
+
+// The number of Received fields in the message's header (up to the first empty line),
+// counting at most `stop_after` + 1 of them.
+std::size_t count_received_fields(std::string_view message, std::size_t stop_after = kMaxHops);
 
 }  // namespace postamt::delivery

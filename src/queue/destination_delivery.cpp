@@ -5,6 +5,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "queue/deadline.hpp"
@@ -54,6 +55,15 @@ std::string dns_status(const dns::DnsError& error) {
 
 }  // namespace
 
+std::vector<dns::MxHost> hosts_beyond_self(std::vector<dns::MxHost> hosts, std::string_view own_hostname) {
+  const std::string own = dns::normalize_host_name(own_hostname);
+  const auto self = std::ranges::find(hosts, own, &dns::MxHost::host);
+  if (self == hosts.end() || own.empty()) return hosts;
+  const std::uint16_t own_preference = self->preference;
+  std::erase_if(hosts, [&](const dns::MxHost& host) { return host.preference >= own_preference; });
+  return hosts;
+}
+
 std::optional<RelayHost> parse_relayhost(std::string_view text) {
   RelayHost relay;
   std::string_view port_text;
@@ -98,7 +108,16 @@ asio::awaitable<std::vector<RecipientOutcome>> deliver_to_destination(dns::Resol
              mx.error().message, dns_status(mx.error()));
       co_return outcomes;
     }
-    for (const auto& host : *mx) hosts.push_back({host.host, settings.mx_port});
+    const std::vector<dns::MxHost> beyond_self = hosts_beyond_self(std::move(*mx), settings.client.hostname);
+    if (beyond_self.empty()) {
+      // RFC 5321 §5.1 / RFC 3463 X.4.6: the best route for this domain is this server,
+      // which does not take mail for it: a routing loop.
+      settle(outcomes, job.messages, Verdict::permanent,
+             "mail for " + job.domain + " loops back to myself (" + settings.client.hostname + " is its MX)",
+             "5.4.6");
+      co_return outcomes;
+    }
+    for (const auto& host : beyond_self) hosts.push_back({host.host, settings.mx_port});
   }
 
   auto executor = co_await asio::this_coro::executor;

@@ -25,11 +25,16 @@ struct RelayHost {
   std::uint16_t port = 25;
 };
 
+// RFC 5321 §5.1: when our own host name is among the MX hosts, it and every less
+// preferred host are dropped (we are the best route left). Empty: the mail would loop.
+std::vector<dns::MxHost> hosts_beyond_self(std::vector<dns::MxHost> hosts, std::string_view own_hostname);
+
 // "host:port", "[v6]:port", "host" (port 25). Empty on a malformed value.
 std::optional<RelayHost> parse_relayhost(std::string_view text);
 
 struct DestinationSettings {
-  proto::smtp::ClientOptions client;  // TLS policy and credentials for this destination
+  proto::smtp::ClientOptions client;  // TLS policy and credentials for this destination;
+                                      // client.hostname is ours (RFC 5321 §5.1 self-MX check)
   std::uint16_t mx_port = 25;
   std::optional<RelayHost> relayhost;
   std::chrono::seconds connect_timeout{30};

@@ -265,6 +265,14 @@ class SmtpSession {
 
   asio::awaitable<void> handle(engine_ns::MessageEnd& e) {
     const auto started = std::chrono::steady_clock::now();
+    // RFC 5321 §6.3: more than kMaxHops Received fields means a mail loop (X.4.6).
+    if (delivery::count_received_fields(content_) > delivery::kMaxHops) {
+      log::info("smtp.mail_loop", {{"sid", sid()}, {"id", transaction_id_}});
+      engine_.reject(make_reply(554, "5.4.6", "Too many hops: the message is looping"));
+      content_.clear();
+      reset_transaction();
+      co_return;
+    }
     const auto& envelope = engine_.envelope();
     delivery::IncomingMessage message;
     message.reverse_path = envelope.mail ? envelope.mail->reverse_path : "";

@@ -46,6 +46,7 @@ from outbound_peers import (
     OutboundLab,
     Reply,
     a,
+    mx,
     null_mx,
     permanent,
     postfix_received_fields,
@@ -464,6 +465,20 @@ def test_null_mx_bounces_without_connecting(start_server, lab):
     found = queued_recipient(server, "bob@nomail.test")
     assert found is None or found[1]["state"] == "bounced", found
     assert_null_sender(bounce)
+
+
+def test_mx_pointing_back_at_this_server_bounces_as_a_loop(start_server, lab):
+    """RFC 5321 §5.1: our own name among the MX hosts ends the list; nothing left is a loop."""
+    backup = lab.sink()   # less preferred than us: must not be used
+    lab.zone.set("loop.test", mx(10, HOSTNAME), mx(20, "backup.loop.test"))
+    lab.zone.set("backup.loop.test", a(backup.address))
+    server, _ = start(start_server, lab)
+    submit(server, ["bob@loop.test"], message("loop", sender=ALICE, to="bob@loop.test"))
+    bounce = wait_for_inbox(server)[0]
+    _, blocks = parse_dsn(bounce)
+    block = recipient_block(blocks, "bob@loop.test")
+    assert str(block["Status"]).strip() == "5.4.6", block
+    assert backup.messages == [] and backup.ehlo_names == [], "a less preferred MX than ourselves is never used"
 
 
 def test_expired_mail_bounces_after_the_queue_lifetime(start_server, lab):

@@ -92,6 +92,24 @@ def test_too_many_recipients(start_server):
     assert mailbox_listing(server, "r4@example.test") == []
 
 
+def test_a_looping_message_is_refused_by_its_hop_count(start_server):
+    """RFC 5321 §6.3: more than 100 Received fields is a mail loop: 554 5.4.6, nothing stored."""
+    server = start_server()
+    provision(server, ["bob"])
+    client = smtplib_client(server)
+    hops = b"".join(b"Received: from hop%d.example.org by hop%d.example.org; Fri, 27 Nov 2026 10:00:00 +0000\r\n"
+                    % (n, n + 1) for n in range(101))
+    code, reply = send_transaction(client, "sender@example.org", ["bob@example.test"],
+                                   hops + message("looping", to="bob@example.test"))
+    assert (code, reply[:5]) == (554, b"5.4.6"), (code, reply)
+    # Exactly 100 is still a legitimate, if long, path.
+    code, reply = send_transaction(client, "sender@example.org", ["bob@example.test"],
+                                   hops[hops.index(b"Received", 1):] + message("long path", to="bob@example.test"))
+    assert code == 250, (code, reply)
+    client.quit()
+    assert len(stored_messages(server, "bob@example.test")) == 1
+
+
 # --------------------------------------------------------------------------------------
 # Endless line in DATA
 # --------------------------------------------------------------------------------------

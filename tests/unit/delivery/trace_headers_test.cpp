@@ -63,5 +63,15 @@ TEST(TraceHeaders, HostileHeloCannotForgeHeaders) {
   EXPECT_NE(headers.find("from evil??X-Injected:?yes??comment? ("), std::string::npos) << headers;
 }
 
+TEST(CountReceivedFields, CountsOnlyHeaderFieldsInAnyCase) {  // RFC 5321 §6.3
+  EXPECT_EQ(count_received_fields("Received: a\r\nRECEIVED: b\r\n\tfolded\r\nSubject: x\r\n\r\nReceived: body\r\n"), 2u);
+  EXPECT_EQ(count_received_fields("Subject: no trace\r\n\r\n"), 0u);
+  EXPECT_EQ(count_received_fields("X-Received: not one\r\nReceived-SPF: neither\r\n\r\n"), 0u);
+  EXPECT_EQ(count_received_fields("Received: unterminated"), 1u);
+  std::string many;
+  for (int i = 0; i < 500; ++i) many += "Received: hop\r\n";
+  EXPECT_EQ(count_received_fields(many + "\r\n"), kMaxHops + 1) << "counting stops past the limit";
+}
+
 }  // namespace
 }  // namespace postamt::delivery

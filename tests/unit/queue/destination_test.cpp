@@ -78,3 +78,22 @@ TEST(ParseRelayhost, AcceptsNamesAddressesAndPorts) {
 
 }  // namespace
 }  // namespace postamt::queue
+
+namespace postamt::queue {
+namespace {
+
+TEST(HostsBeyondSelf, DropsOurselvesAndLessPreferredHosts) {
+  const std::vector<dns::MxHost> hosts = {{"mx1.remote.test", 5, false},
+                                          {"mail.example.test", 10, false},
+                                          {"peer.example.test", 10, false},
+                                          {"backup.remote.test", 20, false}};
+  const auto left = hosts_beyond_self(hosts, "Mail.Example.TEST.");
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].host, "mx1.remote.test");
+  EXPECT_EQ(hosts_beyond_self(hosts, "other.example.test"), hosts) << "not an MX: all hosts stay";
+  EXPECT_TRUE(hosts_beyond_self({{"mail.example.test", 0, true}}, "mail.example.test").empty())
+      << "the only route is ourselves: a loop";
+}
+
+}  // namespace
+}  // namespace postamt::queue
