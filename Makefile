@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 10
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps build build-asan build-fuzz run test unit integration fuzz clean
+.PHONY: all deps build build-asan build-fuzz run test unit integration fuzz bench clean
 
 all: build
 
@@ -59,6 +59,11 @@ test: build build-asan build-fuzz
 	@bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 	POSTAMT_BINARY=$(CURDIR)/$(BUILD_ASAN)/postamt POSTAMT_RELEASE_BINARY=$(CURDIR)/$(BUILD)/postamt \
 	  $(PYTEST) -q -n $(JOBS) tests/integration
+
+# Side by side with a private Postfix + Dovecot (docs/benchmarks.md). BENCH_ARGS: e.g.
+# --reps 5, --only smtp, --big, --idle 10000, --quick.
+bench: build
+	/usr/bin/python3 bench/run.py --binary $(CURDIR)/$(BUILD)/postamt $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

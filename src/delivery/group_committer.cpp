@@ -25,8 +25,8 @@ struct CommitMetrics {
 
 }  // namespace
 
-GroupCommitter::GroupCommitter(storage::MailStore& store, std::size_t max_batch)
-    : store_(store), max_batch_(max_batch), writer_([this] { run(); }) {}
+GroupCommitter::GroupCommitter(storage::MailStore& store, storage::BlobStore* blobs, std::size_t max_batch)
+    : store_(store), blobs_(blobs), max_batch_(max_batch), writer_([this] { run(); }) {}
 
 GroupCommitter::~GroupCommitter() { stop(); }
 
@@ -75,7 +75,14 @@ void GroupCommitter::run() {
     items.clear();
     for (auto& pending : batch) items.push_back(std::move(pending.item));
     const auto started = std::chrono::steady_clock::now();
-    auto outcomes = store_.commit_deliveries(items);
+    std::vector<storage::StoreResult<storage::DeliveryOutcome>> outcomes;
+    // The batch's blobs reach stable storage before any row that names them.
+    if (auto synced = blobs_ ? blobs_->sync() : storage::StoreResult<void>{}; !synced) {
+      log::error("delivery.blob_sync_failed", {{"error", synced.error().message}, {"batch", items.size()}});
+      outcomes.assign(items.size(), std::unexpected(synced.error()));
+    } else {
+      outcomes = store_.commit_deliveries(items);
+    }
     counters.commit_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     counters.batch_size.observe(static_cast<double>(batch.size()));

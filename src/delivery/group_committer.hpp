@@ -18,6 +18,8 @@
 #include <optional>
 #include <thread>
 
+#include "delivery/message_preparer.hpp"
+#include "storage/api/blob_store.hpp"
 #include "storage/api/mail_store.hpp"
 
 namespace postamt::delivery {
@@ -26,7 +28,10 @@ class GroupCommitter {
  public:
   using Outcome = storage::StoreResult<storage::DeliveryOutcome>;
 
-  explicit GroupCommitter(storage::MailStore& store, std::size_t max_batch = 512);
+  // With `blobs`, each batch starts with blobs->sync(): items prepared with
+  // BlobDurability::with_group_commit become durable with it, one sync for the batch.
+  explicit GroupCommitter(storage::MailStore& store, storage::BlobStore* blobs = nullptr,
+                          std::size_t max_batch = 512);
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
@@ -47,6 +52,11 @@ class GroupCommitter {
           });
         },
         asio::use_awaitable, &item);
+  }
+
+  // How items for this committer prepare their blobs.
+  BlobDurability blob_durability() const {
+    return blobs_ ? BlobDurability::with_group_commit : BlobDurability::immediate;
   }
 
   // Blocking form for callers off the I/O threads (CLI, tests).
@@ -70,6 +80,7 @@ class GroupCommitter {
   void run();
 
   storage::MailStore& store_;
+  storage::BlobStore* blobs_;
   const std::size_t max_batch_;
   std::mutex mutex_;
   std::condition_variable wake_;

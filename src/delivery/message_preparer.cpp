@@ -7,9 +7,11 @@
 namespace postamt::delivery {
 
 storage::StoreResult<storage::DeliveryItem> MessagePreparer::prepare(const IncomingMessage& message) {
-  // The blob is durable before any index row can point at it; a crash between the two
-  // leaves an unreferenced file for garbage collection, never a row without its bytes.
-  auto blob = blobs_.put(message.content);
+  // The blob is durable before any index row can point at it (now, or by the group
+  // commit's sync before its transaction); a crash between the two leaves an unreferenced
+  // file for garbage collection, never a row without its bytes.
+  auto blob = durability_ == BlobDurability::immediate ? blobs_.put(message.content)
+                                                       : blobs_.put_unsynced(message.content);
   if (!blob) return std::unexpected(blob.error());
 
   storage::DeliveryItem item;

@@ -30,15 +30,23 @@ struct IncomingMessage {
   std::time_t received_at = 0;
 };
 
+// When the blob becomes durable: at once (put), or with the group commit of the item
+// (put_unsynced; the GroupCommitter syncs the blob store before it commits the batch,
+// so one sync serves every delivery in it).
+enum class BlobDurability { immediate, with_group_commit };
+
 class MessagePreparer {
  public:
-  MessagePreparer(storage::MailStore& store, storage::BlobStore& blobs) : store_(store), blobs_(blobs) {}
+  MessagePreparer(storage::MailStore& store, storage::BlobStore& blobs,
+                  BlobDurability durability = BlobDurability::immediate)
+      : store_(store), blobs_(blobs), durability_(durability) {}
 
   storage::StoreResult<storage::DeliveryItem> prepare(const IncomingMessage& message);
 
  private:
   storage::MailStore& store_;
   storage::BlobStore& blobs_;
+  BlobDurability durability_;
 };
 
 }  // namespace postamt::delivery

@@ -61,6 +61,13 @@ void TextIndexer::run() {
   std::chrono::milliseconds timeout{0};
   while (wait_for_work(timeout)) {
     timeout = std::chrono::milliseconds{0};
+    if (options_.settle_delay.count() > 0) {
+      std::unique_lock lock(mutex_);
+      // Interrupted only by stop(); wakes in the meantime are folded into this round.
+      wake_.wait_for(lock, options_.settle_delay, [this] { return stopping_.load(); });
+      woken_ = false;
+      if (stopping_) break;
+    }
     // Until nothing is waiting: a wake() that comes meanwhile finds the new blobs here too
     // (or, set again, sends the thread round once more for nothing).
     while (!stopping_) {

@@ -30,6 +30,11 @@ struct TextIndexerOptions {
   std::size_t batch_blobs = 64;               // blobs asked of the store at once
   std::size_t batch_text_bytes = 8u << 20;    // text stored per transaction at most (about)
   std::size_t purge_batch = 256;              // old texts removed per step at most
+  // After a wake-up, wait this long before indexing, so that a stream of deliveries is
+  // indexed in a few large write transactions instead of one per message competing with
+  // the deliveries for the store's writer. Searches stay exact meanwhile: messages not
+  // indexed yet are always candidates.
+  std::chrono::milliseconds settle_delay{0};
 };
 
 // What one batch step did.

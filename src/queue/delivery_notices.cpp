@@ -65,7 +65,7 @@ storage::StoreResult<void> DeliveryNotices::send(const storage::QueueMessage& me
                    "\r\n";
   notice.content += report;
   notice.recipients.push_back(delivery::IncomingRecipient{*sender, std::move(*resolution), "", ""});
-  delivery::MessagePreparer preparer(store_, blobs_);
+  delivery::MessagePreparer preparer(store_, blobs_, committer_.blob_durability());
   auto item = preparer.prepare(notice);
   if (!item) return std::unexpected(item.error());
   auto committed = committer_.commit_blocking(std::move(*item));

@@ -124,6 +124,11 @@ asio::awaitable<std::vector<RecipientOutcome>> deliver_to_destination(dns::Resol
   std::vector<storage::QueueMessage> pending = std::move(job.messages);
   std::string last_failure = "no mail exchanger could be reached";
   std::string last_status = "4.4.1";  // no answer from host
+  // RFC 5321 §5.1: when no host has an address (their names do not exist, or exist
+  // without A/AAAA records), the domain cannot be reached now or later: that is an
+  // error to report, not to retry. One temporary DNS failure keeps it temporary, and so
+  // does a relay host that does not resolve (a local configuration fault).
+  bool every_host_unroutable = true;
   for (const Host& host : hosts) {
     std::vector<asio::ip::address> addresses;
     asio::error_code not_literal;
@@ -135,6 +140,7 @@ asio::awaitable<std::vector<RecipientOutcome>> deliver_to_destination(dns::Resol
       if (!found) {
         last_failure = found.error().message;
         last_status = "4.4.3";
+        if (found.error().temporary()) every_host_unroutable = false;
         continue;
       }
       if (found->empty()) {
@@ -144,6 +150,7 @@ asio::awaitable<std::vector<RecipientOutcome>> deliver_to_destination(dns::Resol
       }
       addresses = std::move(*found);
     }
+    every_host_unroutable = false;
 
     for (const auto& address : addresses) {
       const asio::ip::tcp::endpoint endpoint(address, host.port);
@@ -191,6 +198,10 @@ asio::awaitable<std::vector<RecipientOutcome>> deliver_to_destination(dns::Resol
       }
       if (pending.empty()) co_return outcomes;
     }
+  }
+  if (every_host_unroutable && !hosts.empty() && !settings.relayhost) {
+    settle(outcomes, pending, Verdict::permanent, "no address for any mail exchanger: " + last_failure, "5.4.4");
+    co_return outcomes;
   }
   settle(outcomes, pending, Verdict::temporary, last_failure, last_status);
   co_return outcomes;

@@ -373,10 +373,17 @@ class QueueScheduler::Impl : public std::enable_shared_from_this<Impl> {
       const storage::QueueMessage* message = find_message(job, message_id);
       auto sent = co_await deps_.pool.run([&] { return notices_.send(*message, entries, now); });
       if (!sent) {
-        // The recipients stay as they were: the next attempt repeats the work, and the
-        // notice with it, rather than dropping the notice.
+        // A bounce that cannot be stored (the sender's mailbox is full, a disk error)
+        // keeps its recipient in the queue, deferred, so the bounce is tried again on the
+        // next attempt instead of being lost. A success notice is not worth a second
+        // delivery: that recipient stays delivered.
         log::error("queue.notice_failed", {{"queue_id", message_id}, {"error", sent.error().message}});
-        std::erase_if(updates, [&](const auto& u) { return u.message_id == message_id; });
+        for (auto& update : updates) {
+          if (update.message_id != message_id || update.state != storage::QueueState::bounced) continue;
+          update.state = storage::QueueState::deferred;
+          update.next_attempt_at = now + std::max<std::int64_t>(outbound_.retry_initial.count(), 60);
+          update.last_reply += " (the bounce could not be stored: " + sent.error().message + ")";
+        }
       }
     }
     auto written = co_await deps_.pool.run([&] {

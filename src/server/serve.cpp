@@ -78,7 +78,8 @@ class Server {
       log::info("store.gc", {{"orphans", collected->removed_orphans},
                              {"unreferenced", collected->removed_unreferenced}});
     }
-    committer_ = std::make_unique<delivery::GroupCommitter>(*store_);
+    // One blob sync per batch of deliveries (group commit), not one per message.
+    committer_ = std::make_unique<delivery::GroupCommitter>(*store_, blobs_.get());
     authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_);
     smtp_ = std::make_unique<smtp::SmtpService>(
         smtp::SmtpDependencies{config_, *store_, *blobs_, blocking_, *committer_, *authenticator_});
@@ -88,7 +89,9 @@ class Server {
         imap::ImapDependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
     // Every commit that touches mailboxes wakes the IMAP sessions that have them selected,
     // and the text indexer (new messages to index for SEARCH BODY/TEXT).
-    text_indexer_ = std::make_unique<imap::TextIndexer>(*store_, *blobs_);
+    imap::TextIndexerOptions indexing;
+    indexing.settle_delay = std::chrono::milliseconds(500);
+    text_indexer_ = std::make_unique<imap::TextIndexer>(*store_, *blobs_, indexing);
     store_->set_change_listener([imap = imap_.get(), indexer = text_indexer_.get()](
                                     std::span<const storage::Id> ids) {
       imap->mailboxes_changed(ids);

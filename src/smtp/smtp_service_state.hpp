@@ -41,7 +41,7 @@ struct SmtpServiceState {
   explicit SmtpServiceState(SmtpDependencies dependencies)
       : deps(dependencies),
         relay_networks(dependencies.config.smtp.relay_networks),
-        preparer(dependencies.store, dependencies.blobs) {}
+        preparer(dependencies.store, dependencies.blobs, dependencies.committer.blob_durability()) {}
 
   // A short, unique, log-friendly id for one transaction (Received "id", 250 reply).
   std::string new_transaction_id();

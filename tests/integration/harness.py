@@ -102,6 +102,9 @@ def default_sections() -> dict[str, dict[str, Any]]:
         },
         "tls": {"cert": "tls/cert.pem", "key": "tls/key.pem", "self_signed": True},
         "auth": {"allow_plaintext_without_tls": True},
+        # No test server asks the real DNS: nothing answers here, so outbound attempts fail
+        # temporarily and queued mail stays queued (or deferred) until a test says otherwise.
+        "dns": {"servers": ["127.0.0.1:1"], "timeout_seconds": 1},
         "limits": {
             "max_connections": 10000,
             "max_connections_per_ip": 100,

@@ -277,7 +277,7 @@ def test_check_config_rejects_bad_listener_address(tmp_path, postamt_binary, add
     config = make_config(tmp_path, listeners=[{"protocol": "smtp", "address": address}])
     done = run_postamt("check-config", "--config", str(config))
     assert done.returncode == 2, f"{address}: exit {done.returncode}: {done.stderr}"
-    line = line_of(config.read_text(), address)
+    line = line_of(config.read_text(), f'"{address}"')
     assert f":{line}:" in done.stderr and "address" in done.stderr, done.stderr
 
 

@@ -467,6 +467,20 @@ def test_null_mx_bounces_without_connecting(start_server, lab):
     assert_null_sender(bounce)
 
 
+def test_a_domain_whose_mail_exchangers_have_no_address_bounces(start_server, lab):
+    """RFC 5321 §5.1: no usable address for any MX (a name that does not exist, or one
+    without A/AAAA records) is reported as an error, not retried for days."""
+    lab.zone.set("noaddr.test", mx(10, "ghost.noaddr.test"), mx(20, "bare.noaddr.test"))
+    lab.zone.set("bare.noaddr.test", mx(10, "elsewhere.test"))   # exists, but has no A/AAAA
+    server, _ = start(start_server, lab)
+    submit(server, ["bob@noaddr.test"], message("no address", sender=ALICE, to="bob@noaddr.test"))
+    bounce = wait_for_inbox(server)[0]
+    _, blocks = parse_dsn(bounce)
+    block = recipient_block(blocks, "bob@noaddr.test")
+    assert str(block["Action"]).strip().lower() == "failed", block
+    assert str(block["Status"]).strip() == "5.4.4", block
+
+
 def test_mx_pointing_back_at_this_server_bounces_as_a_loop(start_server, lab):
     """RFC 5321 §5.1: our own name among the MX hosts ends the list; nothing left is a loop."""
     backup = lab.sink()   # less preferred than us: must not be used

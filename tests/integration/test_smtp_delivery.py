@@ -203,7 +203,9 @@ def test_aliases_catch_all_and_plus_addressing(server):
     check_store(server)
 
 
-def test_alias_to_an_external_address_is_queued(server):
+def test_alias_to_an_external_address_is_queued(start_server):
+    # No DNS answers here: the scheduler's attempts fail temporarily and the entries stay.
+    server = start_server(dns={"servers": ["127.0.0.1:1"]})
     provision(server, ["bob"], aliases={"fwd@example.test": ["someone@elsewhere.example"],
                                         "mixed@example.test": ["bob@example.test", "other@elsewhere.example"]})
     client = smtplib_client(server, "smtp")
@@ -216,10 +218,11 @@ def test_alias_to_an_external_address_is_queued(server):
     rows = sqlite_rows(server.data_dir / "index.sqlite3",
                        "SELECT r.address, r.state, m.sender, m.blob_id, m.size FROM queue_recipients r "
                        "JOIN queue_messages m ON m.id = r.message_id ORDER BY r.id")
-    assert [(r[0], r[1], r[2]) for r in rows] == [
-        ("someone@elsewhere.example", "queued", "sender@example.org"),
-        ("other@elsewhere.example", "queued", "sender@example.org"),
+    assert [(r[0], r[2]) for r in rows] == [
+        ("someone@elsewhere.example", "sender@example.org"),
+        ("other@elsewhere.example", "sender@example.org"),
     ], rows
+    assert all(r[1] in ("queued", "deferred") for r in rows), rows
     # The queued copy holds the whole message, trace headers included.
     for _, _, _, blob_id, size in rows:
         blob = server.data_dir / "blobs" / blob_id[:2] / blob_id

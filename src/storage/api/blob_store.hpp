@@ -22,6 +22,14 @@ class BlobStore {
   virtual ~BlobStore() = default;
   // Stores the bytes unless a blob with the same id exists; durable on return.
   virtual StoreResult<BlobRef> put(std::string_view bytes) = 0;
+  // Group commit (DESIGN "Group commit"): stores the bytes like put() but returns before
+  // they are on stable storage; they are once a later sync() returns. A crash before
+  // that may leave the file absent or incomplete, so no index row may name the blob
+  // until sync() succeeded (start-up garbage collection removes such files).
+  virtual StoreResult<BlobRef> put_unsynced(std::string_view bytes) = 0;
+  // Makes every blob written so far durable, whichever thread wrote it: one call for a
+  // whole batch of put_unsynced().
+  virtual StoreResult<void> sync() = 0;
   virtual StoreResult<std::string> read(std::string_view blob_id) = 0;
   // Reads at most `length` octets from `offset` (FETCH partials).
   virtual StoreResult<std::string> read_range(std::string_view blob_id, std::uint64_t offset,

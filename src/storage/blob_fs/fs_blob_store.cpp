@@ -133,15 +133,34 @@ std::filesystem::path FsBlobStore::path_of(std::string_view blob_id) const {
   return root_ / blob_id.substr(0, 2) / blob_id;
 }
 
-StoreResult<BlobRef> FsBlobStore::put(std::string_view bytes) {
+StoreResult<BlobRef> FsBlobStore::put(std::string_view bytes) { return write(bytes, true); }
+
+StoreResult<BlobRef> FsBlobStore::put_unsynced(std::string_view bytes) { return write(bytes, false); }
+
+StoreResult<void> FsBlobStore::sync() {
+  Fd fd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return io_error("cannot open directory", root_, errno);
+  if (::syncfs(fd.get()) != 0) return io_error("cannot syncfs", root_, errno);
+  return {};
+}
+
+StoreResult<BlobRef> FsBlobStore::write(std::string_view bytes, bool durable) {
   auto id = sha256_hex(bytes);
   if (!id) return std::unexpected(std::move(id.error()));
   BlobRef ref{*id, bytes.size()};
   const std::filesystem::path target = path_of(ref.id);
   // Content addressing: a file under this name holds these bytes (it only appears there
-  // by an atomic rename after fsync), so there is nothing to write.
+  // by an atomic rename of a complete file), so there is nothing to write. It may come
+  // from a put_unsynced() whose batch has not synced yet: a durable put makes sure.
   struct stat st {};
-  if (::stat(target.c_str(), &st) == 0) return ref;
+  if (::stat(target.c_str(), &st) == 0) {
+    if (!durable) return ref;
+    Fd existing(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
+    if (existing.get() < 0) return io_error("cannot open", target, errno);
+    if (::fsync(existing.get()) != 0) return io_error("cannot fsync", target, errno);
+    if (auto synced = fsync_directory(target.parent_path()); !synced) return std::unexpected(std::move(synced.error()));
+    return ref;
+  }
   if (errno != ENOENT) return io_error("cannot stat", target, errno);
 
   std::string tmp_name = (root_ / kTmpDir / "put-XXXXXX").string();
@@ -154,7 +173,7 @@ StoreResult<BlobRef> FsBlobStore::put(std::string_view bytes) {
     discard();
     return std::unexpected(std::move(written.error()));
   }
-  if (::fsync(fd.get()) != 0) {
+  if (durable && ::fsync(fd.get()) != 0) {
     const int error = errno;
     discard();
     return io_error("cannot fsync", tmp, error);
@@ -179,6 +198,7 @@ StoreResult<BlobRef> FsBlobStore::put(std::string_view bytes) {
     discard();
     return io_error("cannot rename into", target, error);
   }
+  if (!durable) return ref;  // sync() makes data, name and directory durable at once
   // The rename is durable once the directory holding the new name is synced; a new
   // sub-directory also needs its own entry in root synced.
   if (auto synced = fsync_directory(dir); !synced)

@@ -17,6 +17,9 @@ class FsBlobStore final : public BlobStore {
   explicit FsBlobStore(std::filesystem::path root);
 
   StoreResult<BlobRef> put(std::string_view bytes) override;
+  StoreResult<BlobRef> put_unsynced(std::string_view bytes) override;
+  // syncfs(2) of the file system holding the blobs: one journal commit for the batch.
+  StoreResult<void> sync() override;
   StoreResult<std::string> read(std::string_view blob_id) override;
   // Beyond the end: what exists (possibly nothing). The allocation is bounded by the file.
   StoreResult<std::string> read_range(std::string_view blob_id, std::uint64_t offset,
@@ -32,6 +35,7 @@ class FsBlobStore final : public BlobStore {
 
  private:
   std::filesystem::path path_of(std::string_view blob_id) const;
+  StoreResult<BlobRef> write(std::string_view bytes, bool durable);
 
   std::filesystem::path root_;
 };

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/metrics.hpp"
+#include "storage/blob_fs/fs_blob_store.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
 
 namespace postamt::delivery {
@@ -65,6 +66,61 @@ TEST_F(GroupCommitterTest, ConcurrentCommitsShareBatchesAndAllLand) {
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), static_cast<std::size_t>(kThreads * kPerThread));
   for (std::size_t i = 0; i < rows->size(); ++i) EXPECT_EQ((*rows)[i].uid, i + 1);
+}
+
+// A blob store whose sync always fails (a disk that reports write errors): the batch
+// must not commit, since its rows would name blobs that may not be on disk.
+class FailingSyncBlobStore final : public storage::BlobStore {
+ public:
+  explicit FailingSyncBlobStore(std::filesystem::path root) : files_(std::move(root)) {}
+  storage::StoreResult<storage::BlobRef> put(std::string_view bytes) override { return files_.put(bytes); }
+  storage::StoreResult<storage::BlobRef> put_unsynced(std::string_view bytes) override {
+    return files_.put_unsynced(bytes);
+  }
+  storage::StoreResult<void> sync() override {
+    ++syncs;
+    return storage::storage_error(storage::StorageError::Code::io, "syncfs: Input/output error");
+  }
+  storage::StoreResult<std::string> read(std::string_view id) override { return files_.read(id); }
+  storage::StoreResult<std::string> read_range(std::string_view id, std::uint64_t offset,
+                                               std::uint64_t length) override {
+    return files_.read_range(id, offset, length);
+  }
+  bool exists(std::string_view id) override { return files_.exists(id); }
+  storage::StoreResult<void> remove(std::string_view id) override { return files_.remove(id); }
+  storage::StoreResult<std::vector<std::string>> list() override { return files_.list(); }
+  int syncs = 0;
+
+ private:
+  storage::FsBlobStore files_;
+};
+
+TEST_F(GroupCommitterTest, ABatchCommitsOnlyAfterItsBlobsAreSynced) {
+  storage::FsBlobStore blobs(dir_ / "blobs");
+  GroupCommitter committer(*store_, &blobs);
+  EXPECT_EQ(committer.blob_durability(), BlobDurability::with_group_commit);
+  MessagePreparer preparer(*store_, blobs, committer.blob_durability());
+  IncomingMessage message;
+  message.content = "Subject: s\r\n\r\nbody\r\n";
+  Resolution resolution;
+  resolution.kind = Resolution::Kind::local;
+  resolution.local.push_back({store_->find_account("a@example.test")->id, "a@example.test"});
+  message.recipients.push_back({"a@example.test", resolution, "", ""});
+  auto prepared = preparer.prepare(message);
+  ASSERT_TRUE(prepared);
+  auto outcome = committer.commit_blocking(std::move(*prepared));
+  ASSERT_TRUE(outcome) << outcome.error().message;
+  EXPECT_EQ(store_->list_messages(inbox_)->size(), 1u);
+
+  FailingSyncBlobStore failing(dir_ / "blobs");
+  GroupCommitter refusing(*store_, &failing);
+  auto again = MessagePreparer(*store_, failing, refusing.blob_durability()).prepare(message);
+  ASSERT_TRUE(again);
+  auto refused = refusing.commit_blocking(std::move(*again));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(failing.syncs, 1);
+  EXPECT_EQ(store_->list_messages(inbox_)->size(), 1u) << "nothing committed without the sync";
+  EXPECT_EQ(GroupCommitter(*store_).blob_durability(), BlobDurability::immediate);
 }
 
 TEST_F(GroupCommitterTest, AwaitableCommitResumesOnTheCallersExecutor) {

@@ -254,7 +254,7 @@ TEST_F(TextIndexerTest, CopiesAreIndexedOnce) {
 TEST_F(TextIndexerTest, BatchesAreBounded) {
   for (int i = 0; i < 5; ++i)
     deliver(kPlain + crlf("message number " + std::to_string(i) + "\n"));
-  TextIndexer indexer(*store_, *blobs_, TextIndexerOptions{2, 1, 256});
+  TextIndexer indexer(*store_, *blobs_, TextIndexerOptions{2, 1, 256, {}});
   EXPECT_EQ(step(indexer).indexed, 2u);
   EXPECT_EQ(step(indexer).indexed, 2u);
   EXPECT_EQ(step(indexer).indexed, 1u);

@@ -51,6 +51,21 @@ TEST_F(FsBlobStoreTest, PutIsIdempotentAndLeavesNoTemporaryFiles) {
   EXPECT_TRUE(std::filesystem::is_empty(root_ / "tmp"));
 }
 
+TEST_F(FsBlobStoreTest, UnsyncedPutIsReadableAtOnceAndSyncMakesItDurable) {
+  const std::string bytes = "Subject: group commit\r\n\r\nbody\r\n";
+  auto unsynced = store_.put_unsynced(bytes);
+  ASSERT_TRUE(unsynced);
+  EXPECT_TRUE(store_.exists(unsynced->id));
+  EXPECT_EQ(*store_.read(unsynced->id), bytes);
+  ASSERT_TRUE(store_.sync());
+  // The same bytes again, durably: the existing file is made durable, not rewritten.
+  auto durable = store_.put(bytes);
+  ASSERT_TRUE(durable);
+  EXPECT_EQ(durable->id, unsynced->id);
+  EXPECT_EQ(*store_.list(), std::vector<std::string>{unsynced->id});
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() / "blobs" / "tmp"));
+}
+
 TEST_F(FsBlobStoreTest, ReadReturnsTheExactBytes) {
   const std::string bytes("line 1\r\nbinary \0\x01\xff\r\n", 21);
   auto ref = store_.put(bytes);

@@ -1,0 +1,556 @@
+#!/usr/bin/env python3
+"""Postamt side by side with Postfix + Dovecot: the same workloads against both, alternating.
+
+    bench/run.py [--binary build/postamt] [--quick] [--reps N] [--only W[,W...]] [--big] [--idle N]
+
+Starts a private Postamt and a private Postfix + Dovecot (bench/lab.py) in one temporary
+directory, fills the IMAP/POP3 mailboxes identically on both (the same messages over SMTP),
+then runs every workload against each side in turn (the side that goes first alternates
+between repetitions) and prints one table of medians with the Postamt/peer ratio. The table
+is also written to bench/results/ as JSON and Markdown. A measurement, not a test: nothing
+here fails on a figure; a workload that errors fails the run.
+
+Workloads (--only takes these names or prefixes such as "smtp"):
+  smtp_4k_c1 smtp_4k_c10 smtp_4k_c50 smtp_64k_c1 smtp_64k_c10 smtp_64k_c50
+  smtp_readable   accepted (250) to visible over IMAP, one message at a time
+  imap_c1 imap_c20   mixed sessions
+  pop3_c1 pop3_c20   USER, PASS, STAT, UIDL, RETR all, QUIT
+  idle               memory per idle IMAP connection (logged in, INBOX selected, IDLE)
+  big                (with --big) SELECT, FETCH 1:* (UID FLAGS) and SEARCH BODY in a big mailbox
+The load generator's own ceiling against a sink (bench/sink.py) is measured first.
+
+Passwords: every user has the same hash on both sides; --scheme sha512-crypt (default) or
+argon2id (Postamt's own default, ~250 ms of CPU per LOGIN on both sides on a small VM, which
+then dominates every session figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import math
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import loadgen  # noqa: E402
+from lab import DOMAIN, PASSWORD, PeerSide, PostamtSide, Side, peer_unavailable  # noqa: E402
+from sink import Sink  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER_WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+BODY_WORD = "zebra"          # in every tenth message's body
+
+
+@dataclass
+class Sizes:
+    smtp_seconds: float
+    session_seconds: float
+    mailbox_users: int            # at least the most POP3 clients: a maildrop is locked per session
+    mailbox_messages: int
+    ingest_users: int
+    readable_messages: int
+    idle: int
+    big: int
+
+    @staticmethod
+    def of(args) -> "Sizes":
+        if args.quick:
+            sizes = Sizes(smtp_seconds=0.5, session_seconds=1.0, mailbox_users=20, mailbox_messages=5,
+                          ingest_users=4, readable_messages=3, idle=20, big=500)
+        else:
+            sizes = Sizes(smtp_seconds=4.0, session_seconds=6.0, mailbox_users=20, mailbox_messages=200,
+                          ingest_users=10, readable_messages=30, idle=1000, big=100_000)
+        if args.idle is not None:
+            sizes.idle = args.idle
+        if args.big_size is not None:
+            sizes.big = args.big_size
+        if args.seconds is not None:
+            sizes.smtp_seconds = sizes.session_seconds = args.seconds
+        return sizes
+
+
+# --------------------------------------------------------------------------------------
+# Results: per workload, per metric, per side, one value per repetition
+# --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Metric:
+    workload: str
+    name: str
+    unit: str
+    higher_is_better: bool
+
+
+class Results:
+    def __init__(self):
+        self.metrics: list[Metric] = []
+        self.values: dict[tuple[str, str], dict[str, list[float]]] = {}
+
+    def add(self, workload: str, name: str, unit: str, higher_is_better: bool, side: str, value: float) -> None:
+        key = (workload, name)
+        if key not in self.values:
+            self.metrics.append(Metric(workload, name, unit, higher_is_better))
+            self.values[key] = {}
+        self.values[key].setdefault(side, []).append(value)
+
+    def median(self, metric: Metric, side: str) -> float:
+        values = [v for v in self.values[(metric.workload, metric.name)].get(side, []) if not math.isnan(v)]
+        return statistics.median(values) if values else float("nan")
+
+    def rows(self) -> list[dict]:
+        out = []
+        for metric in self.metrics:
+            ours, theirs = self.median(metric, "postamt"), self.median(metric, "peer")
+            ratio = ours / theirs if theirs and not math.isnan(theirs) and not math.isnan(ours) else float("nan")
+            if math.isnan(ratio):
+                better = "?"
+            else:
+                better = "yes" if (ratio >= 1.0 if metric.higher_is_better else ratio <= 1.0) else "NO"
+            out.append({"workload": metric.workload, "metric": metric.name, "unit": metric.unit,
+                        "higher_is_better": metric.higher_is_better, "postamt": ours, "peer": theirs,
+                        "ratio": ratio, "postamt_better": better,
+                        "reps": {s: v for s, v in self.values[(metric.workload, metric.name)].items()}})
+        return out
+
+
+def fmt(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| workload | metric | Postamt | Postfix/Dovecot | Postamt/peer | Postamt better |",
+             "|---|---|---:|---:|---:|:---:|"]
+    for row in rows:
+        lines.append(f"| {row['workload']} | {row['metric']} ({row['unit']}) | {fmt(row['postamt'])} | "
+                     f"{fmt(row['peer'])} | {fmt(row['ratio'])} | {row['postamt_better']} |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Mailbox content: the same deterministic messages for both sides
+# --------------------------------------------------------------------------------------
+
+def mailbox_message(i: int, recipient: str) -> bytes:
+    rng = random.Random(i)
+    word = HEADER_WORDS[i % len(HEADER_WORDS)]
+    size = rng.randint(1024, 10 * 1024)
+    words = ["mail", "server", "queue", "folder", "message", "index", "network", "storage", "client"]
+    lines = []
+    total = 0
+    while total < size:
+        line = " ".join(rng.choice(words) for _ in range(10))
+        if i % 10 == 3 and not lines:
+            line += f" {BODY_WORD}"
+        lines.append(line)
+        total += len(line) + 2
+    body = "\r\n".join(lines) + "\r\n"
+    return (f"From: Sender {i % 17} <sender{i % 17}@example.org>\r\nTo: <{recipient}>\r\n"
+            f"Subject: {word} report number {i}\r\nMessage-ID: <m{i}@bench.example.org>\r\n"
+            f"Date: Mon, 1 Jan 2024 12:{i % 60:02d}:00 +0000\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: text/plain; charset=us-ascii\r\n\r\n{body}").encode()
+
+
+async def fill(side: Side, recipients: list[str], count: int, connections: int = 4,
+               small: bool = False) -> None:
+    """count messages, each to all of recipients, over `connections` SMTP connections."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def sender() -> None:
+        conn = await loadgen.smtp_session(side.smtp)
+        try:
+            while not queue.empty():
+                i = queue.get_nowait()
+                content = (loadgen.smtp_message(1024, f"big.{i}", recipients[0]) if small
+                           else mailbox_message(i, recipients[0]))
+                await loadgen.smtp_send_one(conn, "sender@example.org", recipients, content)
+        finally:
+            await conn.close()
+    await asyncio.gather(*(sender() for _ in range(connections)))
+
+
+async def imap_exists(side: Side, user: str, warm: bool) -> int:
+    imap = await loadgen.Imap.open(side.imap)
+    try:
+        await imap.login(user, PASSWORD)
+        exists = loadgen.exists_of(await imap.command(b"SELECT INBOX"))
+        if warm and exists:
+            await imap.command(b"FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)")
+            await imap.command(f'SEARCH BODY "{BODY_WORD}"'.encode())
+        await imap.command(b"LOGOUT")
+        return exists
+    finally:
+        await imap.conn.close()
+
+
+def fill_mailboxes(side: Side, users: list[str], count: int, small: bool = False,
+                   connections: int = 4) -> float:
+    """Delivers the messages, waits until every user sees all of them over IMAP, and warms
+    each mailbox once (a FETCH of the envelopes and a body SEARCH). Returns the seconds."""
+    started = time.monotonic()
+    asyncio.run(fill(side, users, count, connections=connections, small=small))
+    side.settle(timeout=600)
+    for user in users:
+        deadline = time.monotonic() + 600
+        while asyncio.run(imap_exists(side, user, warm=True)) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{side.name}: {user} never saw its {count} messages")
+            time.sleep(0.5)
+    return time.monotonic() - started
+
+
+# --------------------------------------------------------------------------------------
+# Workloads
+# --------------------------------------------------------------------------------------
+
+def check(samples: loadgen.Samples, what: str) -> loadgen.Samples:
+    if samples.errors:
+        raise RuntimeError(f"{what}: " + "; ".join(samples.errors[:5]))
+    if samples.operations() == 0:
+        raise RuntimeError(f"{what}: no operation completed")
+    return samples
+
+
+def ms(values: list[float], fraction: float) -> float:
+    return loadgen.percentile(values, fraction) * 1000.0
+
+
+def smtp_workload(size: int, connections: int):
+    def run(side: Side, ctx: "Context", results: Results, name: str) -> None:
+        side.settle(timeout=300)   # the previous run's mail is delivered before this one starts
+        params = {"address": side.smtp, "recipients": ctx.ingest, "size": size,
+                  "tag": f"{name}.{side.name}.{time.time_ns()}"}
+        samples = check(loadgen.drive("smtp", connections, ctx.sizes.smtp_seconds, params), name)
+        data = samples.latencies["DATA"]
+        results.add(name, "messages/s", "1/s", True, side.name, len(data) / ctx.sizes.smtp_seconds)
+        results.add(name, "DATA->250 p50", "ms", False, side.name, ms(data, 0.5))
+        results.add(name, "DATA->250 p99", "ms", False, side.name, ms(data, 0.99))
+    return run
+
+
+def readable_workload(side: Side, ctx: "Context", results: Results, name: str) -> None:
+    """One message at a time: the 250 to the moment an IMAP client polling with NOOP on the
+    selected INBOX sees it (EXISTS grows)."""
+    async def measure() -> list[float]:
+        side.settle(timeout=300)
+        smtp = await loadgen.smtp_session(side.smtp)
+        imap = await loadgen.Imap.open(side.imap)
+        latencies = []
+        try:
+            await imap.login(f"watch@{DOMAIN}", PASSWORD)
+            exists = loadgen.exists_of(await imap.command(b"SELECT INBOX"))
+            for k in range(ctx.sizes.readable_messages):
+                message = loadgen.smtp_message(4096, f"readable.{side.name}.{time.time_ns()}", f"watch@{DOMAIN}")
+                await loadgen.smtp_send_one(smtp, "sender@example.org", [f"watch@{DOMAIN}"], message)
+                accepted = time.monotonic()
+                while True:
+                    untagged = await imap.command(b"NOOP")
+                    grown = [r for r in untagged if r.endswith(b" EXISTS\r\n")]
+                    if grown:
+                        exists = int(grown[-1].split()[1])
+                        break
+                    if time.monotonic() - accepted > 30:
+                        raise RuntimeError(f"{side.name}: message {k} not visible after 30 s")
+                    await asyncio.sleep(0.001)
+                latencies.append(time.monotonic() - accepted)
+            await imap.command(b"LOGOUT")
+        finally:
+            await imap.conn.close()
+            await smtp.close()
+        return latencies
+    latencies = asyncio.run(measure())
+    results.add(name, "accepted->visible p50", "ms", False, side.name, ms(latencies, 0.5))
+    results.add(name, "accepted->visible p99", "ms", False, side.name, ms(latencies, 0.99))
+
+
+IMAP_COMMANDS = ["LOGIN", "SELECT", "FETCH-ENVELOPE", "FETCH-BODY", "SEARCH-HEADER", "SEARCH-BODY",
+                 "STORE", "LOGOUT"]
+POP3_COMMANDS = ["USER", "PASS", "STAT", "UIDL", "RETR", "QUIT"]
+
+
+def session_metrics(samples: loadgen.Samples, commands: list[str], seconds: float, name: str,
+                    side: str, results: Results) -> None:
+    operations = sum(len(samples.latencies.get(c, [])) for c in commands)
+    results.add(name, "operations/s", "1/s", True, side, operations / seconds)
+    results.add(name, "sessions/s", "1/s", True, side, samples.counters.get("sessions", 0) / seconds)
+    for command in commands:
+        values = samples.latencies.get(command, [])
+        results.add(name, f"{command} p50", "ms", False, side, ms(values, 0.5))
+        results.add(name, f"{command} p99", "ms", False, side, ms(values, 0.99))
+
+
+def imap_workload(clients: int):
+    def run(side: Side, ctx: "Context", results: Results, name: str) -> None:
+        params = {"address": side.imap, "users": ctx.boxes, "password": PASSWORD,
+                  "header_words": HEADER_WORDS, "body_word": BODY_WORD, "bodies": 20}
+        samples = check(loadgen.drive("imap", clients, ctx.sizes.session_seconds, params), name)
+        session_metrics(samples, IMAP_COMMANDS, ctx.sizes.session_seconds, name, side.name, results)
+    return run
+
+
+def pop3_workload(clients: int):
+    def run(side: Side, ctx: "Context", results: Results, name: str) -> None:
+        params = {"address": side.pop3, "users": ctx.boxes, "password": PASSWORD}
+        samples = check(loadgen.drive("pop3", clients, ctx.sizes.session_seconds, params), name)
+        session_metrics(samples, POP3_COMMANDS, ctx.sizes.session_seconds, name, side.name, results)
+    return run
+
+
+def idle_workload(side: Side, ctx: "Context", results: Results, name: str) -> None:
+    """Memory of the server's processes (Postamt: its one process; Dovecot: the master and
+    every descendant, imap processes included) before and after `idle` more connections
+    that logged in, selected INBOX and entered IDLE. RSS sums count shared pages once per
+    process; PSS splits them, so both are reported."""
+    params = {"address": side.imap, "user": f"idle@{DOMAIN}", "password": PASSWORD}
+
+    async def measure() -> tuple[tuple[int, int], tuple[int, int]]:
+        pause = 0.3 if ctx.sizes.idle <= 100 else 2.0   # for allocations and processes to settle
+        warm = await loadgen.imap_idle_hold(params, 10, 4)
+        await asyncio.sleep(pause)
+        before = side.memory()
+        held = await loadgen.imap_idle_hold(params, ctx.sizes.idle, 8)
+        await asyncio.sleep(pause)
+        after = side.memory()
+        for imap in held + warm:
+            imap.conn.writer.close()
+        await asyncio.sleep(pause)
+        return before, after
+    (rss0, pss0), (rss1, pss1) = asyncio.run(measure())
+    n = ctx.sizes.idle
+    results.add(name, f"RSS per connection ({n} conns)", "KiB", False, side.name, (rss1 - rss0) / n)
+    results.add(name, f"PSS per connection ({n} conns)", "KiB", False, side.name, (pss1 - pss0) / n)
+    results.add(name, "RSS total with the connections", "MiB", False, side.name, rss1 / 1024)
+    time.sleep(0.3 if ctx.sizes.idle <= 100 else 2.0)   # Dovecot's imap processes exit
+
+
+def big_workload(side: Side, ctx: "Context", results: Results, name: str) -> None:
+    async def measure() -> dict[str, float]:
+        imap = await loadgen.Imap.open(side.imap)
+        out = {}
+        try:
+            await imap.login(f"big@{DOMAIN}", PASSWORD)
+            for label, command in (("SELECT", b"SELECT INBOX"), ("FETCH 1:* (UID FLAGS)", b"FETCH 1:* (UID FLAGS)"),
+                                   ("SEARCH BODY", b'SEARCH BODY "nonexistentword"')):
+                t0 = time.monotonic()
+                await imap.command(command)
+                out[label] = time.monotonic() - t0
+            await imap.command(b"LOGOUT")
+        finally:
+            await imap.conn.close()
+        return out
+    for label, seconds in asyncio.run(measure()).items():
+        results.add(name, f"{label}", "ms", False, side.name, seconds * 1000)
+
+
+# --------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Context:
+    sizes: Sizes
+    boxes: list[str]
+    ingest: list[str]
+
+
+def workloads(big: bool) -> list[tuple[str, Callable, bool]]:
+    """(name, run, repeat): repeat=False runs once per side whatever --reps says."""
+    out = [(f"smtp_{k}k_c{c}", smtp_workload(k * 1024, c), True) for k in (4, 64) for c in (1, 10, 50)]
+    out.append(("smtp_readable", readable_workload, True))
+    out += [(f"imap_c{c}", imap_workload(c), True) for c in (1, 20)]
+    out += [(f"pop3_c{c}", pop3_workload(c), True) for c in (1, 20)]
+    out.append(("idle", idle_workload, False))
+    if big:
+        out.append(("big", big_workload, True))
+    return out
+
+
+def selected(name: str, only: list[str] | None) -> bool:
+    return not only or any(name == o or name.startswith(o) for o in only)
+
+
+def ceiling(results: Results, sizes: Sizes) -> None:
+    """The load generator against the sink: what it can drive at most on this machine."""
+    sink = Sink()
+    try:
+        runs = [("smtp_4k_c50", "smtp", 50, {"address": sink.smtp, "recipients": ["x@y"], "size": 4096,
+                                              "tag": "sink"}),
+                ("imap_c20", "imap", 20, {"address": sink.imap, "users": ["x"], "password": "x",
+                                          "header_words": HEADER_WORDS, "body_word": BODY_WORD, "bodies": 20}),
+                ("pop3_c20", "pop3", 20, {"address": sink.pop3, "users": ["x"], "password": "x"})]
+        for name, kind, clients, params in runs:
+            seconds = sizes.smtp_seconds if kind == "smtp" else sizes.session_seconds
+            samples = check(loadgen.drive(kind, clients, seconds, params), f"sink {name}")
+            operations = sum(len(v) for k, v in samples.latencies.items() if k != "connect")
+            unit = "messages/s" if kind == "smtp" else "operations/s"
+            results.add(name, unit, "1/s", True, "sink", operations / seconds)
+    finally:
+        sink.stop()
+
+
+def machine() -> dict:
+    def out(*command: str) -> str:
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
+    memory = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), "?")
+    commit = out("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD")
+    dirty = out("git", "-C", str(ROOT), "status", "--porcelain", "--", "src")
+    return {"cpus": os.cpu_count(), "cpu": model, "memory_gib": round(int(memory) / 1024 / 1024, 1),
+            "kernel": platform.release(), "os": out("sh", "-c", ". /etc/os-release; echo $PRETTY_NAME"),
+            "postfix": out("postconf", "-d", "-h", "mail_version"), "dovecot": out("dovecot", "--version"),
+            "postamt_commit": commit + ("+uncommitted src changes" if dirty else ""),
+            "python": platform.python_version(), "filesystem": out("sh", "-c", "df -T /tmp | tail -1"),
+            "load_average_at_start": Path("/proc/loadavg").read_text().split()[:3]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", type=Path, default=ROOT / "build" / "postamt")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, 1 repetition (make test)")
+    parser.add_argument("--reps", type=int, help="repetitions per workload and side (default 3; --quick: 1)")
+    parser.add_argument("--only", help="comma-separated workload names or prefixes")
+    parser.add_argument("--big", action="store_true", help="add the big-mailbox workload")
+    parser.add_argument("--big-size", type=int, help="messages in the big mailbox (default 100000)")
+    parser.add_argument("--idle", type=int, help="idle IMAP connections (default 1000; --quick: 20)")
+    parser.add_argument("--seconds", type=float, help="length of each timed run")
+    parser.add_argument("--scheme", choices=("argon2id", "sha512-crypt"),
+                        help="password hash of every user on both sides (default sha512-crypt, "
+                             "Dovecot's default scheme; argon2id is what `postamt user add` makes and "
+                             "costs ~250 ms of CPU per LOGIN here on both sides)")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the generator-vs-sink ceiling")
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+    reps = args.reps or (1 if args.quick else 3)
+    scheme = args.scheme or "sha512-crypt"
+    sizes = Sizes.of(args)
+    only = [o.strip() for o in args.only.split(",")] if args.only else None
+    problem = peer_unavailable()
+    if problem:
+        print(f"bench: {problem}", file=sys.stderr)
+        return 2
+    if not args.binary.exists():
+        print(f"bench: {args.binary} does not exist (make build)", file=sys.stderr)
+        return 2
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if 2 * sizes.idle + 500 > hard:
+        print(f"bench: --idle {sizes.idle} needs about {2 * sizes.idle + 500} file descriptors; "
+              f"the hard limit is {hard}", file=sys.stderr)
+        return 2
+
+    chosen = [w for w in workloads(args.big) if selected(w[0], only)]
+    results = Results()
+    ceilings_measured = Results()
+    info = machine()
+    started = time.monotonic()
+    info["password_scheme"] = scheme
+    print(f"bench: {len(chosen)} workloads x {reps} repetitions, {scheme} passwords; machine: {info['cpus']} cores, "
+          f"{info['memory_gib']} GiB, {info['kernel']}; Postfix {info['postfix']}, Dovecot {info['dovecot']}, "
+          f"Postamt {info['postamt_commit']}", flush=True)
+    if not args.no_ceiling:
+        ceiling(ceilings_measured, sizes)
+        print("bench: load generator ceiling against a sink measured", flush=True)
+
+    directory = Path(tempfile.mkdtemp(prefix="postamt-bench-"))
+    os.chmod(directory, 0o755)
+    boxes = [f"box{i:02d}@{DOMAIN}" for i in range(sizes.mailbox_users)]
+    ingest = [f"in{i:02d}@{DOMAIN}" for i in range(sizes.ingest_users)]
+    users = [u.split("@")[0] for u in boxes + ingest] + ["watch", "idle", "big"]
+    connections = max(sizes.idle + 50, 200)
+    postamt = peer = None
+    fill_seconds: dict[str, float] = {}
+    try:
+        postamt = PostamtSide(args.binary, directory / "postamt", users, connections)
+        if scheme == "sha512-crypt":
+            postamt.use_sha512_crypt()
+        peer = PeerSide(directory / "peer", postamt.password_hashes(), connections)
+        postamt.start()
+        peer.start()
+        sides = [postamt, peer]
+        needs_boxes = any(n.startswith(("imap", "pop3")) for n, _, _ in chosen)
+        for side in sides:
+            if needs_boxes:
+                fill_seconds[side.name] = fill_mailboxes(side, boxes, sizes.mailbox_messages)
+            if any(n == "big" for n, _, _ in chosen):
+                fill_seconds[side.name + " big"] = fill_mailboxes(side, [f"big@{DOMAIN}"], sizes.big,
+                                                                  small=True, connections=10)
+        print(f"bench: mailboxes filled ({', '.join(f'{k} {v:.0f} s' for k, v in fill_seconds.items())})",
+              flush=True)
+        context = Context(sizes, boxes, ingest)
+        for name, run, repeat in chosen:
+            for rep in range(reps if repeat else 1):
+                order = sides if rep % 2 == 0 else list(reversed(sides))
+                for side in order:
+                    t0 = time.monotonic()
+                    run(side, context, results, name)
+                    print(f"bench: {name} rep {rep + 1} {side.name}: {time.monotonic() - t0:.1f} s", flush=True)
+    finally:
+        for side in (peer, postamt):
+            if side is not None:
+                side.stop()
+        if args.keep:
+            print(f"bench: kept {directory}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    compared = results.rows()
+    ceilings = ceilings_measured.rows()
+    text = table(compared)
+    ceiling_text = "\n".join(
+        ["| generator vs sink | rate |", "|---|---:|"] +
+        [f"| {r['workload']} | {fmt(statistics.median(r['reps']['sink']))} {r['metric']} |" for r in ceilings])
+    command = "bench/run.py " + " ".join(sys.argv[1:])
+    elapsed = time.monotonic() - started
+    print()
+    print(text)
+    if ceilings:
+        print()
+        print("Load generator ceiling (the same generator against bench/sink.py, which answers at once; "
+              "generator and server share the cores):")
+        print(ceiling_text)
+    print(f"\nbench: {elapsed:.0f} s; medians of {reps} repetition(s) (idle: 1); ratio = Postamt / peer")
+
+    args.results.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + ("-quick" if args.quick else "")
+    info["load_average_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    document = {"command": command, "machine": info, "reps": reps, "sizes": sizes.__dict__,
+                "fill_seconds": fill_seconds, "elapsed_seconds": elapsed, "rows": compared,
+                "ceiling": [{"workload": r["workload"], "metric": r["metric"],
+                             "value": statistics.median(r["reps"]["sink"])} for r in ceilings]}
+    (args.results / f"{stamp}.json").write_text(json.dumps(document, indent=1, default=str) + "\n")
+    (args.results / f"{stamp}.md").write_text(
+        f"# Benchmark {stamp}\n\n`{command}`\n\nMachine: {json.dumps(info)}\n\n{text}\n\n"
+        f"Load generator ceiling:\n\n{ceiling_text}\n")
+    print(f"bench: wrote {args.results / stamp}.json and .md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

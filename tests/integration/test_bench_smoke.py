@@ -1,0 +1,54 @@
+"""The benchmark harness works: `bench/run.py --quick` runs every workload once at a tiny size
+against Postamt and a private Postfix + Dovecot, and prints the table.
+
+Never asserts a speed figure (docs/benchmarks.md has those); only that each workload
+produced a number for both sides and the table and the JSON were written. Uses the release
+binary when POSTAMT_RELEASE_BINARY is set (as `make test` does), else POSTAMT_BINARY.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import binary_path, release_binary_path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from lab import peer_unavailable  # noqa: E402
+
+WORKLOADS = ["smtp_4k_c1", "smtp_4k_c10", "smtp_4k_c50", "smtp_64k_c1", "smtp_64k_c10", "smtp_64k_c50",
+             "smtp_readable", "imap_c1", "imap_c20", "pop3_c1", "pop3_c20", "idle"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240),
+              pytest.mark.skipif(peer_unavailable() is not None, reason=str(peer_unavailable()))]
+
+
+def test_quick_benchmark_runs_every_workload_against_both_sides(tmp_path):
+    binary = release_binary_path() or binary_path()
+    results = tmp_path / "results"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--binary", str(binary),
+                           "--results", str(results)],
+                          capture_output=True, text=True, timeout=220)
+    assert done.returncode == 0, f"bench/run.py --quick failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    assert "| workload | metric | Postamt | Postfix/Dovecot |" in done.stdout, done.stdout[-3000:]
+    documents = list(results.glob("*.json"))
+    assert len(documents) == 1, list(results.iterdir())
+    assert len(list(results.glob("*.md"))) == 1
+    document = json.loads(documents[0].read_text())
+    rows = document["rows"]
+    for workload in WORKLOADS:
+        mine = [r for r in rows if r["workload"] == workload]
+        assert mine, f"no figures for {workload}"
+        # Each workload's first metric (its rate or its main latency) has a number on both sides.
+        first = mine[0]
+        for side in ("postamt", "peer"):
+            assert isinstance(first[side], (int, float)) and not math.isnan(first[side]), (workload, side, first)
+    assert {c["workload"] for c in document["ceiling"]} == {"smtp_4k_c50", "imap_c20", "pop3_c20"}
+    assert document["machine"]["cpus"] >= 1
