@@ -319,7 +319,11 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
     co_return;
   }
   SelectedMailbox& view = *selected_;
-  const SearchNeeds needs = search_needs(command.key);
+  SearchNeeds needs = search_needs(command.key);
+  // HEADER, BCC and SENT* read only the message header: read just that range of each
+  // blob (its end is in the metadata), not the whole message.
+  const bool headers_only = needs.content && !needs.body;
+  if (headers_only) needs.metadata = true;
   SearchScope scope;
   scope.max_sequence_number = view.exists();
   scope.max_uid = view.max_uid();
@@ -355,7 +359,7 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
         if (may_match(view.message(n).uid)) uids.push_back(view.message(n).uid);
       }
       if (uids.empty()) continue;
-      auto batch = co_await load_batch(*state_, view.id(), uids, needs.metadata, needs.content);
+      auto batch = co_await load_batch(*state_, view.id(), uids, needs.metadata, needs.content, headers_only);
       if (!batch) {
         store_failure(tag, batch.error(), "SEARCH");
         co_return;

@@ -55,6 +55,7 @@ void add_needs(const SearchKey& key, SearchNeeds& needs, std::size_t depth) {
     case Kind::text:
       needs.content = true;
       needs.metadata = true;  // the text parts' offsets, types and charsets
+      needs.body = true;
       break;
     case Kind::not_:
     case Kind::or_:

@@ -29,6 +29,7 @@ namespace postamt::imap {
 struct SearchNeeds {
   bool metadata = false;  // FROM/TO/CC/SUBJECT, BODY, TEXT
   bool content = false;   // BCC, HEADER, SENTBEFORE/ON/SINCE, BODY, TEXT
+  bool body = false;      // BODY, TEXT: without them the header alone is enough content
 };
 SearchNeeds search_needs(const proto::imap::SearchKey& key);
 

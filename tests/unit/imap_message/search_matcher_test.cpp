@@ -390,6 +390,11 @@ TEST(SearchNeeds, PerKey) {
                                                            text_key(K::from, "x")))})),
             P(true, false));
   EXPECT_EQ(needs_of(or_key(text_key(K::subject, "x"), day_key(K::sent_on, 1))), P(true, true));
+  // Only BODY and TEXT need more than the header.
+  EXPECT_TRUE(search_needs(text_key(K::body, "x")).body);
+  EXPECT_TRUE(search_needs(not_key(text_key(K::text, "x"))).body);
+  EXPECT_FALSE(search_needs(text_key(K::header, "x")).body);
+  EXPECT_FALSE(search_needs(or_key(text_key(K::bcc, "x"), day_key(K::sent_on, 1))).body);
 }
 
 }  // namespace
