@@ -1,5 +1,7 @@
 #include "queue/destination.hpp"
 
+#include "dns/mx_plan.hpp"
+
 #include <algorithm>
 #include <map>
 
@@ -8,11 +10,7 @@ namespace postamt::queue {
 std::string recipient_domain(std::string_view address) {
   const auto at = address.rfind('@');
   if (at == std::string_view::npos) return {};
-  std::string domain(address.substr(at + 1));
-  for (char& c : domain) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return domain;
+  return dns::normalize_host_name(address.substr(at + 1));
 }
 
 std::vector<DeliveryJob> group_by_destination(std::vector<storage::QueueMessage> due,

@@ -9,7 +9,8 @@
 
 namespace postamt::queue {
 
-// The domain of a mailbox (text after the last '@'), ASCII lower-cased; "" without one.
+// The domain of a mailbox (text after the last '@'), as dns::normalize_host_name
+// writes it (lower case, no trailing dot); "" without one.
 // The local part may be quoted and hold '@' (RFC 5321 §4.1.2), the domain never does.
 std::string recipient_domain(std::string_view address);
 

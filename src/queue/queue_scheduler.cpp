@@ -360,9 +360,7 @@ class QueueScheduler::Impl : public std::enable_shared_from_this<Impl> {
       }
       log::info("queue.attempt", {{"queue_id", update.message_id},
                                   {"rcpt", update.address},
-                                  {"state", update.state == storage::QueueState::delivered ? "delivered"
-                                            : update.state == storage::QueueState::deferred ? "deferred"
-                                                                                            : "bounced"},
+                                  {"state", storage::queue_state_name(update.state)},
                                   {"attempts", update.attempts},
                                   {"relay", outcome.remote_host},
                                   {"reply", update.last_reply}});

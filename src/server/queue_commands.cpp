@@ -39,22 +39,6 @@ UnixTime now_seconds() {
       .count();
 }
 
-std::string_view state_name(QueueState state) {
-  switch (state) {
-    case QueueState::queued:
-      return "queued";
-    case QueueState::deferred:
-      return "deferred";
-    case QueueState::delivered:
-      return "delivered";
-    case QueueState::bounced:
-      return "bounced";
-    case QueueState::held:
-      return "held";
-  }
-  return "queued";
-}
-
 std::string utc_time(UnixTime when, const char* format) {
   const auto seconds = static_cast<std::time_t>(when);
   std::tm parts{};
@@ -111,7 +95,7 @@ void print_text(const QueueMessage& message, UnixTime now) {
             << age_text(age_seconds(message, now)) << " ago)\n";
   for (const QueueRecipient& recipient : message.recipients) {
     std::cout << "    " << printable(recipient.address, false) << "  "
-              << state_name(recipient.state) << "  attempts=" << recipient.attempts
+              << storage::queue_state_name(recipient.state) << "  attempts=" << recipient.attempts
               << "  next=" << text_time(recipient.next_attempt_at);
     if (!recipient.last_reply.empty())
       std::cout << "  reply: " << printable(recipient.last_reply, false);
@@ -125,7 +109,7 @@ nlohmann::ordered_json message_json(const QueueMessage& message, UnixTime now) {
   nlohmann::ordered_json recipients = nlohmann::ordered_json::array();
   for (const QueueRecipient& recipient : message.recipients) {
     recipients.push_back({{"address", recipient.address},
-                          {"state", state_name(recipient.state)},
+                          {"state", storage::queue_state_name(recipient.state)},
                           {"attempts", recipient.attempts},
                           {"next_attempt_at", json_time(recipient.next_attempt_at)},
                           {"last_reply", recipient.last_reply}});

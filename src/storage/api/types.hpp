@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace postamt::storage {
@@ -126,6 +127,9 @@ struct BlobText {
 };
 
 enum class QueueState { queued, deferred, delivered, bounced, held };
+
+// "queued", "deferred", ...: the name the store keeps and the queue CLI and logs show.
+std::string_view queue_state_name(QueueState state);
 
 struct QueueRecipient {
   Id id = 0;

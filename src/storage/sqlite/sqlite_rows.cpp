@@ -51,22 +51,6 @@ SpecialUse special_use_from_name(std::string_view name) {
   return SpecialUse::none;
 }
 
-std::string_view queue_state_name(QueueState state) {
-  switch (state) {
-    case QueueState::queued:
-      return "queued";
-    case QueueState::deferred:
-      return "deferred";
-    case QueueState::delivered:
-      return "delivered";
-    case QueueState::bounced:
-      return "bounced";
-    case QueueState::held:
-      return "held";
-  }
-  return "queued";
-}
-
 QueueState queue_state_from_name(std::string_view name) {
   for (const QueueState state :
        {QueueState::deferred, QueueState::delivered, QueueState::bounced, QueueState::held})

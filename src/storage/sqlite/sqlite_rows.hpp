@@ -39,7 +39,6 @@ bool iequals_ascii(std::string_view a, std::string_view b);
 
 std::string_view special_use_name(SpecialUse use);
 SpecialUse special_use_from_name(std::string_view name);
-std::string_view queue_state_name(QueueState state);
 QueueState queue_state_from_name(std::string_view name);
 
 // Flags are stored sorted and unique, separated by one space ("" for none).
