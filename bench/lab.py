@@ -166,10 +166,13 @@ file = "postamt.log"
         return done.stdout
 
     def store_path(self) -> Path:
+        if getattr(self, "_store_path", None) is not None:
+            return self._store_path
         for path in (self.directory / "data").rglob("*"):
             if path.is_file() and path.suffix in (".db", ".sqlite", ".sqlite3"):
                 with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as db:
                     if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'accounts'").fetchone():
+                        self._store_path = path
                         return path
         raise RuntimeError(f"no store with an accounts table under {self.directory / 'data'}")
 
@@ -211,6 +214,19 @@ file = "postamt.log"
             return host, int(port)
         self.smtp, self.imap, self.pop3 = address("smtp"), address("imap"), address("pop3")
         return self
+
+    def settle(self, timeout: float = WAIT_LIMIT) -> float:
+        """A message is in its mailbox when the 250 goes out; what may still run is the
+        background text indexing of what came in. Waits until it has caught up, as the peer
+        waits for Postfix's queue to drain, so no run pays for the previous one's work."""
+        start = time.monotonic()
+        path = self.store_path()
+
+        def indexed() -> bool:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as db:
+                return db.execute("SELECT count(*) FROM blob_text_pending").fetchone()[0] == 0
+        wait_for(indexed, timeout, "Postamt's text index to catch up", interval=0.1)
+        return time.monotonic() - start
 
     def memory(self) -> tuple[int, int]:
         return memory_kib([self.process.pid])

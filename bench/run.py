@@ -36,6 +36,7 @@ import platform
 import random
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -303,6 +304,7 @@ def session_metrics(samples: loadgen.Samples, commands: list[str], seconds: floa
 
 def imap_workload(clients: int):
     def run(side: Side, ctx: "Context", results: Results, name: str) -> None:
+        side.settle(timeout=300)   # no background work of an earlier run in this one
         params = {"address": side.imap, "users": ctx.boxes, "password": PASSWORD,
                   "header_words": HEADER_WORDS, "body_word": BODY_WORD, "bodies": 20}
         samples = check(loadgen.drive("imap", clients, ctx.sizes.session_seconds, params), name)
@@ -312,6 +314,7 @@ def imap_workload(clients: int):
 
 def pop3_workload(clients: int):
     def run(side: Side, ctx: "Context", results: Results, name: str) -> None:
+        side.settle(timeout=300)
         params = {"address": side.pop3, "users": ctx.boxes, "password": PASSWORD}
         samples = check(loadgen.drive("pop3", clients, ctx.sizes.session_seconds, params), name)
         session_metrics(samples, POP3_COMMANDS, ctx.sizes.session_seconds, name, side.name, results)
@@ -429,6 +432,22 @@ def machine() -> dict:
             "load_average_at_start": Path("/proc/loadavg").read_text().split()[:3]}
 
 
+def start_perf(directory: Path | None, side: Side, label: str) -> subprocess.Popen | None:
+    """perf on the server's process for one timed run (cpu-clock: the event this VM offers)."""
+    if directory is None:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "499", "--call-graph", "dwarf,16384",
+                             "-p", str(side.pid()), "-o", str(directory / f"{label}.data")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_perf(recorder: subprocess.Popen | None) -> None:
+    if recorder is not None:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=120)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", type=Path, default=ROOT / "build" / "postamt")
@@ -446,6 +465,11 @@ def main() -> int:
     parser.add_argument("--no-ceiling", action="store_true", help="skip the generator-vs-sink ceiling")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--postamt-only", action="store_true",
+                        help="run Postamt alone (no ratios; for profiling and quick checks)")
+    parser.add_argument("--perf", type=Path, metavar="DIR",
+                        help="record `perf record -e cpu-clock --call-graph dwarf` of Postamt during each "
+                             "of its timed runs into DIR/<workload>-<rep>.data")
     args = parser.parse_args()
     reps = args.reps or (1 if args.quick else 3)
     scheme = args.scheme or "sha512-crypt"
@@ -490,10 +514,12 @@ def main() -> int:
         postamt = PostamtSide(args.binary, directory / "postamt", users, connections)
         if scheme == "sha512-crypt":
             postamt.use_sha512_crypt()
-        peer = PeerSide(directory / "peer", postamt.password_hashes(), connections)
         postamt.start()
-        peer.start()
-        sides = [postamt, peer]
+        sides = [postamt]
+        if not args.postamt_only:
+            peer = PeerSide(directory / "peer", postamt.password_hashes(), connections)
+            peer.start()
+            sides.append(peer)
         needs_boxes = any(n.startswith(("imap", "pop3")) for n, _, _ in chosen)
         for side in sides:
             if needs_boxes:
@@ -509,7 +535,11 @@ def main() -> int:
                 order = sides if rep % 2 == 0 else list(reversed(sides))
                 for side in order:
                     t0 = time.monotonic()
-                    run(side, context, results, name)
+                    recorder = start_perf(args.perf, side, f"{name}-{rep + 1}") if side is postamt else None
+                    try:
+                        run(side, context, results, name)
+                    finally:
+                        stop_perf(recorder)
                     print(f"bench: {name} rep {rep + 1} {side.name}: {time.monotonic() - t0:.1f} s", flush=True)
     finally:
         for side in (peer, postamt):

@@ -11,6 +11,7 @@ packages=(
   libasio-dev libssl-dev libsqlite3-dev libgmime-3.0-dev libc-ares-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libcrypt-dev
   nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
+  libjemalloc-dev                        # the server's allocator (many threads, many small strings)
   # tests
   libgtest-dev libgmock-dev python3 python3-pytest python3-pytest-xdist python3-pytest-timeout
   openssl swaks libnet-ssleay-perl procps sqlite3

@@ -4,6 +4,7 @@
 #include "base/config.hpp"
 #include "base/metrics.hpp"
 #include "imap/change_signal.hpp"
+#include "imap/header_cache.hpp"
 #include "imap/imap_service.hpp"
 #include "net/blocking_pool.hpp"
 #include "storage/api/blob_store.hpp"
@@ -25,6 +26,8 @@ struct ImapServiceState {
   ImapDependencies deps;
   MailboxWatchers watchers;
   ImapMetrics metrics;
+  // Top-level headers read lately (SEARCH HEADER, header-only FETCH), 32 MiB at most.
+  HeaderCache headers{32u << 20};
 
   explicit ImapServiceState(ImapDependencies dependencies) : deps(dependencies) {}
 };

@@ -102,12 +102,18 @@ static asio::awaitable<storage::StoreResult<std::vector<LoadedMessage>>> load_ba
         item.metadata = std::move(*parsed);
       }
       if (content && header_prefix && item.metadata && !item.metadata->parts.empty()) {
-        auto bytes = state.deps.blobs.read_range(record.blob_id, 0,
-                                                 item.metadata->parts.front().message_header_end);
-        if (!bytes) return std::unexpected(bytes.error());
-        item.content = std::move(*bytes);
+        if (auto cached = state.headers.find(record.blob_id)) {
+          item.content = std::move(*cached);
+        } else {
+          const std::uint64_t header_end = item.metadata->parts.front().message_header_end;
+          auto bytes = state.deps.blobs.read_range(record.blob_id, 0, header_end);
+          if (!bytes) return std::unexpected(bytes.error());
+          if (bytes->size() == header_end) state.headers.insert(record.blob_id, *bytes);
+          item.content = std::move(*bytes);
+        }
       } else if (content) {
-        auto bytes = state.deps.blobs.read(record.blob_id);
+        // The record's size is the blob's: a read of exactly that much needs no stat.
+        auto bytes = state.deps.blobs.read_range(record.blob_id, 0, record.size);
         if (!bytes) return std::unexpected(bytes.error());
         item.content = std::move(*bytes);
       }

@@ -1,5 +1,6 @@
 #include "imap/text_indexer.hpp"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -57,17 +58,25 @@ bool TextIndexer::wait_for_work(std::chrono::milliseconds timeout) {
   return !stopping_;
 }
 
+bool TextIndexer::wait_for_pause() {
+  using Clock = std::chrono::steady_clock;
+  const auto latest = Clock::now() + std::max(options_.max_delay, options_.quiet_period);
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    woken_ = false;  // wakes in the meantime are folded into this round
+    const auto until = std::min(Clock::now() + options_.quiet_period, latest);
+    const bool woken_again = wake_.wait_until(lock, until, [this] { return woken_ || stopping_.load(); });
+    if (!woken_again || Clock::now() >= latest) break;
+  }
+  woken_ = false;
+  return !stopping_;
+}
+
 void TextIndexer::run() {
   std::chrono::milliseconds timeout{0};
   while (wait_for_work(timeout)) {
     timeout = std::chrono::milliseconds{0};
-    if (options_.settle_delay.count() > 0) {
-      std::unique_lock lock(mutex_);
-      // Interrupted only by stop(); wakes in the meantime are folded into this round.
-      wake_.wait_for(lock, options_.settle_delay, [this] { return stopping_.load(); });
-      woken_ = false;
-      if (stopping_) break;
-    }
+    if (options_.quiet_period.count() > 0 && !wait_for_pause()) break;
     // Until nothing is waiting: a wake() that comes meanwhile finds the new blobs here too
     // (or, set again, sends the thread round once more for nothing).
     while (!stopping_) {

@@ -30,11 +30,15 @@ struct TextIndexerOptions {
   std::size_t batch_blobs = 64;               // blobs asked of the store at once
   std::size_t batch_text_bytes = 8u << 20;    // text stored per transaction at most (about)
   std::size_t purge_batch = 256;              // old texts removed per step at most
-  // After a wake-up, wait this long before indexing, so that a stream of deliveries is
-  // indexed in a few large write transactions instead of one per message competing with
-  // the deliveries for the store's writer. Searches stay exact meanwhile: messages not
-  // indexed yet are always candidates.
-  std::chrono::milliseconds settle_delay{0};
+  // Indexing waits for a pause in the changes: it starts once no wake() came for
+  // `quiet_period`, or `max_delay` after the first wake() of a round, whichever comes
+  // first. While mail streams in, the index then neither competes with the deliveries for
+  // the store's writer and the CPU nor writes one transaction per message; the stream is
+  // indexed in a few large transactions when it pauses, and at least every `max_delay`.
+  // Searches stay exact meanwhile: messages not indexed yet are always candidates.
+  // quiet_period zero: at once after each wake().
+  std::chrono::milliseconds quiet_period{0};
+  std::chrono::milliseconds max_delay{0};
 };
 
 // What one batch step did.
@@ -71,6 +75,8 @@ class TextIndexer {
 
  private:
   void run();
+  // Waits for `quiet_period` without wake(), at most until `max_delay`; false once stopping.
+  bool wait_for_pause();
   // Waits for wake() or stop(), at most `timeout` when nonzero; false once stopping.
   bool wait_for_work(std::chrono::milliseconds timeout);
 

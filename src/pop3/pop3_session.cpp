@@ -235,8 +235,11 @@ class Pop3Session {
     std::uint64_t offset = 0;
     bool first = true;
     for (;;) {
+      // Pieces of the size the scan listing announced (the blob's size): no read asks for
+      // more than is there.
+      const std::uint64_t want = std::min<std::uint64_t>(kReadPiece, message.size - std::min<std::uint64_t>(offset, message.size));
       auto piece = co_await state_->deps.pool.run(
-          [&] { return state_->deps.blobs.read_range(blob_id, offset, kReadPiece); });
+          [&] { return state_->deps.blobs.read_range(blob_id, offset, want); });
       if (!piece) {
         log::error("pop3.read_failed", {{"sid", sid()}, {"blob", blob_id}, {"error", piece.error().message}});
         if (first) {
@@ -251,7 +254,7 @@ class Pop3Session {
         first = false;
       }
       offset += piece->size();
-      const bool last = piece->size() < kReadPiece;
+      const bool last = piece->size() < want || offset >= message.size;
       engine_.message_data(*piece);
       piece->clear();
       if (last || engine_.message_complete()) break;

@@ -90,7 +90,8 @@ class Server {
     // Every commit that touches mailboxes wakes the IMAP sessions that have them selected,
     // and the text indexer (new messages to index for SEARCH BODY/TEXT).
     imap::TextIndexerOptions indexing;
-    indexing.settle_delay = std::chrono::milliseconds(500);
+    indexing.quiet_period = std::chrono::milliseconds(500);
+    indexing.max_delay = std::chrono::seconds(15);
     text_indexer_ = std::make_unique<imap::TextIndexer>(*store_, *blobs_, indexing);
     store_->set_change_listener([imap = imap_.get(), indexer = text_indexer_.get()](
                                     std::span<const storage::Id> ids) {

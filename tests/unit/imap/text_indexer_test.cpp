@@ -315,6 +315,52 @@ TEST_F(TextIndexerTest, TheThreadIndexesWhenWokenAndStops) {
   EXPECT_EQ(unindexed(), Uids{3}) << "stopped: nothing indexes any more";
 }
 
+TEST_F(TextIndexerTest, WaitsForAPauseInTheChanges) {
+  TextIndexerOptions options;
+  options.quiet_period = std::chrono::seconds(2);
+  options.max_delay = std::chrono::seconds(120);
+  TextIndexer indexer(*store_, *blobs_, options);
+  store_->set_change_listener([&](std::span<const storage::Id>) { indexer.wake(); });
+  indexer.start();
+  const std::uint32_t first = deliver(kPlain);
+  // A stream of changes, each well inside the quiet period: nothing is indexed meanwhile.
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    deliver(kMultipart);
+  }
+  const Uids during = unindexed();
+  ASSERT_FALSE(during.empty());
+  EXPECT_EQ(during.front(), first);
+  // The pause: everything is indexed (waited for, bounded; nothing here measures time).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!unindexed().empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(unindexed().empty());
+  indexer.stop();
+  store_->set_change_listener({});
+}
+
+TEST_F(TextIndexerTest, IndexesAfterTheLongestDelayEvenWhileChangesGoOn) {
+  TextIndexerOptions options;
+  options.quiet_period = std::chrono::seconds(5);
+  options.max_delay = std::chrono::milliseconds(300);
+  TextIndexer indexer(*store_, *blobs_, options);
+  store_->set_change_listener([&](std::span<const storage::Id>) { indexer.wake(); });
+  indexer.start();
+  const std::uint32_t first = deliver(kPlain);
+  // Changes keep coming faster than the quiet period; the first message is indexed anyway.
+  bool indexed_during_stream = false;
+  for (int i = 0; i < 300 && !indexed_during_stream; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    deliver(kMultipart);
+    const Uids waiting = unindexed();
+    indexed_during_stream = waiting.empty() || waiting.front() != first;
+  }
+  EXPECT_TRUE(indexed_during_stream);
+  indexer.stop();
+  store_->set_change_listener({});
+}
+
 TEST_F(TextIndexerTest, StopWithoutStart) {
   TextIndexer indexer(*store_, *blobs_);
   indexer.wake();
