@@ -20,8 +20,10 @@ namespace {
 namespace p = proto::imap;
 using storage::StorageError;
 
-// Messages whose metadata or content one storage round trip loads.
+// Messages one storage round trip loads: whole messages, or only metadata and headers
+// (small, so more of them per trip; each trip is a hop to the storage pool and back).
 constexpr std::size_t kBatch = 64;
+constexpr std::size_t kLightBatch = 200;  // the store's UID chunk: one statement per trip
 // Output is written out whenever this much has piled up (a FETCH 1:* BODY[] of a big
 // mailbox never sits in memory whole).
 constexpr std::size_t kFlushAt = 256 * 1024;
@@ -81,7 +83,9 @@ bool header_only(std::span<const p::FetchAttribute> attributes) {
 }
 
 // Loads records (+ metadata, + content) of the given UIDs on the storage pool. With
-// `header_prefix` only the top-level header is read (metadata must be loaded too).
+// `header_prefix` only the top-level header is read: from the header cache when it has the
+// blob, else from the blob up to the header's end, which the metadata gives (deserialized
+// then even when `metadata` is false).
 static asio::awaitable<storage::StoreResult<std::vector<LoadedMessage>>> load_batch(
     ImapServiceState& state, storage::Id mailbox_id, const std::vector<std::uint32_t>& uids,
     bool metadata, bool content, bool header_prefix = false) {
@@ -92,7 +96,9 @@ static asio::awaitable<storage::StoreResult<std::vector<LoadedMessage>>> load_ba
     loaded.reserve(records->size());
     for (auto& record : *records) {
       LoadedMessage item;
-      if (metadata) {
+      std::optional<std::string> cached_header;
+      if (content && header_prefix) cached_header = state.headers.find(record.blob_id);
+      if (metadata || (content && header_prefix && !cached_header)) {
         auto parsed = mime::MessageMetadata::deserialize(record.mime_metadata);
         if (!parsed) {
           return storage::storage_error(StorageError::Code::io,
@@ -101,16 +107,14 @@ static asio::awaitable<storage::StoreResult<std::vector<LoadedMessage>>> load_ba
         }
         item.metadata = std::move(*parsed);
       }
-      if (content && header_prefix && item.metadata && !item.metadata->parts.empty()) {
-        if (auto cached = state.headers.find(record.blob_id)) {
-          item.content = std::move(*cached);
-        } else {
-          const std::uint64_t header_end = item.metadata->parts.front().message_header_end;
-          auto bytes = state.deps.blobs.read_range(record.blob_id, 0, header_end);
-          if (!bytes) return std::unexpected(bytes.error());
-          if (bytes->size() == header_end) state.headers.insert(record.blob_id, *bytes);
-          item.content = std::move(*bytes);
-        }
+      if (cached_header) {
+        item.content = std::move(*cached_header);
+      } else if (content && header_prefix && item.metadata && !item.metadata->parts.empty()) {
+        const std::uint64_t header_end = item.metadata->parts.front().message_header_end;
+        auto bytes = state.deps.blobs.read_range(record.blob_id, 0, header_end);
+        if (!bytes) return std::unexpected(bytes.error());
+        if (bytes->size() == header_end) state.headers.insert(record.blob_id, *bytes);
+        item.content = std::move(*bytes);
       } else if (content) {
         // The record's size is the blob's: a read of exactly that much needs no stat.
         auto bytes = state.deps.blobs.read_range(record.blob_id, 0, record.size);
@@ -197,8 +201,9 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& comma
   const bool headers_only = needs.content && header_only(command.attributes);
   if (headers_only) needs.metadata = true;  // the header's end is in the metadata
   std::optional<FetchError> failure;
-  for (std::size_t begin = 0; begin < seqs.size(); begin += kBatch) {
-    const std::size_t end = std::min(seqs.size(), begin + kBatch);
+  const std::size_t batch_size = needs.content && !headers_only ? kBatch : kLightBatch;
+  for (std::size_t begin = 0; begin < seqs.size(); begin += batch_size) {
+    const std::size_t end = std::min(seqs.size(), begin + batch_size);
     std::vector<LoadedMessage> loaded;
     if (needs.metadata || needs.content) {
       std::vector<std::uint32_t> uids;
@@ -328,8 +333,9 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
   SearchNeeds needs = search_needs(command.key);
   // HEADER, BCC and SENT* read only the message header: read just that range of each
   // blob (its end is in the metadata), not the whole message.
+  // (The metadata is loaded only where another key needs it: HEADER reads the header's
+  // own fields.)
   const bool headers_only = needs.content && !needs.body;
-  if (headers_only) needs.metadata = true;
   SearchScope scope;
   scope.max_sequence_number = view.exists();
   scope.max_uid = view.max_uid();
@@ -356,8 +362,9 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
 
   std::vector<std::uint32_t> hits;  // sequence numbers
   std::uint64_t highest_hit_modseq = 0;
-  for (std::uint32_t begin = 1; begin <= view.exists(); begin += kBatch) {
-    const std::uint32_t end = std::min<std::uint32_t>(view.exists() + 1, begin + kBatch);
+  const std::uint32_t batch_size = needs.content && !headers_only ? kBatch : kLightBatch;
+  for (std::uint32_t begin = 1; begin <= view.exists(); begin += batch_size) {
+    const std::uint32_t end = std::min<std::uint32_t>(view.exists() + 1, begin + batch_size);
     std::vector<LoadedMessage> loaded;
     if (needs.metadata || needs.content) {
       std::vector<std::uint32_t> uids;

@@ -4,6 +4,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,10 @@ namespace engine_ns = proto::pop3;
 // RETR/TOP read the blob in pieces of this size, so a session holds at most one piece
 // plus its stuffed copy, whatever the message size.
 constexpr std::uint64_t kReadPiece = 256 * 1024;
+// Clients RETR one message after the other: the trip to the storage pool that reads a
+// small message also reads the ones after it, whole, up to a piece's size in all (and at
+// most this many), so most RETRs are answered without a trip.
+constexpr std::size_t kReadAheadMessages = 32;
 
 // RFC 1939 §7 UIDL: unique per maildrop and never reused. UIDVALIDITY changes whenever
 // UIDs could be reused, so the pair is unique for ever.
@@ -229,17 +234,61 @@ class Pop3Session {
 
   // --- messages
 
+  // Reads message `index` whole (it fits one piece) and the small ones after it, up to one
+  // piece's size in all, into read_ahead_; the asked one is returned. Only a failure to
+  // read the asked message is an error: the read-ahead stops at the first other failure.
+  asio::awaitable<storage::StoreResult<std::string>> read_small_with_followers(std::size_t index) {
+    std::vector<std::size_t> batch{index};
+    std::uint64_t total = snapshot_.messages[index].size;
+    for (std::size_t next = index + 1;
+         next < snapshot_.messages.size() && batch.size() < kReadAheadMessages; ++next) {
+      total += snapshot_.messages[next].size;
+      if (total > kReadPiece) break;
+      batch.push_back(next);
+    }
+    std::vector<std::string> contents;
+    auto first = co_await state_->deps.pool.run([&]() -> storage::StoreResult<std::string> {
+      std::optional<std::string> asked;
+      for (const std::size_t i : batch) {
+        const storage::MessageRecord& record = snapshot_.messages[i];
+        auto bytes = state_->deps.blobs.read_range(record.blob_id, 0, record.size);
+        if (!bytes) {
+          if (!asked) return std::unexpected(bytes.error());
+          break;
+        }
+        if (!asked) {
+          asked = std::move(*bytes);
+        } else {
+          contents.push_back(std::move(*bytes));
+        }
+      }
+      return std::move(*asked);
+    });
+    for (std::size_t k = 0; k < contents.size(); ++k) read_ahead_[batch[k + 1]] = std::move(contents[k]);
+    co_return first;
+  }
+
   asio::awaitable<void> handle(engine_ns::Retrieve& e) {
     const storage::MessageRecord& message = snapshot_.messages.at(e.index);
     const std::string& blob_id = message.blob_id;
+    std::optional<std::string> ahead;
+    if (auto it = read_ahead_.find(e.index); it != read_ahead_.end()) ahead = std::move(it->second);
+    read_ahead_.erase(read_ahead_.begin(), read_ahead_.upper_bound(e.index));  // it and earlier ones
     std::uint64_t offset = 0;
     bool first = true;
     for (;;) {
       // Pieces of the size the scan listing announced (the blob's size): no read asks for
       // more than is there.
       const std::uint64_t want = std::min<std::uint64_t>(kReadPiece, message.size - std::min<std::uint64_t>(offset, message.size));
-      auto piece = co_await state_->deps.pool.run(
-          [&] { return state_->deps.blobs.read_range(blob_id, offset, want); });
+      storage::StoreResult<std::string> piece;
+      if (first && ahead) {
+        piece = std::move(*ahead);
+      } else if (first && message.size <= kReadPiece) {
+        piece = co_await read_small_with_followers(e.index);
+      } else {
+        piece = co_await state_->deps.pool.run(
+            [&] { return state_->deps.blobs.read_range(blob_id, offset, want); });
+      }
       if (!piece) {
         log::error("pop3.read_failed", {{"sid", sid()}, {"blob", blob_id}, {"error", piece.error().message}});
         if (first) {
@@ -318,6 +367,7 @@ class Pop3Session {
   std::optional<proto::sasl::ServerExchange> sasl_;
   std::optional<storage::Id> locked_account_;
   Snapshot snapshot_;
+  std::map<std::size_t, std::string> read_ahead_;  // message index -> its content (whole)
   std::string user_;
   bool broken_ = false;
 };

@@ -59,6 +59,14 @@ Database::Database(const std::filesystem::path& file) {
   if (!pragmas) throw std::runtime_error(open_failure(file, "pragmas", pragmas.error().message));
 }
 
+StoreResult<void> Database::set_synced_commits(bool synced) {
+  if (synced == synced_commits_) return {};
+  auto set = run(synced ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  if (!set) return set;
+  synced_commits_ = synced;
+  return {};
+}
+
 StoreResult<Statement> Database::prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {

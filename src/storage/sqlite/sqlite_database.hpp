@@ -43,7 +43,12 @@ class Database {
   std::int64_t changes() const;
   sqlite3* handle() const { return db_.get(); }
 
+  // Whether the next commit syncs the WAL (synchronous=FULL, the default) or not (NORMAL).
+  // Only between transactions. Runs the PRAGMA only when the setting changes.
+  StoreResult<void> set_synced_commits(bool synced);
+
  private:
+  bool synced_commits_ = true;
   struct Closer {
     void operator()(sqlite3* db) const { sqlite3_close(db); }
   };

@@ -66,7 +66,9 @@ StoreResult<FlagUpdateResult> SqliteMailStore::update_flags(
   const std::vector<std::uint32_t> wanted = sorted_unique(uids);
 
   return locked_with_changes([&](std::vector<Id>& changed) -> StoreResult<FlagUpdateResult> {
-    auto txn = Transaction::begin(*db_, Transaction::Mode::write);
+    // Flags are committed without a WAL sync, as other IMAP servers keep them: a power cut
+    // may undo the last changes, never a message (Transaction::Mode::write_unsynced).
+    auto txn = Transaction::begin(*db_, Transaction::Mode::write_unsynced);
     if (!txn) return fail(txn);
     auto found = require_mailbox_locked(mailbox_id);
     if (!found) return fail(found);

@@ -65,7 +65,9 @@ StoreResult<void> SqliteMailStore::index_blob_texts(std::span<const BlobText> te
       return invalid("The blob id '" + entry.blob_id + "' is not a lower-case hex SHA-256.");
   if (texts.empty()) return {};
   std::lock_guard lock(mutex_);
-  auto txn = Transaction::begin(*db_, Transaction::Mode::write);
+  // The index is derived data: a power cut that undoes this transaction also leaves its
+  // blobs pending (the same transaction), and they are indexed again. No WAL sync for it.
+  auto txn = Transaction::begin(*db_, Transaction::Mode::write_unsynced);
   if (!txn) return fail(txn);
   for (const BlobText& entry : texts) {
     {
@@ -102,7 +104,7 @@ StoreResult<std::size_t> SqliteMailStore::purge_text_index(std::size_t limit) {
     if (!any) return fail(any);
     if (!*any) return std::size_t{0};
   }
-  auto txn = Transaction::begin(*db_, Transaction::Mode::write);
+  auto txn = Transaction::begin(*db_, Transaction::Mode::write_unsynced);  // derived data too
   if (!txn) return fail(txn);
   std::vector<std::int64_t> ids;
   {

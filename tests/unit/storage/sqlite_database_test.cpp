@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/sqlite/sqlite_transaction.hpp"
 #include "temp_dir.hpp"
 
 namespace postamt::storage::sqlite {
@@ -71,6 +72,53 @@ TEST_F(SqliteDatabaseTest, RunCachesTransactionControl) {
   ASSERT_TRUE(row && *row);
   EXPECT_EQ(count->column_int64(0), 6);
   EXPECT_FALSE(db_.run("NOT SQL"));
+}
+
+// PRAGMA synchronous as the connection has it now: 1 NORMAL (no WAL sync), 2 FULL.
+std::int64_t synchronous(Database& db) {
+  auto stmt = db.prepare("PRAGMA synchronous");
+  EXPECT_TRUE(stmt);
+  auto row = stmt->step();
+  EXPECT_TRUE(row && *row);
+  return stmt->column_int64(0);
+}
+
+TEST_F(SqliteDatabaseTest, OnlyAnUnsyncedTransactionCommitsWithoutSyncingTheWal) {
+  EXPECT_EQ(synchronous(db_), 2) << "FULL from the start";
+  {
+    auto txn = Transaction::begin(db_, Transaction::Mode::write_unsynced);
+    ASSERT_TRUE(txn);
+    EXPECT_EQ(synchronous(db_), 1);
+    ASSERT_TRUE(db_.run("UPDATE t SET x = x + 10 WHERE x = 1"));
+    ASSERT_TRUE(txn->commit());
+  }
+  EXPECT_EQ(synchronous(db_), 2) << "back to FULL once it committed";
+  {
+    auto txn = Transaction::begin(db_, Transaction::Mode::write_unsynced);
+    ASSERT_TRUE(txn);
+    ASSERT_TRUE(db_.run("UPDATE t SET x = x + 10 WHERE x = 2"));
+  }  // rolled back
+  EXPECT_EQ(synchronous(db_), 2) << "back to FULL after a rollback";
+  {
+    auto txn = Transaction::begin(db_, Transaction::Mode::write);
+    ASSERT_TRUE(txn);
+    EXPECT_EQ(synchronous(db_), 2);
+    ASSERT_TRUE(txn->commit());
+  }
+  auto stmt = db_.prepare("SELECT group_concat(x) FROM (SELECT x FROM t ORDER BY x)");
+  ASSERT_TRUE(stmt);
+  auto row = stmt->step();
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(stmt->column_text(0), "2,3,11");
+}
+
+TEST_F(SqliteDatabaseTest, SetSyncedCommitsOnlyBetweenTransactionsAndOnlyWhenItChanges) {
+  ASSERT_TRUE(db_.set_synced_commits(true));
+  EXPECT_EQ(synchronous(db_), 2);
+  ASSERT_TRUE(db_.set_synced_commits(false));
+  EXPECT_EQ(synchronous(db_), 1);
+  ASSERT_TRUE(db_.set_synced_commits(true));
+  EXPECT_EQ(synchronous(db_), 2);
 }
 
 }  // namespace
