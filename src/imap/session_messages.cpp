@@ -90,14 +90,43 @@ static asio::awaitable<storage::StoreResult<std::vector<LoadedMessage>>> load_ba
     ImapServiceState& state, storage::Id mailbox_id, const std::vector<std::uint32_t>& uids,
     bool metadata, bool content, bool header_prefix = false) {
   co_return co_await state.deps.pool.run([&]() -> storage::StoreResult<std::vector<LoadedMessage>> {
-    auto records = state.deps.store.fetch_messages(mailbox_id, uids);
+    // Headers only and no metadata wanted: the rows without their metadata first, and the
+    // metadata (for the header's end) only of the messages whose header is not cached.
+    const bool blobs_first = content && header_prefix && !metadata;
+    auto records = blobs_first ? state.deps.store.fetch_message_blobs(mailbox_id, uids)
+                               : state.deps.store.fetch_messages(mailbox_id, uids);
     if (!records) return std::unexpected(records.error());
+    std::vector<std::optional<std::string>> cached(records->size());
+    std::vector<bool> gone(records->size(), false);  // expunged between the two queries
+    if (content && header_prefix) {
+      std::vector<std::uint32_t> missing;
+      for (std::size_t i = 0; i < records->size(); ++i) {
+        cached[i] = state.headers.find((*records)[i].blob_id);
+        if (!cached[i]) missing.push_back((*records)[i].uid);
+      }
+      if (blobs_first && !missing.empty()) {
+        auto full = state.deps.store.fetch_messages(mailbox_id, missing);
+        if (!full) return std::unexpected(full.error());
+        std::size_t next = 0;  // both in UID order
+        for (std::size_t i = 0; i < records->size(); ++i) {
+          if (cached[i]) continue;
+          storage::MessageRecord& record = (*records)[i];
+          while (next < full->size() && (*full)[next].uid < record.uid) ++next;
+          if (next < full->size() && (*full)[next].uid == record.uid) {
+            record.mime_metadata = std::move((*full)[next].mime_metadata);
+          } else {
+            gone[i] = true;
+          }
+        }
+      }
+    }
     std::vector<LoadedMessage> loaded;
     loaded.reserve(records->size());
-    for (auto& record : *records) {
+    for (std::size_t i = 0; i < records->size(); ++i) {
+      if (gone[i]) continue;  // as if fetch_messages had not found it
+      storage::MessageRecord& record = (*records)[i];
       LoadedMessage item;
-      std::optional<std::string> cached_header;
-      if (content && header_prefix) cached_header = state.headers.find(record.blob_id);
+      std::optional<std::string>& cached_header = cached[i];
       if (metadata || (content && header_prefix && !cached_header)) {
         auto parsed = mime::MessageMetadata::deserialize(record.mime_metadata);
         if (!parsed) {

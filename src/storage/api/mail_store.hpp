@@ -88,6 +88,10 @@ class MailStore {
   // The full records (blob id, metadata) of the given UIDs that exist, in UID order.
   virtual StoreResult<std::vector<MessageRecord>> fetch_messages(
       Id mailbox_id, std::span<const std::uint32_t> uids) = 0;
+  // The same without the MIME metadata (mime_metadata left empty): for callers that only
+  // need each message's blob, such as a header scan answered from a cache.
+  virtual StoreResult<std::vector<MessageRecord>> fetch_message_blobs(
+      Id mailbox_id, std::span<const std::uint32_t> uids) = 0;
   // STORE: changes the flags of the given UIDs (any order, duplicates and missing UIDs
   // allowed); each message whose flags really change gets its own new MODSEQ (RFC 7162
   // §3.1.1), and only those are in `changed` (UID order). With unchanged_since, messages

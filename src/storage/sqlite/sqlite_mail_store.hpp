@@ -79,6 +79,8 @@ class SqliteMailStore final : public MailStore {
                                                                 std::uint32_t after_uid) override;
   StoreResult<std::vector<MessageRecord>> fetch_messages(
       Id mailbox_id, std::span<const std::uint32_t> uids) override;
+  StoreResult<std::vector<MessageRecord>> fetch_message_blobs(
+      Id mailbox_id, std::span<const std::uint32_t> uids) override;
   StoreResult<FlagUpdateResult> update_flags(
       Id mailbox_id, std::span<const std::uint32_t> uids, FlagChange change,
       std::span<const std::string> flags,

@@ -275,6 +275,22 @@ StoreResult<std::vector<MessageRecord>> SqliteMailStore::fetch_messages(
   return collect_by_uids(*db_, sql, mailbox_id, wanted, read_message);
 }
 
+StoreResult<std::vector<MessageRecord>> SqliteMailStore::fetch_message_blobs(
+    Id mailbox_id, std::span<const std::uint32_t> uids) {
+  // The metadata column is not read at all (an empty blob in its place): the rows of a
+  // whole mailbox without it are a fraction of the bytes.
+  static const std::string sql =
+      "SELECT id, mailbox_id, uid, modseq, flags, internal_date, size, blob_id, x'' "
+      "FROM messages WHERE mailbox_id = ?1 AND uid IN (" + uid_chunk_placeholders() + ") ORDER BY uid";
+  const std::vector<std::uint32_t> wanted = sorted_unique(uids);
+  std::lock_guard lock(mutex_);
+  auto txn = Transaction::begin(*db_, Transaction::Mode::read);
+  if (!txn) return fail(txn);
+  auto found = require_mailbox_locked(mailbox_id);
+  if (!found) return fail(found);
+  return collect_by_uids(*db_, sql, mailbox_id, wanted, read_message);
+}
+
 StoreResult<std::vector<std::uint32_t>> SqliteMailStore::expunged_since(Id mailbox_id,
                                                                         std::uint64_t modseq) {
   const auto since = static_cast<std::int64_t>(

@@ -250,7 +250,24 @@ CREATE TRIGGER messages_after_delete_text AFTER DELETE ON messages
 END;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
+// Version 4: the full-text index keeps no positions (detail=none). It only names
+// candidates, which the session's matcher checks anyway, so "every trigram of the needle is
+// in the text" is enough; a phrase (consecutive trigrams) needed positions, which made
+// indexing about 1.7 times as costly and the index 4 times as large (measured on 400 texts
+// of 4.5 KB). Every indexed blob goes back to the queue and is indexed again in the
+// background; meanwhile its messages are candidates for every text search.
+constexpr std::string_view kSchemaV4 = R"sql(
+DROP TABLE blob_text_fts;
+CREATE VIRTUAL TABLE blob_text_fts USING fts5(
+  text, tokenize = 'trigram case_sensitive 1', detail = none
+);
+DELETE FROM blob_text_garbage;
+INSERT OR IGNORE INTO blob_text_pending(blob_id) SELECT blob_id FROM blob_texts ORDER BY id;
+DELETE FROM blob_texts;
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                          kSchemaV4};
 
 StoreResult<int> user_version(Database& db) {
   auto stmt = db.prepare("PRAGMA user_version");

@@ -1,8 +1,10 @@
-// SqliteMailStore: the full-text index behind SEARCH BODY / TEXT (schema version 3, see
-// sqlite_schema.cpp). An FTS5 table with the trigram tokenizer holds one row per blob; the
+// SqliteMailStore: the full-text index behind SEARCH BODY / TEXT (schema versions 3 and 4,
+// see sqlite_schema.cpp). An FTS5 table with the trigram tokenizer holds one row per blob; the
 // triggers on messages keep "indexed" and "pending" exact as messages come and go, and
 // purge_text_index() removes the texts they let go of.
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "storage/api/name_rules.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
@@ -26,17 +28,40 @@ std::size_t code_points(std::string_view text) {
   }));
 }
 
-// An FTS5 string (a phrase): inside double quotes nothing is syntax, not `*`, `-`, `NEAR`,
-// `AND` or parentheses, only the quote itself, which is doubled. The trigram tokenizer turns
-// the phrase into consecutive trigrams, so a row matches when its text holds the needle.
-std::string fts_phrase(std::string_view needle) {
-  std::string phrase = "\"";
-  for (const char c : needle) {
-    if (c == '"') phrase += '"';
-    phrase += c;
+// The FTS5 query for a needle: every distinct trigram (three code points) of it, each an
+// FTS5 string, all required. Inside double quotes nothing is syntax, not `*`, `-`, `NEAR`,
+// `AND` or parentheses, only the quote itself, which is doubled; the trigram tokenizer
+// makes a three-character string one token. The index keeps no positions (schema version
+// 4), so this names every text holding all the trigrams, a superset of those holding the
+// needle; the matcher decides. Long needles use at most kMaxTrigrams of their trigrams,
+// spread over the needle: still a superset.
+constexpr std::size_t kMaxTrigrams = 24;
+
+std::string fts_all_trigrams(std::string_view needle) {
+  std::vector<std::size_t> starts;  // byte offset of each code point
+  for (std::size_t i = 0; i < needle.size(); ++i)
+    if ((static_cast<unsigned char>(needle[i]) & 0xC0) != 0x80) starts.push_back(i);
+  starts.push_back(needle.size());
+  const std::size_t trigrams = starts.size() >= 4 ? starts.size() - 3 : 0;
+  std::vector<std::string_view> chosen;
+  const std::size_t step = trigrams > kMaxTrigrams ? (trigrams + kMaxTrigrams - 1) / kMaxTrigrams : 1;
+  for (std::size_t t = 0; t < trigrams; t += step)
+    chosen.push_back(needle.substr(starts[t], starts[t + 3] - starts[t]));
+  if (trigrams > 0 && (trigrams - 1) % step != 0)  // the needle's end too
+    chosen.push_back(needle.substr(starts[trigrams - 1], starts[trigrams + 2] - starts[trigrams - 1]));
+  std::sort(chosen.begin(), chosen.end());
+  chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  std::string query;
+  for (const std::string_view trigram : chosen) {
+    if (!query.empty()) query += " AND ";
+    query += '"';
+    for (const char c : trigram) {
+      if (c == '"') query += '"';
+      query += c;
+    }
+    query += '"';
   }
-  phrase += '"';
-  return phrase;
+  return query;
 }
 
 }  // namespace
@@ -137,7 +162,7 @@ StoreResult<std::vector<std::uint32_t>> SqliteMailStore::text_candidates(
     return invalid("A text search needle cannot hold NUL.");
   if (code_points(folded_needle) < kMinNeedleCharacters)
     return invalid("A text search needle needs at least 3 characters for the index.");
-  const std::string phrase = fts_phrase(folded_needle);
+  const std::string query = fts_all_trigrams(folded_needle);
   std::lock_guard lock(mutex_);
   auto txn = Transaction::begin(*db_, Transaction::Mode::read);
   if (!txn) return fail(txn);
@@ -152,7 +177,7 @@ StoreResult<std::vector<std::uint32_t>> SqliteMailStore::text_candidates(
       "CROSS JOIN messages AS m INDEXED BY messages_blob ON m.blob_id = b.blob_id "
       "WHERE blob_text_fts MATCH ?2 AND m.mailbox_id = ?1 ORDER BY m.uid");
   if (!stmt) return fail(stmt);
-  return collect(stmt->bind(1, mailbox_id).bind(2, phrase), read_uid);
+  return collect(stmt->bind(1, mailbox_id).bind(2, query), read_uid);
 }
 
 StoreResult<std::vector<std::uint32_t>> SqliteMailStore::unindexed_uids(Id mailbox_id) {

@@ -248,6 +248,27 @@ TEST_P(MailStoreConformance, FetchMessagesReturnsExistingUidsInOrder) {
   EXPECT_EQ(code_of(store().fetch_messages(inbox.id + 1000, Uids{1})), Code::not_found);
 }
 
+TEST_P(MailStoreConformance, FetchMessageBlobsIsFetchMessagesWithoutMetadata) {
+  const AccountRecord account = make_account();
+  const MailboxRecord inbox = mailbox(account.id, "INBOX");
+  append({message_for(inbox.id, blob('1'), 1), message_for(inbox.id, blob('2'), 2),
+          message_for(inbox.id, blob('3'), 3, {"\\Seen"})});
+  auto full = store().fetch_messages(inbox.id, Uids{3, 1, 99});
+  auto light = store().fetch_message_blobs(inbox.id, Uids{3, 1, 99});
+  ASSERT_TRUE(full && light);
+  ASSERT_EQ(uids_of(*light), (Uids{1, 3}));
+  for (std::size_t i = 0; i < light->size(); ++i) {
+    EXPECT_EQ((*light)[i].blob_id, (*full)[i].blob_id);
+    EXPECT_EQ((*light)[i].flags, (*full)[i].flags);
+    EXPECT_EQ((*light)[i].size, (*full)[i].size);
+    EXPECT_EQ((*light)[i].modseq, (*full)[i].modseq);
+    EXPECT_EQ((*light)[i].id, (*full)[i].id);
+    EXPECT_TRUE((*light)[i].mime_metadata.empty());
+    EXPECT_FALSE((*full)[i].mime_metadata.empty());
+  }
+  EXPECT_EQ(code_of(store().fetch_message_blobs(inbox.id + 1000, Uids{1})), Code::not_found);
+}
+
 TEST_P(MailStoreConformance, FetchMessagesHandlesLongUidLists) {
   const AccountRecord account = make_account();
   const MailboxRecord inbox = mailbox(account.id, "INBOX");

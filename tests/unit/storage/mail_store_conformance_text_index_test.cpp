@@ -331,6 +331,45 @@ std::int64_t count_rows(const std::filesystem::path& file, const std::string& ta
   return count;
 }
 
+// A version 3 database (an index with positions) is upgraded in place: every indexed blob
+// waits for the index again, and is found once indexed anew.
+TEST(SqliteTextIndex, MigratesAVersion3IndexBackToTheQueue) {
+  TempDir dir;
+  const auto file = dir.path() / "index.sqlite3";
+  const std::string blob_a(64, 'a');
+  const std::string blob_b(64, 'b');
+  exec_sql(file, std::string(sqlite::schema_migrations()[0]) +
+                     std::string(sqlite::schema_migrations()[1]) +
+                     std::string(sqlite::schema_migrations()[2]) + R"sql(
+    PRAGMA user_version = 3;
+    INSERT INTO domains(id, name, created_at) VALUES (1, 'example.com', 1);
+    INSERT INTO accounts(id, domain_id, address, password_hash, created_at)
+      VALUES (1, 1, 'alice@example.com', 'h', 1);
+    INSERT INTO mailboxes(id, account_id, name, uidvalidity, uidnext, highestmodseq)
+      VALUES (1, 1, 'INBOX', 100, 3, 6);
+    INSERT INTO messages(mailbox_id, uid, modseq, flags, internal_date, size, blob_id,
+                         mime_metadata) VALUES
+      (1, 1, 5, '', 10, 100, ')sql" + blob_a + R"sql(', x'0a'),
+      (1, 2, 6, '', 20, 200, ')sql" + blob_b + R"sql(', x'0b');
+    DELETE FROM blob_text_pending WHERE blob_id = ')sql" + blob_a + R"sql(';
+    INSERT INTO blob_texts(id, blob_id) VALUES (7, ')sql" + blob_a + R"sql(');
+    INSERT INTO blob_text_fts(rowid, text) VALUES (7, 'an old indexed text');
+  )sql");
+  auto store = open_sqlite_store(dir.path());
+  ASSERT_EQ(store->schema_version(), 4);
+  const auto rows = waiting(*store);
+  ASSERT_EQ(rows.size(), 2u) << "the indexed blob waits again, beside the one that waited";
+  EXPECT_EQ(rows[0].blob_id, blob_b);
+  EXPECT_EQ(rows[1].blob_id, blob_a);
+  EXPECT_EQ(count_rows(file, "blob_texts"), 0);
+  EXPECT_EQ(count_rows(file, "blob_text_fts"), 0);
+  EXPECT_EQ(unindexed(*store, 1), (Uids{1, 2}));
+  index(*store, {{blob_a, "an old indexed text"}, {blob_b, "a newer text"}});
+  EXPECT_EQ(candidates(*store, 1, "old indexed"), Uids{1});
+  EXPECT_EQ(candidates(*store, 1, "text"), (Uids{1, 2}));
+  EXPECT_TRUE(unindexed(*store, 1).empty());
+}
+
 // A version 2 database is upgraded in place: every blob its messages reference waits for
 // the index, once, in the order of the messages that brought it.
 TEST(SqliteTextIndex, MigratesAVersion2Database) {
@@ -354,7 +393,7 @@ TEST(SqliteTextIndex, MigratesAVersion2Database) {
   )sql");
 
   auto store = open_sqlite_store(dir.path());
-  ASSERT_EQ(store->schema_version(), 3);
+  ASSERT_EQ(store->schema_version(), 4);
   const auto rows = waiting(*store);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].blob_id, blob_b);
@@ -364,7 +403,7 @@ TEST(SqliteTextIndex, MigratesAVersion2Database) {
   index(*store, {{blob_b, "from the old days"}});
   EXPECT_EQ(candidates(*store, 1, "old days"), (Uids{1, 3}));
   EXPECT_EQ(unindexed(*store, 1), Uids{2});
-  // The version 3 triggers work on the old rows.
+  // The triggers of version 3 work on the old rows.
   ASSERT_TRUE(store->expunge(1, Uids{1}));
   EXPECT_EQ(candidates(*store, 1, "old days"), Uids{3});
   ASSERT_TRUE(store->expunge(1, Uids{2}));
