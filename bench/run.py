@@ -508,6 +508,8 @@ def main() -> int:
                         help="record `perf record -e cpu-clock --call-graph dwarf` of Postamt during each "
                              "of its timed runs into DIR/<workload>-<rep>.data")
     args = parser.parse_args()
+    # SIGTERM ends the run like Ctrl-C: the private servers are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     reps = args.reps or (1 if args.quick else 3)
     scheme = args.scheme or "sha512-crypt"
     sizes = Sizes.of(args)
