@@ -78,10 +78,10 @@ StoreResult<void> write_all(int fd, std::string_view bytes, const std::filesyste
   return {};
 }
 
-// Reads up to `length` octets from `offset`; fewer at the end of the file.
 // Ranges up to this long are read without asking the file's size first.
 constexpr std::uint64_t kSmallRange = 256 * 1024;
 
+// Reads up to `length` octets from `offset`; fewer at the end of the file.
 StoreResult<std::string> read_at(int fd, std::uint64_t offset, std::uint64_t length,
                                  const std::filesystem::path& path) {
   std::string out(static_cast<std::size_t>(length), '\0');

@@ -144,6 +144,9 @@ class SqliteMailStore final : public MailStore {
   StoreResult<void> require_account_locked(Id account_id);
   StoreResult<MailboxRecord> find_mailbox_locked(Id account_id, const std::string& name);
   StoreResult<void> require_mailbox_locked(Id mailbox_id);
+  // fetch_messages and fetch_message_blobs: `sql` selects what read_message reads.
+  StoreResult<std::vector<MessageRecord>> fetch_message_rows(const std::string& sql, Id mailbox_id,
+                                                             std::span<const std::uint32_t> uids);
   StoreResult<std::uint32_t> next_uidvalidity_locked();
   StoreResult<MailboxRecord> create_mailbox_locked(Id account_id, const std::string& name,
                                                    SpecialUse special_use);

@@ -261,27 +261,32 @@ StoreResult<std::vector<MessageSummary>> SqliteMailStore::list_summaries_after(
                  read_summary);
 }
 
+namespace {
+
+// SELECT of `columns` (as read_message reads them) for a chunk of UIDs of one mailbox.
+std::string select_messages_by_uid(std::string_view columns) {
+  return "SELECT " + std::string(columns) + " FROM messages WHERE mailbox_id = ?1 AND uid IN (" +
+         uid_chunk_placeholders() + ") ORDER BY uid";
+}
+
+}  // namespace
+
 StoreResult<std::vector<MessageRecord>> SqliteMailStore::fetch_messages(
     Id mailbox_id, std::span<const std::uint32_t> uids) {
-  static const std::string sql = "SELECT " + std::string(kMessageColumns) +
-                                 " FROM messages WHERE mailbox_id = ?1 AND uid IN (" +
-                                 uid_chunk_placeholders() + ") ORDER BY uid";
-  const std::vector<std::uint32_t> wanted = sorted_unique(uids);
-  std::lock_guard lock(mutex_);
-  auto txn = Transaction::begin(*db_, Transaction::Mode::read);
-  if (!txn) return fail(txn);
-  auto found = require_mailbox_locked(mailbox_id);
-  if (!found) return fail(found);
-  return collect_by_uids(*db_, sql, mailbox_id, wanted, read_message);
+  static const std::string sql = select_messages_by_uid(kMessageColumns);
+  return fetch_message_rows(sql, mailbox_id, uids);
 }
 
 StoreResult<std::vector<MessageRecord>> SqliteMailStore::fetch_message_blobs(
     Id mailbox_id, std::span<const std::uint32_t> uids) {
-  // The metadata column is not read at all (an empty blob in its place): the rows of a
-  // whole mailbox without it are a fraction of the bytes.
-  static const std::string sql =
-      "SELECT id, mailbox_id, uid, modseq, flags, internal_date, size, blob_id, x'' "
-      "FROM messages WHERE mailbox_id = ?1 AND uid IN (" + uid_chunk_placeholders() + ") ORDER BY uid";
+  // The metadata column is not read at all: the rows of a whole mailbox without it are a
+  // fraction of the bytes.
+  static const std::string sql = select_messages_by_uid(kMessageColumnsWithoutMetadata);
+  return fetch_message_rows(sql, mailbox_id, uids);
+}
+
+StoreResult<std::vector<MessageRecord>> SqliteMailStore::fetch_message_rows(
+    const std::string& sql, Id mailbox_id, std::span<const std::uint32_t> uids) {
   const std::vector<std::uint32_t> wanted = sorted_unique(uids);
   std::lock_guard lock(mutex_);
   auto txn = Transaction::begin(*db_, Transaction::Mode::read);

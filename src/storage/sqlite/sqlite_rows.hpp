@@ -51,6 +51,9 @@ inline constexpr std::string_view kMailboxColumns =
     "total_size";
 inline constexpr std::string_view kMessageColumns =
     "id, mailbox_id, uid, modseq, flags, internal_date, size, blob_id, mime_metadata";
+// The same for read_message without reading the metadata (an empty blob in its place).
+inline constexpr std::string_view kMessageColumnsWithoutMetadata =
+    "id, mailbox_id, uid, modseq, flags, internal_date, size, blob_id, x''";
 inline constexpr std::string_view kSummaryColumns = "uid, modseq, flags, internal_date, size";
 
 DomainRecord read_domain(const Statement& stmt);

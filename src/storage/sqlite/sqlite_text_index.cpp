@@ -21,11 +21,11 @@ namespace {
 // nothing at all, which would read as "no candidates" and lose messages.
 constexpr std::size_t kMinNeedleCharacters = 3;
 
-// UTF-8 code points: every byte that does not continue a sequence starts one.
+// UTF-8: every byte that does not continue a sequence starts a code point.
+bool starts_code_point(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
+
 std::size_t code_points(std::string_view text) {
-  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), starts_code_point));
 }
 
 // The FTS5 query for a needle: every distinct trigram (three code points) of it, each an
@@ -40,7 +40,7 @@ constexpr std::size_t kMaxTrigrams = 24;
 std::string fts_all_trigrams(std::string_view needle) {
   std::vector<std::size_t> starts;  // byte offset of each code point
   for (std::size_t i = 0; i < needle.size(); ++i)
-    if ((static_cast<unsigned char>(needle[i]) & 0xC0) != 0x80) starts.push_back(i);
+    if (starts_code_point(needle[i])) starts.push_back(i);
   starts.push_back(needle.size());
   const std::size_t trigrams = starts.size() >= 4 ? starts.size() - 3 : 0;
   std::vector<std::string_view> chosen;

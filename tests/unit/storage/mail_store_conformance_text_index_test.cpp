@@ -331,6 +331,20 @@ std::int64_t count_rows(const std::filesystem::path& file, const std::string& ta
   return count;
 }
 
+// The schema up to `version` (its migrations in order), then one account whose INBOX (id
+// 1) has the given UIDNEXT and HIGHESTMODSEQ: an old database to upgrade.
+std::string old_database(int version, int uidnext, int highestmodseq) {
+  std::string sql;
+  for (int v = 0; v < version; ++v) sql += std::string(sqlite::schema_migrations()[static_cast<std::size_t>(v)]);
+  return sql + "PRAGMA user_version = " + std::to_string(version) + R"sql(;
+    INSERT INTO domains(id, name, created_at) VALUES (1, 'example.com', 1);
+    INSERT INTO accounts(id, domain_id, address, password_hash, created_at)
+      VALUES (1, 1, 'alice@example.com', 'h', 1);
+    INSERT INTO mailboxes(id, account_id, name, uidvalidity, uidnext, highestmodseq)
+      VALUES (1, 1, 'INBOX', 100, )sql" + std::to_string(uidnext) + ", " +
+         std::to_string(highestmodseq) + ");\n";
+}
+
 // A version 3 database (an index with positions) is upgraded in place: every indexed blob
 // waits for the index again, and is found once indexed anew.
 TEST(SqliteTextIndex, MigratesAVersion3IndexBackToTheQueue) {
@@ -338,15 +352,7 @@ TEST(SqliteTextIndex, MigratesAVersion3IndexBackToTheQueue) {
   const auto file = dir.path() / "index.sqlite3";
   const std::string blob_a(64, 'a');
   const std::string blob_b(64, 'b');
-  exec_sql(file, std::string(sqlite::schema_migrations()[0]) +
-                     std::string(sqlite::schema_migrations()[1]) +
-                     std::string(sqlite::schema_migrations()[2]) + R"sql(
-    PRAGMA user_version = 3;
-    INSERT INTO domains(id, name, created_at) VALUES (1, 'example.com', 1);
-    INSERT INTO accounts(id, domain_id, address, password_hash, created_at)
-      VALUES (1, 1, 'alice@example.com', 'h', 1);
-    INSERT INTO mailboxes(id, account_id, name, uidvalidity, uidnext, highestmodseq)
-      VALUES (1, 1, 'INBOX', 100, 3, 6);
+  exec_sql(file, old_database(3, 3, 6) + R"sql(
     INSERT INTO messages(mailbox_id, uid, modseq, flags, internal_date, size, blob_id,
                          mime_metadata) VALUES
       (1, 1, 5, '', 10, 100, ')sql" + blob_a + R"sql(', x'0a'),
@@ -377,14 +383,7 @@ TEST(SqliteTextIndex, MigratesAVersion2Database) {
   const auto file = dir.path() / "index.sqlite3";
   const std::string blob_a(64, 'a');
   const std::string blob_b(64, 'b');
-  exec_sql(file, std::string(sqlite::schema_migrations()[0]) +
-                     std::string(sqlite::schema_migrations()[1]) + R"sql(
-    PRAGMA user_version = 2;
-    INSERT INTO domains(id, name, created_at) VALUES (1, 'example.com', 1);
-    INSERT INTO accounts(id, domain_id, address, password_hash, created_at)
-      VALUES (1, 1, 'alice@example.com', 'h', 1);
-    INSERT INTO mailboxes(id, account_id, name, uidvalidity, uidnext, highestmodseq)
-      VALUES (1, 1, 'INBOX', 100, 4, 7);
+  exec_sql(file, old_database(2, 4, 7) + R"sql(
     INSERT INTO messages(mailbox_id, uid, modseq, flags, internal_date, size, blob_id,
                          mime_metadata) VALUES
       (1, 1, 5, '', 10, 100, ')sql" + blob_b + R"sql(', x'0b'),
