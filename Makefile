@@ -10,12 +10,16 @@ FUZZ_SECONDS ?= 10
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps build build-asan build-fuzz run test unit integration fuzz bench clean
+.PHONY: all deps deps-test build build-asan build-fuzz run test unit integration fuzz bench clean
 
 all: build
 
+# What building and running need; test tools and peers only for the test targets.
 deps:
-	@bash scripts/install-deps.sh
+	@bash scripts/install-deps.sh run
+
+deps-test:
+	@bash scripts/install-deps.sh test
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOSTAMT_TESTS=OFF
@@ -30,10 +34,10 @@ $(BUILD_FUZZ)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j$(JOBS) postamt
 
-build-asan: deps $(BUILD_ASAN)/build.ninja
+build-asan: deps-test $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN) -j$(JOBS)
 
-build-fuzz: deps $(BUILD_FUZZ)/build.ninja
+build-fuzz: deps-test $(BUILD_FUZZ)/build.ninja
 	ninja -C $(BUILD_FUZZ) -j$(JOBS)
 
 # First run: a working setup in var/ for localhost / example.test on development ports,
@@ -48,13 +52,13 @@ run: build
 unit: build-asan
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 
-integration: build build-asan
+integration: deps-test build build-asan
 	POSTAMT_BINARY=$(CURDIR)/$(BUILD_ASAN)/postamt $(PYTEST) -q -n $(JOBS) tests/integration
 
 fuzz: build-fuzz
 	@bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
-test: build build-asan build-fuzz
+test: deps-test build build-asan build-fuzz
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 	@bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 	POSTAMT_BINARY=$(CURDIR)/$(BUILD_ASAN)/postamt POSTAMT_RELEASE_BINARY=$(CURDIR)/$(BUILD)/postamt \
@@ -62,7 +66,7 @@ test: build build-asan build-fuzz
 
 # Side by side with a private Postfix + Dovecot (docs/benchmarks.md). BENCH_ARGS: e.g.
 # --reps 5, --only smtp, --big, --idle 10000, --quick.
-bench: build
+bench: deps-test build
 	/usr/bin/python3 bench/run.py --binary $(CURDIR)/$(BUILD)/postamt $(BENCH_ARGS)
 
 clean:

@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package Postamt needs to build, run and test.
+# Installs the Debian 12 packages Postamt needs.
+#   install-deps.sh run   what building and running need (make build, make run)
+#   install-deps.sh test  that plus the test tools and private test peers (make test)
 # Idempotent: runs `apt-get update` and `apt-get install` only when a package is missing.
+# Packages install with service start-up disabled (policy-rc.d), so no system Postfix or
+# Dovecot ever takes a host's mail ports; tests start their own private instances.
 set -euo pipefail
 
-packages=(
+what=${1:-run}
+
+run_packages=(
   # build
   build-essential cmake ninja-build pkg-config ccache
-  clang-19 libclang-rt-19-dev            # libFuzzer build (clang 14 cannot read libstdc++ 12)
   # libraries
   libasio-dev libssl-dev libsqlite3-dev libgmime-3.0-dev libc-ares-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libcrypt-dev
   nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
   libjemalloc-dev                        # the server's allocator (many threads, many small strings)
-  # tests
+  openssl procps
+)
+
+test_packages=(
+  clang-19 libclang-rt-19-dev            # libFuzzer build (clang 14 cannot read libstdc++ 12)
   libgtest-dev libgmock-dev python3 python3-pytest python3-pytest-xdist python3-pytest-timeout
-  openssl swaks libnet-ssleay-perl procps sqlite3
+  swaks libnet-ssleay-perl sqlite3
   postfix                                # a real peer MTA, run as a private instance in tests
   fetchmail getmail6                     # real POP3 clients
   isync offlineimap3                     # real IMAP clients (mbsync, offlineimap)
@@ -22,6 +31,12 @@ packages=(
   python3-dnslib                         # a private DNS server for outbound delivery tests
   python3-aiosmtpd                       # scripted receiving SMTP peers for outbound delivery tests
 )
+
+case "$what" in
+  run) packages=("${run_packages[@]}") ;;
+  test) packages=("${run_packages[@]}" "${test_packages[@]}") ;;
+  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -38,6 +53,27 @@ echo "install-deps: installing ${missing[*]}"
 sudo_cmd=()
 if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
+
+# No service a package brings may start (exit 101 = "action forbidden", invoke-rc.d(8));
+# an operator's own policy-rc.d is kept and put back afterwards.
+policy=/usr/sbin/policy-rc.d
+saved=""
+if [[ -e $policy ]]; then
+  saved=$(mktemp)
+  "${sudo_cmd[@]}" cp -p "$policy" "$saved"
+fi
+restore_policy() {
+  if [[ -n $saved ]]; then
+    "${sudo_cmd[@]}" cp -p "$saved" "$policy"
+    rm -f "$saved"
+  else
+    "${sudo_cmd[@]}" rm -f "$policy"
+  fi
+}
+trap restore_policy EXIT
+printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+"${sudo_cmd[@]}" chmod 0755 "$policy"
+
 # Postfix must install without questions and without configuring the system instance.
 echo "postfix postfix/main_mailer_type select No configuration" | "${sudo_cmd[@]}" debconf-set-selections
 "${sudo_cmd[@]}" apt-get update -qq
