@@ -81,6 +81,9 @@ int main(int argc, char** argv) {
   quickstart->add_flag("--dev-ports", quick.dev_ports, "Use development ports on 127.0.0.1 (2525, 2143, ...)");
   quickstart->add_option("--account", quick.account, "Create this account with a generated password");
   quickstart->add_flag("--force", quick.force, "Overwrite an existing postamt.toml");
+  quickstart->add_option("--service-user", quick.service_user,
+                         "Production, as root: the system user to run as (created when missing)")
+      ->capture_default_str();
   quickstart->callback([&] { status = postamt::server::quickstart(quick); });
 
   // domain add|list|del

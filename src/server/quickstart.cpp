@@ -4,6 +4,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include "base/atomic_file.hpp"
 #include "net/self_signed_cert.hpp"
 #include "server/config/config_loader.hpp"
+#include "server/service_setup.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
 
 namespace postamt::server {
@@ -44,14 +47,22 @@ constexpr PortPlan kPorts[] = {
     {"http", "127.0.0.1:8025", "127.0.0.1:8025"},
 };
 
-std::string config_text(const QuickstartOptions& options) {
+// service_user: empty for a server that runs as whoever starts it (development).
+std::string config_text(const QuickstartOptions& options, const std::string& service_user) {
   std::ostringstream out;
   out << "# Written by `postamt quickstart`. Every key is described in docs/CONFIGURATION.md.\n"
       << "# Relative paths are relative to this file's directory.\n\n"
       << "[server]\n"
       << "hostname = \"" << options.hostname << "\"\n"
-      << "data_dir = \"data\"\n"
-      << "ports_file = \"ports.json\"\n\n"
+      << "data_dir = \"data\"\n";
+  if (service_user.empty()) {
+    out << "ports_file = \"ports.json\"\n\n";
+  } else {
+    // The server writes the ports file as the service user: it goes where that user may write.
+    out << "ports_file = \"data/ports.json\"\n"
+        << "user = \"" << service_user << "\"   # started as root: binds, then runs as this user\n\n";
+  }
+  out
       << "[tls]\n"
       << "cert = \"tls/cert.pem\"\n"
       << "key = \"tls/key.pem\"\n"
@@ -108,6 +119,61 @@ std::string dkim_selector() {
   return buffer;
 }
 
+struct RoleAddresses {
+  std::string summary;  // printed for the operator
+};
+
+// postmaster@ and abuse@ of the domain: aliases of the account when there is one, else a
+// postmaster account with a generated password (printed once) and abuse@ an alias of it.
+Result<RoleAddresses> add_role_addresses(storage::MailStore& store, const std::string& domain,
+                                         const std::string& owner) {
+  const std::string postmaster = "postmaster@" + domain;
+  const std::string abuse = "abuse@" + domain;
+  RoleAddresses result;
+  std::string target = owner;
+  if (target.empty()) {
+    if (auto found = store.find_account(postmaster); !found) {
+      const std::string password = generate_password();
+      auto added = store.add_account(postmaster, auth::hash_password(password));
+      if (!added) return permanent_error(added.error().message);
+      result.summary += "Account " + postmaster + " password (shown once): " + password + "\n";
+    }
+    target = postmaster;
+  } else if (auto existing = store.find_aliases(postmaster); existing && existing->empty()) {
+    if (auto added = store.add_alias(postmaster, target); !added) return permanent_error(added.error().message);
+  }
+  if (auto existing = store.find_aliases(abuse); existing && existing->empty()) {
+    if (auto added = store.add_alias(abuse, target); !added) return permanent_error(added.error().message);
+  }
+  result.summary += postmaster + " and " + abuse + " deliver to " + target + "\n";
+  return result;
+}
+
+// The data directory and everything in it, and the private keys, go to the service user;
+// directories 0700 and files 0600 (DESIGN: least privilege). Only ever at set-up.
+Result<void> hand_over_setup(const Config& config, const std::filesystem::path& dkim_key,
+                             const ServiceAccount& account) {
+  const auto& data = config.server.data_dir;
+  std::error_code ec;
+  if (auto ok = hand_over(data, account); !ok) return ok;
+  ::chmod(data.c_str(), 0700);
+  for (auto it = std::filesystem::recursive_directory_iterator(data, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (auto ok = hand_over(it->path(), account); !ok) return ok;
+    if (!it->is_symlink()) ::chmod(it->path().c_str(), it->is_directory() ? 0700 : 0600);
+  }
+  if (ec) return permanent_error("cannot walk " + data.string() + ": " + ec.message());
+  for (const auto& key : {config.tls.key, dkim_key}) {
+    if (auto ok = hand_over(key, account); !ok) return ok;
+  }
+  // The config stays root's, readable by the service user's group (0640): the server reads
+  // it at start and at SIGHUP, and must not be able to change it.
+  if (::chown(config.source.c_str(), 0, account.gid) != 0) {
+    return permanent_error("cannot give " + config.source.string() + " to group " + account.name);
+  }
+  return {};
+}
+
 }  // namespace
 
 int quickstart(const QuickstartOptions& options) {
@@ -127,7 +193,15 @@ int quickstart(const QuickstartOptions& options) {
 
   QuickstartOptions normalized = options;
   normalized.hostname = *hostname;
-  if (auto written = write_file_atomically(config_path, config_text(normalized), 0640); !written) {
+  // A production set-up made by root runs as a system user of its own (never as root).
+  std::optional<ServiceAccount> account;
+  if (!options.dev_ports && !options.service_user.empty() && ::geteuid() == 0) {
+    auto ensured = ensure_service_account(options.service_user, dir / "data");
+    if (!ensured) return fail(ensured.error().message);
+    account = *ensured;
+  }
+  const std::string service_user = account ? account->name : std::string();
+  if (auto written = write_file_atomically(config_path, config_text(normalized, service_user), 0640); !written) {
     return fail(written.error().message);
   }
   auto config = config::load_config_file(config_path);
@@ -151,21 +225,47 @@ int quickstart(const QuickstartOptions& options) {
     if (auto added = store->add_domain(*domain); !added) return fail(added.error().message);
   }
   std::optional<std::string> password;
+  std::string mailbox_owner;  // who reads postmaster@ and abuse@
   if (options.account) {
     auto address = auth::normalize_address(*options.account);
     if (!address) return fail(address.error());
     password = generate_password();
     auto added = store->add_account(*address, auth::hash_password(*password));
     if (!added) return fail(added.error().message);
+    mailbox_owner = *address;
+  }
+  // RFC 5321 §4.5.1 requires postmaster; RFC 2142 names abuse. Both must exist, or the DMARC
+  // report address printed below bounces.
+  auto roles = add_role_addresses(*store, *domain, mailbox_owner);
+  if (!roles) return fail(roles.error().message);
+  store.reset();
+
+  std::filesystem::path unit_path;
+  if (account) {
+    // Set once here, never by the server at start: the data directory, its files and the
+    // private keys belong to the service user, everything else stays root's.
+    if (auto ok = hand_over_setup(*config, dkim_path, *account); !ok) return fail(ok.error().message);
+    unit_path = dir / "postamt.service";
+    const auto binary = std::filesystem::read_symlink("/proc/self/exe", ec);
+    const auto unit = systemd_unit_text(ec ? std::filesystem::path("/usr/local/bin/postamt") : binary,
+                                        config_path, config->server.data_dir, *account);
+    if (auto written = write_file_atomically(unit_path, unit, 0644); !written) return fail(written.error().message);
   }
 
   std::cout << "Postamt is set up in " << dir.string() << "\n"
             << "  config:      " << config_path.string() << "\n"
             << "  certificate: " << config->tls.cert.string() << " (self-signed)\n"
             << "  DKIM key:    " << dkim_path.string() << " (selector " << selector << ")\n";
+  if (account) {
+    std::cout << "  runs as:     " << account->name << (account->created ? " (system user created now)" : "")
+              << "\n  systemd:     " << unit_path.string() << "\n";
+  } else if (!options.dev_ports && ::geteuid() != 0) {
+    std::cout << "  runs as:     whoever starts it (run quickstart as root for a system user and a systemd unit)\n";
+  }
   if (options.account) {
     std::cout << "\nAccount " << *options.account << " password (shown once): " << *password << "\n";
   }
+  std::cout << "\n" << roles->summary;
   std::cout << "\nPublish these DNS records for " << *domain << ":\n"
             << "  " << *domain << ".  MX   10 " << *hostname << ".\n"
             << "  " << *domain << ".  TXT  \"v=spf1 mx -all\"\n"

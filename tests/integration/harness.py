@@ -322,6 +322,8 @@ class PostamtServer:
     stop_result: StopResult | None = None
     started: bool = False  # the ports file appeared; a failed start is reported by start()
     crashed: bool = False  # killed on purpose with SIGKILL (crash()): its exit status is not judged
+    command_prefix: list[str] = field(default_factory=list)  # e.g. setpriv ... to start as a user
+    ports_file: Path | None = None  # where the config puts it, when not DIR/ports.json
 
     @property
     def log_path(self) -> Path:
@@ -329,7 +331,7 @@ class PostamtServer:
 
     @property
     def ports_path(self) -> Path:
-        return self.directory / "ports.json"
+        return self.ports_file or self.directory / "ports.json"
 
     @property
     def data_dir(self) -> Path:
@@ -364,7 +366,7 @@ class PostamtServer:
         log = open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(
-                [str(self.binary), "serve", "--config", str(self.config_path)],
+                [*self.command_prefix, str(self.binary), "serve", "--config", str(self.config_path)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=server_env(self.extra_asan_options), start_new_session=True)
         finally:

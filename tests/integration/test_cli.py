@@ -41,8 +41,11 @@ def stdout_lines(done: subprocess.CompletedProcess) -> list[str]:
 
 def test_quickstart_writes_a_working_setup(tmp_path, postamt_binary):
     target = tmp_path / "qs"
+    # --service-user nobody: production as root, without adding a system user to this host
+    # (test_quickstart_production.py creates one).
     done = ok(run_postamt("quickstart", "--hostname", HOSTNAME, "--domain", "example.test",
-                          "--dir", str(target), "--account", "alice@example.test"))
+                          "--dir", str(target), "--account", "alice@example.test",
+                          "--service-user", "nobody"))
     out = done.stdout
 
     # The account's password is printed once, on its own line.
@@ -92,11 +95,18 @@ def test_quickstart_writes_a_working_setup(tmp_path, postamt_binary):
     assert "example.test" in stdout_lines(ok(run_postamt("--config", str(config), "domain", "list")))
     assert any(line.split()[0] == "alice@example.test"
                for line in stdout_lines(ok(run_postamt("--config", str(config), "user", "list"))))
+    # postmaster@ (RFC 5321 §4.5.1) and abuse@ (RFC 2142) exist: the DMARC rua= address
+    # printed above must not bounce.
+    aliases = stdout_lines(ok(run_postamt("--config", str(config), "alias", "list")))
+    assert "postmaster@example.test -> alice@example.test" in aliases, aliases
+    assert "abuse@example.test -> alice@example.test" in aliases, aliases
+    assert "rua=mailto:postmaster@example.test" in out, out
 
 
 def test_quickstart_refuses_to_overwrite_without_force(tmp_path, postamt_binary):
     target = tmp_path / "qs"
-    args = ["quickstart", "--hostname", HOSTNAME, "--domain", "example.test", "--dir", str(target)]
+    args = ["quickstart", "--hostname", HOSTNAME, "--domain", "example.test", "--dir", str(target),
+            "--service-user", "nobody"]
     ok(run_postamt(*args))
     before = (target / "postamt.toml").read_text()
     fails_with_one_error_line(run_postamt(*args), "force")
@@ -107,9 +117,17 @@ def test_quickstart_refuses_to_overwrite_without_force(tmp_path, postamt_binary)
 
 def test_quickstart_dev_ports(tmp_path, postamt_binary):
     target = tmp_path / "qs"
-    ok(run_postamt("quickstart", "--hostname", "localhost", "--domain", "example.test",
-                   "--dir", str(target), "--dev-ports"))
+    done = ok(run_postamt("quickstart", "--hostname", "localhost", "--domain", "example.test",
+                          "--dir", str(target), "--dev-ports"))
     text = (target / "postamt.toml").read_text()
+    # Development: runs as whoever starts it, no unit; without --account the postmaster is
+    # an account of its own, its password printed once, and abuse@ goes to it.
+    assert "user =" not in text, text
+    assert not (target / "postamt.service").exists()
+    assert re.search(r"^Account postmaster@example\.test password \(shown once\): \S{12,}$", done.stdout, re.M), \
+        done.stdout
+    aliases = stdout_lines(ok(run_postamt("--config", str(target / "postamt.toml"), "alias", "list")))
+    assert aliases == ["abuse@example.test -> postmaster@example.test"], aliases
     for address in ("127.0.0.1:2525", "127.0.0.1:2587", "127.0.0.1:2465", "127.0.0.1:2143",
                     "127.0.0.1:2993", "127.0.0.1:2110", "127.0.0.1:2995", "127.0.0.1:8025"):
         assert f'"{address}"' in text, f"{address} missing from the dev-ports config:\n{text}"
