@@ -102,6 +102,9 @@ struct LimitsConfig {
   unsigned max_connections_per_ip = 100;
   std::chrono::seconds idle_timeout{300};
   std::size_t max_line_length = 8192;  // protocol command lines; protocols may lower it
+  // Free space on the data directory's file system below which new mail is refused
+  // (SMTP 452 4.3.1, APPEND NO [OVERQUOTA]); 0 turns the check off.
+  std::uint64_t min_free_disk_mb = 512;
 };
 
 struct LogConfig {

@@ -48,7 +48,22 @@ void GroupCommitter::enqueue(storage::DeliveryItem item, Completion done) {
       return;
     }
   }
+  if (blobs_ && !item.held_blob.empty()) blobs_->release(item.held_blob, storage::BlobPins::After::check);
   done(storage::storage_error(storage::StorageError::Code::busy, "the server is shutting down"));
+}
+
+// After the commit: the blobs the items held may go to the reclaimer. One a row now names
+// needs no check; a refused or failed item's file may be named by nothing.
+void GroupCommitter::release_blobs(const std::vector<storage::DeliveryItem>& items,
+                                   const std::vector<Outcome>& outcomes) {
+  if (!blobs_) return;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].held_blob.empty()) continue;
+    const bool named = i < outcomes.size() && outcomes[i] &&
+                       (!outcomes[i]->stored.empty() || outcomes[i]->queued.has_value());
+    blobs_->release(items[i].held_blob,
+                    named ? storage::BlobPins::After::referenced : storage::BlobPins::After::check);
+  }
 }
 
 GroupCommitter::Outcome GroupCommitter::commit_blocking(storage::DeliveryItem item) {
@@ -89,6 +104,7 @@ void GroupCommitter::run() {
     const bool queued = queue_listener_ && std::ranges::any_of(outcomes, [](const auto& outcome) {
       return outcome && outcome->queued.has_value();
     });
+    release_blobs(items, outcomes);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (i < outcomes.size()) {
         batch[i].done(std::move(outcomes[i]));

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "delivery/message_preparer.hpp"
 #include "storage/api/blob_store.hpp"
@@ -78,6 +79,7 @@ class GroupCommitter {
 
   void enqueue(storage::DeliveryItem item, Completion done);
   void run();
+  void release_blobs(const std::vector<storage::DeliveryItem>& items, const std::vector<Outcome>& outcomes);
 
   storage::MailStore& store_;
   storage::BlobStore* blobs_;

@@ -13,8 +13,17 @@ storage::StoreResult<storage::DeliveryItem> MessagePreparer::prepare(const Incom
   auto blob = durability_ == BlobDurability::immediate ? blobs_.put(message.content)
                                                        : blobs_.put_unsynced(message.content);
   if (!blob) return std::unexpected(blob.error());
+  auto item = prepare_rows(message, *blob);
+  // The put holds the blob until the commit; without an item there is none to wait for.
+  if (!item) blobs_.release(blob->id, storage::BlobPins::After::check);
+  return item;
+}
 
+storage::StoreResult<storage::DeliveryItem> MessagePreparer::prepare_rows(const IncomingMessage& message,
+                                                                         const storage::BlobRef& blob_ref) {
+  const storage::BlobRef* blob = &blob_ref;
   storage::DeliveryItem item;
+  item.held_blob = blob->id;
   std::set<storage::Id> accounts;
   std::string metadata;
   for (const auto& recipient : message.recipients) {

@@ -41,9 +41,14 @@ class MessagePreparer {
                   BlobDurability durability = BlobDurability::immediate)
       : store_(store), blobs_(blobs), durability_(durability) {}
 
+  // The item holds its blob (item.held_blob) until the GroupCommitter commits it; whoever
+  // drops an item without committing it releases the blob (BlobStore::release).
   storage::StoreResult<storage::DeliveryItem> prepare(const IncomingMessage& message);
 
  private:
+  storage::StoreResult<storage::DeliveryItem> prepare_rows(const IncomingMessage& message,
+                                                           const storage::BlobRef& blob);
+
   storage::MailStore& store_;
   storage::BlobStore& blobs_;
   BlobDurability durability_;

@@ -12,6 +12,7 @@
 #include "net/connection.hpp"
 #include "proto/imap/list_pattern.hpp"
 #include "proto/imap/mailbox_name.hpp"
+#include "storage/api/disk_space.hpp"
 #include "storage/api/name_rules.hpp"
 
 namespace postamt::imap {
@@ -586,6 +587,11 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::AppendCommand& comm
       co_return;
     }
   }
+  // Below the data disk's free-space floor (limits.min_free_disk_mb) nothing new is stored.
+  if (storage::DiskSpace::data().below_floor()) {
+    no(tag, "[OVERQUOTA] The server's disk is nearly full (below its free-space floor), try again later");
+    co_return;
+  }
   const storage::Id account_id = account_->id;
   const std::string& content = command.message;
   const auto internal_date = command.internal_date.value_or(static_cast<p::UnixSeconds>(std::time(nullptr)));
@@ -614,6 +620,9 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::AppendCommand& comm
     message.blob_id = blob->id;
     message.mime_metadata = mime::analyze_message(content).serialize();
     auto stored = store.append_messages(std::span<const storage::NewMessage>(&message, 1));
+    // The put held the blob until now; a refused APPEND (quota) leaves it to the reclaimer.
+    state_->deps.blobs.release(blob->id, stored ? storage::BlobPins::After::referenced
+                                                : storage::BlobPins::After::check);
     if (!stored) return std::unexpected(stored.error());
     return Appended{mailbox->uidvalidity, stored->front().uid};
   });

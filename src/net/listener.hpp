@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "base/config.hpp"
 #include "base/result.hpp"
@@ -46,6 +47,9 @@ class Listener {
   // "host:port" actually bound (the real port when the config said 0).
   std::string bound_address() const;
   const ListenerConfig& config() const { return config_; }
+  // The sessions' handler may come after bind() (the server binds as root, then opens the
+  // store as the service user); before start().
+  void set_behaviour(ProtocolBehaviour behaviour) { behaviour_ = std::move(behaviour); }
 
   void start();  // accept loop on the main context
   void stop();   // closes the acceptor; live connections are not touched

@@ -7,6 +7,7 @@
 
 #include "auth/address.hpp"
 #include "auth/password_hash.hpp"
+#include "server/data_dir_lock.hpp"
 #include "storage/api/blob_collector.hpp"
 #include "storage/blob_fs/fs_blob_store.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
@@ -234,6 +235,10 @@ int debug_check_store(const Config& config) {
   storage::FsBlobStore blobs(config.server.data_dir / "blobs");
   auto report = storage::check_consistency(*store, blobs);
   if (!report) return fail(report.error());
+  // Read only, so it may run beside the server; its deliveries in flight and blobs about to
+  // be reclaimed may then show as unreferenced files.
+  if (auto holder = data_dir_holder(config.server.data_dir); !holder.empty() && !report->problems.empty())
+    std::cerr << "note: " << holder << ": a delivery in flight or a blob about to be reclaimed may show here\n";
   for (const auto& problem : report->problems) std::cout << "problem: " << problem << "\n";
   std::cout << "messages=" << report->messages << " queued=" << report->queued
             << " blob_files=" << report->blob_files << " problems=" << report->problems.size() << "\n";

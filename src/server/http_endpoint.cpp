@@ -15,6 +15,7 @@ struct HttpEndpoint::State {
   httplib::Server server;
   int port = 0;
   std::thread thread;
+  std::function<std::string()> health_check;
 };
 
 HttpEndpoint::HttpEndpoint(ListenerConfig config) : state_(std::make_unique<State>()) {
@@ -24,8 +25,14 @@ HttpEndpoint::HttpEndpoint(ListenerConfig config) : state_(std::make_unique<Stat
     response.set_content(metrics::registry().render_prometheus(),
                          "text/plain; version=0.0.4; charset=utf-8");
   });
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content("ok\n", "text/plain; charset=utf-8");
+  server.Get("/healthz", [state = state_.get()](const httplib::Request&, httplib::Response& response) {
+    const std::string problems = state->health_check ? state->health_check() : "";
+    if (problems.empty()) {
+      response.set_content("ok\n", "text/plain; charset=utf-8");
+      return;
+    }
+    response.status = 503;
+    response.set_content("not ok\n" + problems + "\n", "text/plain; charset=utf-8");
   });
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
@@ -33,6 +40,10 @@ HttpEndpoint::HttpEndpoint(ListenerConfig config) : state_(std::make_unique<Stat
 }
 
 HttpEndpoint::~HttpEndpoint() { stop(); }
+
+void HttpEndpoint::set_health_check(std::function<std::string()> check) {
+  state_->health_check = std::move(check);
+}
 
 Result<void> HttpEndpoint::bind() {
   auto& config = state_->config;

@@ -1,6 +1,7 @@
 #pragma once
 // The `http` listener: /metrics (Prometheus text format) and /healthz, for operators.
 // cpp-httplib runs it on threads of its own; it never touches mail traffic.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,10 @@ class HttpEndpoint {
   ~HttpEndpoint();
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
+
+  // /healthz answers 200 "ok" when the check returns "", else 503 with its text. Set
+  // before start().
+  void set_health_check(std::function<std::string()> check);
 
   Result<void> bind();
   std::string bound_address() const;

@@ -18,6 +18,8 @@
 #include "base/atomic_file.hpp"
 #include "net/self_signed_cert.hpp"
 #include "server/config/config_loader.hpp"
+#include "server/data_dir_lock.hpp"
+#include "server/serve.hpp"
 #include "server/service_setup.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
 
@@ -189,6 +191,11 @@ int quickstart(const QuickstartOptions& options) {
   const auto config_path = dir / "postamt.toml";
   if (std::filesystem::exists(config_path) && !options.force) {
     return fail(config_path.string() + " exists already (use --force to overwrite)");
+  }
+  // Not under a running server: it would rewrite the config and keys the server uses.
+  if (auto holder = data_dir_holder(dir / "data"); !holder.empty()) {
+    std::cerr << "postamt: error: " << holder << "\n";
+    return kExitDataDirInUse;
   }
 
   QuickstartOptions normalized = options;

@@ -3,9 +3,14 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <chrono>
 #include <csignal>
+#include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "base/log.hpp"
@@ -17,6 +22,8 @@
 #include "net/listener.hpp"
 #include "net/tls_context.hpp"
 #include "server/config/config_loader.hpp"
+#include "server/data_dir_lock.hpp"
+#include "server/health_probe.hpp"
 #include "server/http_endpoint.hpp"
 #include "server/ports_file.hpp"
 #include "server/privileges.hpp"
@@ -29,6 +36,8 @@
 #include "queue/queue_scheduler.hpp"
 #include "smtp/smtp_service.hpp"
 #include "storage/api/blob_collector.hpp"
+#include "storage/api/blob_reclaimer.hpp"
+#include "storage/api/disk_space.hpp"
 #include "storage/blob_fs/fs_blob_store.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
 
@@ -58,7 +67,8 @@ class Server {
         tls_(config.tls),
         throttle_(config.auth.max_failures_per_ip, config.auth.lockout),
         signals_(pool_.main_context()),
-        drain_timer_(pool_.main_context()) {}
+        drain_timer_(pool_.main_context()),
+        disk_timer_(pool_.main_context()) {}
 
   ~Server() {
     // The listener points into imap_, which goes before the store does.
@@ -69,44 +79,17 @@ class Server {
     // Signals first: a SIGTERM or SIGHUP that arrives while starting must not kill the
     // process with the default action.
     wait_for_signals();
-    store_ = storage::open_sqlite_store(config_.server.data_dir);
-    blobs_ = std::make_unique<storage::FsBlobStore>(config_.server.data_dir / "blobs");
-    // Before any delivery can be in flight: drop blob files a crash left without a row.
-    if (auto collected = storage::collect_blobs(*store_, *blobs_); !collected) {
-      log::error("store.gc_failed", {{"error", collected.error().message}});
-    } else if (collected->removed_orphans + collected->removed_unreferenced > 0) {
-      log::info("store.gc", {{"orphans", collected->removed_orphans},
-                             {"unreferenced", collected->removed_unreferenced}});
+    // One server per data directory, before anything else touches it (no ports file, no
+    // migration, no blob collection by a second server). Taken as root when started as
+    // root; the descriptor stays open across the privilege drop.
+    auto lock = DataDirLock::acquire(config_.server.data_dir);
+    if (!lock) {
+      log::error(lock.error().in_use ? "server.data_dir_in_use" : "server.start_failed",
+                 {{"error", lock.error().message}});
+      if (config_.log.file) std::cerr << "postamt: error: " << lock.error().message << "\n";
+      return lock.error().in_use ? kExitDataDirInUse : 1;
     }
-    // One blob sync per batch of deliveries (group commit), not one per message.
-    committer_ = std::make_unique<delivery::GroupCommitter>(*store_, blobs_.get());
-    authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_);
-    smtp_ = std::make_unique<smtp::SmtpService>(
-        smtp::SmtpDependencies{config_, *store_, *blobs_, blocking_, *committer_, *authenticator_});
-    pop3_ = std::make_unique<pop3::Pop3Service>(
-        pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
-    imap_ = std::make_unique<imap::ImapService>(
-        imap::ImapDependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
-    // Every commit that touches mailboxes wakes the IMAP sessions that have them selected,
-    // and the text indexer (new messages to index for SEARCH BODY/TEXT).
-    imap::TextIndexerOptions indexing;
-    indexing.quiet_period = std::chrono::milliseconds(500);
-    indexing.max_delay = std::chrono::seconds(15);
-    text_indexer_ = std::make_unique<imap::TextIndexer>(*store_, *blobs_, indexing);
-    store_->set_change_listener([imap = imap_.get(), indexer = text_indexer_.get()](
-                                    std::span<const storage::Id> ids) {
-      imap->mailboxes_changed(ids);
-      indexer->wake();
-    });
-    text_indexer_->start();
-    // Outbound: what SMTP queues for other servers. A commit that queued mail wakes it.
-    try {
-      scheduler_ = std::make_unique<queue::QueueScheduler>(
-          pool_.main_context(), queue::SchedulerDependencies{config_, *store_, *blobs_, blocking_, *committer_});
-    } catch (const std::exception& error) {
-      return fail(error.what());
-    }
-    committer_->set_queue_listener([scheduler = scheduler_.get()] { scheduler->wake(); });
+    lock_.emplace(std::move(*lock));
 
     if (auto loaded = tls_.load(config_.server.hostname); !loaded) {
       if (needs_tls(config_)) {
@@ -117,6 +100,8 @@ class Server {
     }
     const bool tls_available = tls_.current() != nullptr;
 
+    // Privileged ports are bound as root; the sessions' handlers come once the store is
+    // open (accepting starts only then, connections wait in the backlog meanwhile).
     std::map<std::string, std::vector<std::string>> bound;
     for (const auto& listener_config : config_.listeners) {
       const std::string name(protocol_name(listener_config.protocol));
@@ -127,13 +112,9 @@ class Server {
         http_.push_back(std::move(endpoint));
         continue;
       }
-      const Protocol protocol = listener_config.protocol;
-      auto behaviour = is_smtp(protocol)   ? smtp_->behaviour(protocol, tls_available)
-                       : is_pop3(protocol) ? pop3_->behaviour(protocol, tls_available)
-                                           : imap_->behaviour(protocol, tls_available);
       auto listener = std::make_unique<net::Listener>(
           listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits},
-          std::move(behaviour));
+          net::ProtocolBehaviour{});
       if (auto ok = listener->bind(); !ok) return fail(ok.error().message);
       bound[name].push_back(listener->bound_address());
       listeners_.push_back(std::move(listener));
@@ -152,6 +133,23 @@ class Server {
       if (!dropped) return fail(dropped.error().message);
     }
 
+    // As the service user from here on: what the store, its migrations and the blob
+    // collection create belongs to it.
+    try {
+      open_store();
+    } catch (const std::exception& error) {
+      return fail(error.what());
+    }
+    for (auto& listener : listeners_) {
+      const Protocol protocol = listener->config().protocol;
+      listener->set_behaviour(is_smtp(protocol)   ? smtp_->behaviour(protocol, tls_available)
+                              : is_pop3(protocol) ? pop3_->behaviour(protocol, tls_available)
+                                                  : imap_->behaviour(protocol, tls_available));
+    }
+
+    for (auto& endpoint : http_) endpoint->set_health_check(cached_health_check());
+    refresh_disk_space();
+
     for (auto& listener : listeners_) listener->start();
     for (auto& endpoint : http_) endpoint->start();
     scheduler_->start();
@@ -169,11 +167,91 @@ class Server {
     blocking_.stop();
     text_indexer_->stop();
     committer_->stop();
+    reclaimer_->stop();
     log::info("server.stopped", {{"open_connections", tracker_.size()}});
     return 0;
   }
 
  private:
+  // The store, the blob files, the services over them. Throws on a start-up failure.
+  void open_store() {
+    store_ = storage::open_sqlite_store(config_.server.data_dir);
+    blobs_ = std::make_unique<storage::FsBlobStore>(config_.server.data_dir / "blobs");
+    // Before any delivery can be in flight: drop blob files a crash left without a row.
+    // Only the lock holder ever deletes blob files.
+    if (auto collected = storage::collect_blobs(*store_, *blobs_); !collected) {
+      log::error("store.gc_failed", {{"error", collected.error().message}});
+    } else if (collected->removed_orphans + collected->removed_unreferenced > 0) {
+      log::info("store.gc", {{"orphans", collected->removed_orphans},
+                             {"unreferenced", collected->removed_unreferenced}});
+    }
+    // From now on blobs nothing references go while running (EXPUNGE, refused mail, queue
+    // entries done); the start-up collection above stays the backstop.
+    reclaimer_ = std::make_unique<storage::BlobReclaimer>(*store_, *blobs_);
+    reclaimer_->start();
+    storage::DiskSpace::data().configure(config_.server.data_dir, config_.limits.min_free_disk_mb * 1024 * 1024);
+    health_ = std::make_unique<HealthProbe>(*lock_, *store_, *blobs_, storage::DiskSpace::data());
+    // One blob sync per batch of deliveries (group commit), not one per message.
+    committer_ = std::make_unique<delivery::GroupCommitter>(*store_, blobs_.get());
+    authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_);
+    smtp_ = std::make_unique<smtp::SmtpService>(
+        smtp::SmtpDependencies{config_, *store_, *blobs_, blocking_, *committer_, *authenticator_});
+    pop3_ = std::make_unique<pop3::Pop3Service>(
+        pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
+    imap_ = std::make_unique<imap::ImapService>(
+        imap::ImapDependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
+    // Every commit that touches mailboxes wakes the IMAP sessions that have them selected,
+    // and the text indexer (new messages to index for SEARCH BODY/TEXT).
+    imap::TextIndexerOptions indexing;
+    indexing.quiet_period = std::chrono::milliseconds(500);
+    indexing.max_delay = std::chrono::seconds(15);
+    text_indexer_ = std::make_unique<imap::TextIndexer>(*store_, *blobs_, indexing);
+    store_->set_change_listener([imap = imap_.get(), indexer = text_indexer_.get(),
+                                 reclaimer = reclaimer_.get()](std::span<const storage::Id> ids) {
+      imap->mailboxes_changed(ids);
+      indexer->wake();
+      reclaimer->wake();  // an EXPUNGE may have dropped a blob's last reference
+    });
+    text_indexer_->start();
+    // Outbound: what SMTP queues for other servers. A commit that queued mail wakes it.
+    scheduler_ = std::make_unique<queue::QueueScheduler>(
+        pool_.main_context(), queue::SchedulerDependencies{config_, *store_, *blobs_, blocking_, *committer_});
+    committer_->set_queue_listener([scheduler = scheduler_.get()] { scheduler->wake(); });
+  }
+
+  // /healthz: the probe's verdict, computed at most once a second however often it is
+  // asked (each probe writes a row and a file).
+  std::function<std::string()> cached_health_check() {
+    struct Cache {
+      std::mutex mutex;
+      std::chrono::steady_clock::time_point at;
+      std::string problems;
+      bool valid = false;
+    };
+    return [health = health_.get(), cache = std::make_shared<Cache>()] {
+      std::lock_guard lock(cache->mutex);
+      const auto now = std::chrono::steady_clock::now();
+      if (!cache->valid || now - cache->at >= std::chrono::seconds(1)) {
+        cache->problems = health->problems();
+        cache->at = now;
+        cache->valid = true;
+        if (!cache->problems.empty()) log::warn("health.not_ok", {{"problems", cache->problems}});
+      }
+      return cache->problems;
+    };
+  }
+
+  // The free-space figure (SMTP/APPEND floor, postamt_data_free_bytes) once a second.
+  void refresh_disk_space() {
+    if (auto failed = storage::DiskSpace::data().refresh(); !failed.empty()) {
+      log::warn("disk.statvfs_failed", {{"error", failed}});
+    }
+    disk_timer_.expires_after(std::chrono::seconds(1));
+    disk_timer_.async_wait([this](const std::error_code& ec) {
+      if (!ec) refresh_disk_space();
+    });
+  }
+
   int fail(const std::string& message) {
     log::error("server.start_failed", {{"error", message}});
     for (auto& endpoint : http_) endpoint->stop();
@@ -229,6 +307,7 @@ class Server {
   void poll_drain() {
     if (tracker_.size() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
       signals_.cancel();
+      disk_timer_.cancel();
       pool_.stop();
       return;
     }
@@ -239,6 +318,7 @@ class Server {
   }
 
   const Config& config_;
+  std::optional<DataDirLock> lock_;  // first member: released last, after the store closed
   net::IoContextPool pool_;
   net::BlockingPool blocking_;
   net::ConnectionLimiter limiter_;
@@ -247,9 +327,12 @@ class Server {
   auth::AuthThrottle throttle_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer disk_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::unique_ptr<storage::MailStore> store_;
-  std::unique_ptr<storage::BlobStore> blobs_;
+  std::unique_ptr<storage::FsBlobStore> blobs_;
+  std::unique_ptr<storage::BlobReclaimer> reclaimer_;  // stops before the store goes
+  std::unique_ptr<HealthProbe> health_;
   std::unique_ptr<delivery::GroupCommitter> committer_;  // stops before the store goes
   std::unique_ptr<queue::QueueScheduler> scheduler_;     // after the committer: goes first
   std::unique_ptr<auth::Authenticator> authenticator_;

@@ -15,6 +15,7 @@
 #include "proto/sasl/server_exchange.hpp"
 #include "proto/smtp/server_engine.hpp"
 #include "smtp/smtp_service_state.hpp"
+#include "storage/api/disk_space.hpp"
 
 namespace postamt::smtp {
 namespace {
@@ -151,6 +152,7 @@ class SmtpSession {
   asio::awaitable<void> handle(engine_ns::MailFrom& e) {
     reset_transaction();
     transaction_id_ = state_->new_transaction_id();
+    if (refuse_when_disk_low()) co_return;
     if (submission() && account_ && !e.reverse_path.empty() && config().smtp.enforce_sender) {
       const std::string sender = e.reverse_path;
       const std::string account = account_->address;
@@ -255,6 +257,15 @@ class SmtpSession {
     co_return;
   }
 
+  // Below the data disk's free-space floor (limits.min_free_disk_mb) nothing new is
+  // accepted: RFC 3463 X.3.1, a temporary failure, so the client keeps the message.
+  bool refuse_when_disk_low() {
+    if (!storage::DiskSpace::data().below_floor()) return false;
+    log::warn("smtp.disk_low", {{"sid", sid()}, {"free_bytes", storage::DiskSpace::data().free_bytes()}});
+    engine_.reject(make_reply(452, "4.3.1", "Insufficient system storage"));
+    return true;
+  }
+
   asio::awaitable<void> handle(engine_ns::MessageAborted& e) {
     state_->metrics.messages_aborted.inc();
     log::info("smtp.message_aborted", {{"sid", sid()}, {"id", transaction_id_}, {"reply", e.reply.text}});
@@ -265,6 +276,11 @@ class SmtpSession {
 
   asio::awaitable<void> handle(engine_ns::MessageEnd& e) {
     const auto started = std::chrono::steady_clock::now();
+    if (refuse_when_disk_low()) {
+      content_.clear();
+      reset_transaction();
+      co_return;
+    }
     // RFC 5321 §6.3: more than kMaxHops Received fields means a mail loop (X.4.6).
     if (delivery::count_received_fields(content_) > delivery::kMaxHops) {
       log::info("smtp.mail_loop", {{"sid", sid()}, {"id", transaction_id_}});

@@ -604,6 +604,7 @@ constexpr auto kLimitsKeys = std::to_array<KeySpec<LimitsConfig>>({
     {"max_connections_per_ip", integer_key<&LimitsConfig::max_connections_per_ip, 1, kMaxCount>},
     {"idle_timeout_seconds", integer_key<&LimitsConfig::idle_timeout, 1, 86400>},
     {"max_line_length", integer_key<&LimitsConfig::max_line_length, 512, 1024 * 1024>},
+    {"min_free_disk_mb", integer_key<&LimitsConfig::min_free_disk_mb, 0, 1024 * 1024 * 1024>},
 });
 
 constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",

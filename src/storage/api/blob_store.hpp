@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/api/blob_pins.hpp"
 #include "storage/api/storage_error.hpp"
 
 namespace postamt::storage {
@@ -21,6 +22,11 @@ class BlobStore {
  public:
   virtual ~BlobStore() = default;
   // Stores the bytes unless a blob with the same id exists; durable on return.
+  // A put that succeeded HOLDS its blob (blob_pins.hpp) until release(): the reclaimer
+  // removes no blob held. Release it once the delivery's row is committed
+  // (After::referenced) or the delivery refused or failed (After::check). A hold never
+  // released only delays reclaiming to the next start. Any new way of writing a blob must
+  // hold it (pins().hold) before it looks whether the file exists.
   virtual StoreResult<BlobRef> put(std::string_view bytes) = 0;
   // Group commit (DESIGN "Group commit"): stores the bytes like put() but returns before
   // they are on stable storage; they are once a later sync() returns. A crash before
@@ -38,6 +44,9 @@ class BlobStore {
   virtual StoreResult<void> remove(std::string_view blob_id) = 0;
   // Every blob id on disk (for garbage collection of files no index row references).
   virtual StoreResult<std::vector<std::string>> list() = 0;
+
+  virtual BlobPins& pins() = 0;
+  void release(std::string_view blob_id, BlobPins::After after) { pins().release(blob_id, after); }
 };
 
 }  // namespace postamt::storage

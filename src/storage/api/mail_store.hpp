@@ -133,6 +133,19 @@ class MailStore {
   virtual StoreResult<std::vector<std::string>> unreferenced_blobs() = 0;
   virtual StoreResult<void> forget_blobs(std::span<const std::string> blob_ids) = 0;
   virtual StoreResult<bool> blob_known(std::string_view blob_id) = 0;
+  // The reclaimer's step (blob_reclaimer.hpp), in one transaction: of `blob_ids`, forgets
+  // those whose reference count is zero and returns them together with the ids the index
+  // does not know at all (files of refused messages); ids still referenced are kept and
+  // left out. The caller deletes the returned files.
+  virtual StoreResult<std::vector<std::string>> forget_unreferenced_blobs(
+      std::span<const std::string> blob_ids) = 0;
+
+  // --- health (/healthz)
+  // One small write transaction (a row of meta): fails when the index cannot be written.
+  virtual StoreResult<void> probe_write() = 0;
+  // Up to `limit` references of messages and queue entries, from a random point (cheap:
+  // index lookups only); the caller checks them against the blob files.
+  virtual StoreResult<std::vector<BlobUse>> sample_blob_uses(std::size_t limit) = 0;
 
   // --- full-text index of the messages' text (schema version 3), for SEARCH BODY / TEXT
   // It yields CANDIDATES: the caller still checks each message, so a search keeps RFC 9051

@@ -163,9 +163,21 @@ struct QueueCounts {
 
 // One delivery as the group commit sees it: a message stored into some mailboxes (one
 // row per local recipient, all sharing one blob) and/or queued for remote recipients.
+// A sampled reference to a blob (the health probe): the size a row records, the count
+// the blobs table keeps and the references actually there.
+struct BlobUse {
+  std::string blob_id;
+  std::uint64_t size = 0;
+  std::int64_t refcount = 0;
+  std::int64_t references = 0;
+};
+
 struct DeliveryItem {
   std::vector<NewMessage> messages;
   std::optional<QueueMessage> outbound;
+  // The blob the preparer's put holds (BlobStore::release), released by the committer
+  // once the item is committed or refused; "" when nothing is held.
+  std::string held_blob;
 };
 
 struct DeliveryOutcome {

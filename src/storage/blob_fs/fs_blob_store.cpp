@@ -151,6 +151,15 @@ StoreResult<BlobRef> FsBlobStore::write(std::string_view bytes, bool durable) {
   auto id = sha256_hex(bytes);
   if (!id) return std::unexpected(std::move(id.error()));
   BlobRef ref{*id, bytes.size()};
+  // Held before the file is looked for: the reclaimer cannot remove it from here on (or
+  // is removing it now, and the hold waits until it is gone, see blob_pins.hpp).
+  pins_.hold(ref.id);
+  auto written = write_held(ref, bytes, durable);
+  if (!written) pins_.release(ref.id, BlobPins::After::check);
+  return written;
+}
+
+StoreResult<BlobRef> FsBlobStore::write_held(const BlobRef& ref, std::string_view bytes, bool durable) {
   const std::filesystem::path target = path_of(ref.id);
   // Content addressing: a file under this name holds these bytes (it only appears there
   // by an atomic rename of a complete file), so there is nothing to write. It may come
@@ -211,6 +220,25 @@ StoreResult<BlobRef> FsBlobStore::write(std::string_view bytes, bool durable) {
       return std::unexpected(std::move(synced.error()));
   }
   return ref;
+}
+
+std::optional<std::uint64_t> FsBlobStore::file_size(std::string_view blob_id) const {
+  if (!is_valid_blob_id(blob_id)) return std::nullopt;
+  struct stat st {};
+  if (::stat(path_of(blob_id).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+std::string FsBlobStore::probe_writable() const {
+  std::string name = (root_ / kTmpDir / "probe-XXXXXX").string();
+  const int fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) return "cannot create a file in " + (root_ / kTmpDir).string() + ": " + errno_text(errno);
+  const bool written = ::write(fd, "x", 1) == 1;
+  const int error = errno;
+  ::close(fd);
+  ::unlink(name.c_str());
+  if (!written) return "cannot write in " + (root_ / kTmpDir).string() + ": " + errno_text(error);
+  return "";
 }
 
 StoreResult<std::string> FsBlobStore::read(std::string_view blob_id) {

@@ -4,7 +4,9 @@
 // fsynced, renamed into place and the directory fsynced, so put() returns only once the
 // bytes and their name are on stable storage. Blob ids are validated before any path is
 // formed from them: ids are data, never paths.
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 
 #include "storage/api/blob_store.hpp"
 
@@ -31,13 +33,21 @@ class FsBlobStore final : public BlobStore {
   // Sorted; ignores anything in the tree that is not a well-formed blob file name.
   StoreResult<std::vector<std::string>> list() override;
 
+  BlobPins& pins() override { return pins_; }
+
   const std::filesystem::path& root() const { return root_; }
+  // The file's size, or nullopt when it is absent (the health probe's sample).
+  std::optional<std::uint64_t> file_size(std::string_view blob_id) const;
+  // Creates and removes a file in root/tmp: "" when that works, else why not.
+  std::string probe_writable() const;
 
  private:
   std::filesystem::path path_of(std::string_view blob_id) const;
   StoreResult<BlobRef> write(std::string_view bytes, bool durable);
+  StoreResult<BlobRef> write_held(const BlobRef& ref, std::string_view bytes, bool durable);
 
   std::filesystem::path root_;
+  BlobPins pins_;
 };
 
 }  // namespace postamt::storage

@@ -49,6 +49,35 @@ StoreResult<void> SqliteMailStore::forget_blobs(std::span<const std::string> blo
   return txn->commit();
 }
 
+StoreResult<std::vector<std::string>> SqliteMailStore::forget_unreferenced_blobs(
+    std::span<const std::string> blob_ids) {
+  for (const std::string& id : blob_ids)
+    if (!is_valid_blob_id(id))
+      return invalid("The blob id '" + id + "' is not a lower-case hex SHA-256.");
+  std::lock_guard lock(mutex_);
+  auto txn = Transaction::begin(*db_, Transaction::Mode::write);
+  if (!txn) return fail(txn);
+  std::vector<std::string> removable;
+  for (const std::string& id : blob_ids) {
+    {
+      auto stmt = db_->prepare("DELETE FROM blobs WHERE id = ?1 AND refcount = 0");
+      if (!stmt) return fail(stmt);
+      if (auto done = stmt->bind(1, id).run(); !done) return std::unexpected(done.error());
+      if (db_->changes() > 0) {
+        removable.push_back(id);
+        continue;
+      }
+    }
+    auto stmt = db_->prepare("SELECT 1 FROM blobs WHERE id = ?1");
+    if (!stmt) return fail(stmt);
+    auto known = exists(stmt->bind(1, id));
+    if (!known) return fail(known);
+    if (!*known) removable.push_back(id);  // never committed: a refused message's file
+  }
+  if (auto committed = txn->commit(); !committed) return std::unexpected(committed.error());
+  return removable;
+}
+
 StoreResult<bool> SqliteMailStore::blob_known(std::string_view blob_id) {
   if (!is_valid_blob_id(blob_id))
     return invalid("The blob id '" + std::string(blob_id) + "' is not a lower-case hex SHA-256.");

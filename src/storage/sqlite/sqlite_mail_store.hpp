@@ -99,6 +99,11 @@ class SqliteMailStore final : public MailStore {
   StoreResult<std::vector<std::string>> unreferenced_blobs() override;
   StoreResult<void> forget_blobs(std::span<const std::string> blob_ids) override;
   StoreResult<bool> blob_known(std::string_view blob_id) override;
+  StoreResult<std::vector<std::string>> forget_unreferenced_blobs(
+      std::span<const std::string> blob_ids) override;
+
+  StoreResult<void> probe_write() override;
+  StoreResult<std::vector<BlobUse>> sample_blob_uses(std::size_t limit) override;
 
   StoreResult<std::vector<UnindexedBlob>> unindexed_blobs(std::size_t limit,
                                                           std::int64_t after_seq = 0) override;

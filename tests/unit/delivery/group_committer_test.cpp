@@ -89,6 +89,7 @@ class FailingSyncBlobStore final : public storage::BlobStore {
   bool exists(std::string_view id) override { return files_.exists(id); }
   storage::StoreResult<void> remove(std::string_view id) override { return files_.remove(id); }
   storage::StoreResult<std::vector<std::string>> list() override { return files_.list(); }
+  storage::BlobPins& pins() override { return files_.pins(); }
   int syncs = 0;
 
  private:

@@ -1,0 +1,127 @@
+"""/healthz tells the truth, and the disk floor (issue 13, sections 1 and 2).
+
+/healthz answers 503 with the reason when the data directory's lock is lost (its file
+removed or replaced), the blob store cannot be written, free disk is under
+limits.min_free_disk_mb, or a sampled row's blob file is missing. Under the floor SMTP
+answers 452 4.3.1 (at MAIL and at the end of DATA, storing nothing) and APPEND NO
+[OVERQUOTA]; /metrics shows postamt_data_free_bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.error
+import urllib.request
+
+import pytest
+
+from harness import (
+    imaplib_login,
+    mailbox_listing,
+    metric_sum,
+    provision,
+    smtp_command,
+    smtp_session,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.timeout(120)]
+
+
+def healthz(server) -> tuple[int, str]:
+    host, port = server.address("http")
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def wait_unhealthy(server, needle: str) -> str:
+    """Polls /healthz (its verdict is cached for a second) until 503 naming needle."""
+    def probe():
+        status, body = healthz(server)
+        return body if status == 503 and needle in body else None
+    return wait_for(probe, 10, interval=0.2, message=f"/healthz 503 naming {needle!r}")
+
+
+def test_healthz_ok_then_lock_file_removed(start_server):
+    server = start_server()
+    assert healthz(server) == (200, "ok\n")
+    lock_file = server.data_dir / "postamt.lock"
+    lock_file.unlink()
+    body = wait_unhealthy(server, "lock")
+    assert body.startswith("not ok\n") and "was removed" in body
+
+
+def test_healthz_lock_file_replaced(start_server):
+    server = start_server()
+    lock_file = server.data_dir / "postamt.lock"
+    replacement = server.data_dir / "postamt.lock.new"
+    replacement.write_text("12345\n")
+    os.replace(replacement, lock_file)
+    assert "was replaced" in wait_unhealthy(server, "lock")
+
+
+def test_healthz_blob_store_unwritable(start_server):
+    server = start_server()
+    assert healthz(server)[0] == 200
+    tmp = server.data_dir / "blobs" / "tmp"
+    shutil.rmtree(tmp)
+    tmp.write_text("a file where the directory was\n")
+    assert "blob store not writable" in wait_unhealthy(server, "not writable")
+    tmp.unlink()
+    tmp.mkdir()
+    wait_for(lambda: healthz(server)[0] == 200, 10, interval=0.2, message="/healthz ok again")
+
+
+def test_healthz_sampled_blob_missing(start_server):
+    server = start_server()
+    provision(server, ["alice"])
+    client = imaplib_login(server)
+    try:
+        assert client.append("INBOX", None, None, b"Subject: sampled\r\n\r\nbody\r\n")[0] == "OK"
+    finally:
+        client.logout()
+    wait_for(lambda: healthz(server)[0] == 200, 10, interval=0.2, message="/healthz ok")
+    blob_id = mailbox_listing(server, "alice@example.test")[0].blob_id
+    (server.data_dir / "blobs" / blob_id[:2] / blob_id).unlink()
+    body = wait_unhealthy(server, "store check")
+    assert blob_id in body and "missing" in body
+
+
+def test_disk_floor_refuses_new_mail(start_server):
+    # A floor far above any real disk: 1 PiB.
+    server = start_server(limits={"min_free_disk_mb": 1024 * 1024 * 1024})
+    provision(server, ["alice"])
+    free = metric_sum(server, "postamt_data_free_bytes")
+    assert free > 0
+    assert abs(free - shutil.disk_usage(server.data_dir).free) < 1024 ** 3
+    assert metric_sum(server, "postamt_data_free_floor_bytes") == 1024 ** 5
+    assert "below the floor" in wait_unhealthy(server, "free disk")
+
+    client = smtp_session(server)
+    reply = smtp_command(client, "MAIL FROM:<sender@example.org>")
+    assert reply.code == 452 and "4.3.1" in reply.text and "Insufficient system storage" in reply.text
+    smtp_command(client, "QUIT", expect="221")
+    client.close()
+
+    imap = imaplib_login(server)
+    try:
+        typ, data = imap.append("INBOX", None, None, b"Subject: x\r\n\r\nbody\r\n")
+        assert typ == "NO" and b"[OVERQUOTA]" in data[0] and b"disk" in data[0], (typ, data)
+    finally:
+        imap.logout()
+    assert mailbox_listing(server, "alice@example.test") == []
+    assert not [p for p in (server.data_dir / "blobs").glob("??/*")]
+
+
+def test_disk_floor_zero_turns_the_check_off(start_server):
+    server = start_server(limits={"min_free_disk_mb": 0})
+    provision(server, ["alice"])
+    client = smtp_session(server)
+    smtp_command(client, "MAIL FROM:<sender@example.org>", expect="250")
+    smtp_command(client, "QUIT", expect="221")
+    client.close()
+    assert healthz(server)[0] == 200
