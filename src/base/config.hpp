@@ -95,6 +95,14 @@ struct SmtpConfig {
   bool enforce_sender = true;
   // Take a bare CR or LF in message data as CRLF instead of refusing the message.
   bool normalize_bare_line_endings = false;
+  // Submission: every From header address must be the account's (as for MAIL FROM).
+  bool enforce_from_header = true;
+  // Submission: MAIL FROM:<> (a bounce) from an authenticated client.
+  bool allow_null_sender_submission = false;
+  // [smtp.send_as]: account = ["domain", ...] it may send as any address of.
+  std::map<std::string, std::vector<std::string>> send_as;
+  // Message octets a session keeps in memory before it streams them to a spool file.
+  std::size_t spool_memory_limit = 256 * 1024;
 };
 
 struct LimitsConfig {

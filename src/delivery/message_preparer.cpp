@@ -10,8 +10,17 @@ storage::StoreResult<storage::DeliveryItem> MessagePreparer::prepare(const Incom
   // The blob is durable before any index row can point at it (now, or by the group
   // commit's sync before its transaction); a crash between the two leaves an unreferenced
   // file for garbage collection, never a row without its bytes.
-  auto blob = durability_ == BlobDurability::immediate ? blobs_.put(message.content)
-                                                       : blobs_.put_unsynced(message.content);
+  const bool durable = durability_ == BlobDurability::immediate;
+  std::string_view content = message.content;
+  if (message.spooled) {
+    // The spool file is mapped, not read: analysis below sees it without a heap copy.
+    auto mapped = message.spooled->view();
+    if (!mapped) return std::unexpected(mapped.error());
+    content = *mapped;
+  }
+  auto blob = message.spooled ? message.spooled->commit(durable)
+              : durable       ? blobs_.put(content)
+                              : blobs_.put_unsynced(content);
   if (!blob) return std::unexpected(blob.error());
   auto item = prepare_rows(message, *blob);
   // The put holds the blob until the commit; without an item there is none to wait for.
@@ -31,7 +40,7 @@ storage::StoreResult<storage::DeliveryItem> MessagePreparer::prepare_rows(const 
       if (!accounts.insert(local.account_id).second) continue;  // one copy per account
       auto inbox = store_.find_mailbox(local.account_id, "INBOX");
       if (!inbox) return std::unexpected(inbox.error());
-      if (metadata.empty()) metadata = mime::analyze_message(message.content).serialize();
+      if (metadata.empty()) metadata = mime::analyze_message(content).serialize();
       storage::NewMessage row;
       row.mailbox_id = inbox->id;
       row.internal_date = message.received_at;

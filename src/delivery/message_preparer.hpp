@@ -1,10 +1,11 @@
 #pragma once
 // MessagePreparer: the blocking half of delivery (MDA). It writes the message bytes once
-// as a durable blob, parses the message once (mime::analyze_message) for the metadata
+// as a durable blob (or commits the blob they were already streamed to), parses the message once (mime::analyze_message) for the metadata
 // IMAP serves, and turns the envelope into one DeliveryItem: an INBOX row per local
 // account and, for remote recipients, one outbound queue entry sharing the same blob.
 // The GroupCommitter then makes the item durable together with concurrent ones.
 #include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct IncomingMessage {
   std::string ret;  // "FULL", "HDRS" or ""
   std::vector<IncomingRecipient> recipients;
   std::string content;  // the whole message, trace headers included, CRLF line ends
+  // Or, for a large message, the same bytes already written to a blob file as they came
+  // (smtp/ MessageSpool): committed as the blob without another copy; content is unused.
+  std::unique_ptr<storage::BlobWriter> spooled;
   std::time_t received_at = 0;
 };
 

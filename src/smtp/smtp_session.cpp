@@ -14,6 +14,9 @@
 #include "net/connection.hpp"
 #include "proto/sasl/server_exchange.hpp"
 #include "proto/smtp/server_engine.hpp"
+#include "smtp/message_head.hpp"
+#include "smtp/message_spool.hpp"
+#include "smtp/sender_policy.hpp"
 #include "smtp/smtp_service_state.hpp"
 #include "storage/api/disk_space.hpp"
 
@@ -46,11 +49,20 @@ std::string ret_text(engine_ns::DsnRet ret) {
   return "";
 }
 
-bool ascii_iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
+// A client-supplied value (Message-ID) made safe for one log field.
+std::string loggable(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text.substr(0, 200)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ',';
+    out += item;
+  }
+  return out;
 }
 
 class SmtpSession {
@@ -60,7 +72,8 @@ class SmtpSession {
       : connection_(std::move(connection)),
         state_(std::move(state)),
         role_(role),
-        engine_(engine_options()) {}
+        engine_(engine_options()),
+        spool_(state_->deps.blobs, state_->deps.pool, config().smtp.spool_memory_limit) {}
 
   asio::awaitable<void> run() {
     engine_.start();
@@ -96,6 +109,8 @@ class SmtpSession {
   std::string hostname() const { return config().server.hostname; }
   bool submission() const { return role_.protocol != Protocol::smtp; }
   std::uint64_t sid() const { return connection_->info().session_id; }
+  const std::string& remote_ip() const { return connection_->info().remote_ip; }
+  std::string user() const { return account_ ? account_->address : ""; }
 
   bool auth_allowed_now(bool tls_active) const {
     return submission() && (tls_active || config().auth.allow_plaintext_without_tls);
@@ -114,6 +129,7 @@ class SmtpSession {
     options.starttls_available = role_.tls_available && !tls_active;
     if (auth_allowed_now(tls_active)) options.auth_mechanisms = {"PLAIN", "LOGIN"};
     options.auth_required = submission();
+    options.auth_needs_tls = submission() && !config().auth.allow_plaintext_without_tls;
     return options;
   }
 
@@ -138,8 +154,19 @@ class SmtpSession {
   };
   void reset_transaction() {
     recipients_.clear();
-    content_.clear();
+    spool_.start({});  // drops a message being received (a BDAT transaction reset)
     transaction_id_.clear();
+  }
+
+  // Refuses the recipient and says why in the log (issue 13 §5: traceable refusals).
+  void refuse_rcpt(std::string_view address, engine_ns::Reply reply, std::string_view reason) {
+    log::info("smtp.rcpt_refused", {{"sid", sid()},
+                                    {"remote", remote_ip()},
+                                    {"user", user()},
+                                    {"rcpt", address},
+                                    {"reason", reason},
+                                    {"reply", std::to_string(reply.code) + " " + reply.status}});
+    engine_.reject(std::move(reply));
   }
 
   // --- events
@@ -153,17 +180,26 @@ class SmtpSession {
     reset_transaction();
     transaction_id_ = state_->new_transaction_id();
     if (refuse_when_disk_low()) co_return;
+    if (submission() && e.reverse_path.empty() && !config().smtp.allow_null_sender_submission) {
+      // A bounce comes from an MTA, not from a user's mail program (RFC 6409 §8.1 leaves
+      // the check to the MSA): refused unless smtp.allow_null_sender_submission.
+      state_->metrics.senders_refused.inc();
+      log::info("smtp.sender_refused", {{"sid", sid()}, {"user", user()}, {"from", "<>"}, {"reason", "null sender"}});
+      engine_.reject(make_reply(550, "5.7.1", "Null sender <> not accepted on submission"));
+      co_return;
+    }
     if (submission() && account_ && !e.reverse_path.empty() && config().smtp.enforce_sender) {
       const std::string sender = e.reverse_path;
       const std::string account = account_->address;
-      auto owned = co_await state_->deps.pool.run([&] { return sender_owned(sender, account); });
+      auto owned = co_await state_->deps.pool.run(
+          [&] { return sender_owned(state_->deps.store, config().smtp, sender, account); });
       if (!owned) {
         engine_.reject(make_reply(451, "4.3.0", "Temporary failure checking the sender, try again later"));
         co_return;
       }
       if (!*owned) {
         state_->metrics.senders_refused.inc();
-        log::info("smtp.sender_refused", {{"sid", sid()}, {"user", account}, {"from", sender}});
+        log::info("smtp.sender_refused", {{"sid", sid()}, {"user", account}, {"from", sender}, {"reason", "not owned"}});
         engine_.reject(make_reply(553, "5.7.1", "Sender address not owned by the authenticated user"));
         co_return;
       }
@@ -171,29 +207,21 @@ class SmtpSession {
     engine_.accept_mail();
   }
 
-  // The sender is the account itself, or an alias that delivers to it.
-  storage::StoreResult<bool> sender_owned(const std::string& sender, const std::string& account) {
-    auto normalized = auth::normalize_address(sender);
-    if (!normalized) return false;
-    // The store compares addresses ignoring ASCII case; so must the ownership check.
-    if (ascii_iequals(*normalized, account)) return true;
-    auto aliases = state_->deps.store.find_aliases(*normalized);
-    if (!aliases) {
-      if (aliases.error().code == storage::StorageError::Code::not_found) return false;
-      return std::unexpected(aliases.error());
-    }
-    for (const auto& alias : *aliases) {
-      if (ascii_iequals(alias.destination, account)) return true;
-    }
-    return false;
-  }
-
   asio::awaitable<void> handle(engine_ns::RcptTo& e) {
     std::string address = e.forward_path;
-    if (address.find('@') == std::string::npos) address += "@" + hostname();  // <Postmaster>
+    if (address.find('@') == std::string::npos) {
+      // RFC 5321 §4.5.1: <Postmaster> must be accepted; it is the primary domain's.
+      const std::string host = hostname();
+      auto postmaster = co_await state_->deps.pool.run([&] { return postmaster_address(state_->deps.store, host); });
+      if (!postmaster) {
+        engine_.reject(make_reply(451, "4.3.0", "Temporary failure resolving the recipient, try again later"));
+        co_return;
+      }
+      address = postmaster->empty() ? "postmaster@" + host : *postmaster;
+    }
     auto normalized = auth::normalize_address(address);
     if (!normalized) {
-      engine_.reject(make_reply(553, "5.1.3", "Recipient address syntax not accepted here"));
+      refuse_rcpt(address, make_reply(553, "5.1.3", "Recipient address syntax not accepted here"), "bad syntax");
       co_return;
     }
     bool mailbox_full = false;
@@ -213,30 +241,29 @@ class SmtpSession {
     });
     if (!resolution) {
       log::warn("smtp.resolve_failed", {{"sid", sid()}, {"error", resolution.error().message}});
-      engine_.reject(make_reply(451, "4.3.0", "Temporary failure resolving the recipient, try again later"));
+      refuse_rcpt(*normalized, make_reply(451, "4.3.0", "Temporary failure resolving the recipient, try again later"),
+                  "lookup failed");
       co_return;
     }
     using Kind = delivery::Resolution::Kind;
     switch (resolution->kind) {
       case Kind::unknown_user:
         state_->metrics.recipients_unknown.inc();
-        engine_.reject(make_reply(550, "5.1.1", "Recipient address rejected: user unknown"));
+        refuse_rcpt(*normalized, make_reply(550, "5.1.1", "Recipient address rejected: user unknown"), "user unknown");
         co_return;
       case Kind::loop:
-        engine_.reject(make_reply(550, "5.4.6", "Recipient address rejected: alias loop"));
+        refuse_rcpt(*normalized, make_reply(550, "5.4.6", "Recipient address rejected: alias loop"), "alias loop");
         co_return;
       case Kind::not_local:
-        if (!account_ && !state_->relay_networks.contains(connection_->info().remote_ip)) {
+        if (!account_ && !state_->relay_networks.contains(remote_ip())) {
           state_->metrics.recipients_relay_denied.inc();
-          log::info("smtp.relay_denied", {{"sid", sid()}, {"remote", connection_->info().remote_ip}, {"rcpt", *normalized}});
-          engine_.reject(make_reply(554, "5.7.1", "Relay access denied"));
+          refuse_rcpt(*normalized, make_reply(554, "5.7.1", "Relay access denied"), "relay denied");
           co_return;
         }
         break;
       case Kind::local:
         if (mailbox_full) {
-          log::info("smtp.mailbox_full", {{"sid", sid()}, {"rcpt", *normalized}});
-          engine_.reject(make_reply(452, "4.2.2", "Mailbox full, try again later"));
+          refuse_rcpt(*normalized, make_reply(452, "4.2.2", "Mailbox full, try again later"), "mailbox full");
           co_return;
         }
         break;
@@ -247,14 +274,34 @@ class SmtpSession {
   }
 
   asio::awaitable<void> handle(engine_ns::DataBegin&) {
-    content_.clear();
+    // The trace fields start the stored message, so they are written first (see
+    // MessageSpool); the time they stamp is when the data began.
+    received_at_ = std::time(nullptr);
+    spool_.start(delivery::trace_headers(trace_info()));
     engine_.accept_data();
     co_return;
   }
 
+  delivery::TraceInfo trace_info() const {
+    const auto& envelope = engine_.envelope();
+    delivery::TraceInfo trace;
+    trace.reverse_path = envelope.mail ? envelope.mail->reverse_path : "";
+    trace.helo = engine_.helo_domain();
+    trace.extended = engine_.extended();
+    trace.client_ip = remote_ip();
+    trace.hostname = hostname();
+    trace.id = transaction_id_;
+    trace.tls_version = connection_->stream().tls_version();
+    trace.tls_cipher = connection_->stream().tls_cipher();
+    trace.auth_user = user();
+    trace.smtputf8 = envelope.mail && envelope.mail->smtputf8;
+    trace.when = received_at_;
+    for (const auto& accepted : recipients_) trace.recipients.push_back(accepted.address);
+    return trace;
+  }
+
   asio::awaitable<void> handle(engine_ns::MessageChunk& e) {
-    content_ += e.bytes;
-    co_return;
+    co_await spool_.append(e.bytes);
   }
 
   // Below the data disk's free-space floor (limits.min_free_disk_mb) nothing new is
@@ -269,24 +316,70 @@ class SmtpSession {
   asio::awaitable<void> handle(engine_ns::MessageAborted& e) {
     state_->metrics.messages_aborted.inc();
     log::info("smtp.message_aborted", {{"sid", sid()}, {"id", transaction_id_}, {"reply", e.reply.text}});
-    content_.clear();
-    content_.shrink_to_fit();
-    co_return;
+    co_await spool_.discard();
+  }
+
+  // Refuses the message at the end of its data; its spool file goes with it.
+  asio::awaitable<void> refuse_message(engine_ns::Reply reply, std::string_view event, std::string_view reason) {
+    log::info(event, {{"sid", sid()},
+                      {"id", transaction_id_},
+                      {"remote", remote_ip()},
+                      {"user", user()},
+                      {"reason", reason},
+                      {"reply", std::to_string(reply.code) + " " + reply.status}});
+    engine_.reject(std::move(reply));
+    co_await spool_.discard();
+    reset_transaction();
+  }
+
+  // Submission (issue 13 §4): every author in From must be one the account may send as.
+  asio::awaitable<std::optional<engine_ns::Reply>> check_from_header(const MessageHead& head) {
+    if (!submission() || !account_ || !config().smtp.enforce_from_header) co_return std::nullopt;
+    if (!head.complete) co_return make_reply(552, "5.6.0", "Message header too long to check its From field");
+    const std::string account = account_->address;
+    for (const auto& author : head.from_addresses) {
+      auto owned = co_await state_->deps.pool.run(
+          [&] { return sender_owned(state_->deps.store, config().smtp, author, account); });
+      if (!owned) co_return make_reply(451, "4.3.0", "Temporary failure checking the sender, try again later");
+      if (!*owned) {
+        co_return make_reply(550, "5.7.1", "From header address <" + loggable(author) +
+                                               "> is not one the authenticated user " + account + " may send as");
+      }
+    }
+    co_return std::nullopt;
   }
 
   asio::awaitable<void> handle(engine_ns::MessageEnd& e) {
     const auto started = std::chrono::steady_clock::now();
-    if (refuse_when_disk_low()) {
-      content_.clear();
-      reset_transaction();
+    if (storage::DiskSpace::data().below_floor()) {
+      log::warn("smtp.disk_low", {{"sid", sid()}, {"free_bytes", storage::DiskSpace::data().free_bytes()}});
+      co_await refuse_message(make_reply(452, "4.3.1", "Insufficient system storage"), "smtp.message_refused",
+                              "free disk below limits.min_free_disk_mb");
       co_return;
     }
+    if (spool_.error()) {
+      log::error("smtp.spool_failed", {{"sid", sid()}, {"id", transaction_id_}, {"error", spool_.error()->message}});
+      co_await refuse_message(make_reply(452, "4.3.1", "Insufficient system storage, try again later"),
+                              "smtp.message_refused", "spool write failed");
+      co_return;
+    }
+    const MessageHead head = read_message_head(spool_.head(), spool_.body_size() <= spool_.head().size());
     // RFC 5321 §6.3: more than kMaxHops Received fields means a mail loop (X.4.6).
-    if (delivery::count_received_fields(content_) > delivery::kMaxHops) {
-      log::info("smtp.mail_loop", {{"sid", sid()}, {"id", transaction_id_}});
-      engine_.reject(make_reply(554, "5.4.6", "Too many hops: the message is looping"));
-      content_.clear();
-      reset_transaction();
+    if (head.received_fields > delivery::kMaxHops) {
+      co_await refuse_message(make_reply(554, "5.4.6", "Too many hops: the message is looping"), "smtp.mail_loop",
+                              "too many Received fields");
+      co_return;
+    }
+    if (auto refused = co_await check_from_header(head)) {
+      const std::string reason = "From header: " + refused->text;
+      co_await refuse_message(std::move(*refused), "smtp.message_refused", reason);
+      co_return;
+    }
+    auto finished = co_await spool_.finish();
+    if (!finished) {
+      log::error("smtp.spool_failed", {{"sid", sid()}, {"id", transaction_id_}, {"error", finished.error().message}});
+      co_await refuse_message(make_reply(452, "4.3.1", "Insufficient system storage, try again later"),
+                              "smtp.message_refused", "spool write failed");
       co_return;
     }
     const auto& envelope = engine_.envelope();
@@ -296,22 +389,10 @@ class SmtpSession {
       message.envid = envelope.mail->envid.value_or("");
       message.ret = ret_text(envelope.mail->ret);
     }
-    message.received_at = std::time(nullptr);
-
-    delivery::TraceInfo trace;
-    trace.reverse_path = message.reverse_path;
-    trace.helo = engine_.helo_domain();
-    trace.extended = engine_.extended();
-    trace.client_ip = connection_->info().remote_ip;
-    trace.hostname = hostname();
-    trace.id = transaction_id_;
-    trace.tls_version = connection_->stream().tls_version();
-    trace.tls_cipher = connection_->stream().tls_cipher();
-    trace.auth_user = account_ ? account_->address : "";
-    trace.smtputf8 = envelope.mail && envelope.mail->smtputf8;
-    trace.when = message.received_at;
+    message.received_at = received_at_;
+    std::vector<std::string> addresses;
     for (const auto& accepted : recipients_) {
-      trace.recipients.push_back(accepted.address);
+      addresses.push_back(accepted.address);
       delivery::IncomingRecipient recipient;
       recipient.address = accepted.address;
       recipient.resolution = accepted.resolution;
@@ -319,10 +400,10 @@ class SmtpSession {
       if (accepted.rcpt.orcpt) recipient.orcpt = accepted.rcpt.orcpt->address_type + ";" + accepted.rcpt.orcpt->address;
       message.recipients.push_back(std::move(recipient));
     }
-    message.content = delivery::trace_headers(trace);
-    message.content += content_;
-    content_.clear();
-    content_.shrink_to_fit();
+    message.content = std::move(finished->content);
+    message.spooled = std::move(finished->spooled);
+    const bool spooled = message.spooled != nullptr;
+    const std::uint64_t stored_size = spooled ? message.spooled->size() : message.content.size();
 
     auto prepared = co_await state_->deps.pool.run([&] { return state_->preparer.prepare(message); });
     storage::StoreResult<storage::DeliveryOutcome> outcome = std::unexpected(storage::StorageError{});
@@ -330,6 +411,13 @@ class SmtpSession {
       outcome = co_await state_->deps.committer.commit(*prepared);
     } else {
       outcome = std::unexpected(prepared.error());
+    }
+    // The spool file was renamed into the blob store, or (a failure) is deleted now.
+    if (spooled) {
+      co_await state_->deps.pool.run([&] {
+        message.spooled.reset();
+        return true;
+      });
     }
     state_->metrics.delivery_seconds.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -352,12 +440,17 @@ class SmtpSession {
     }
     ++messages_;
     state_->metrics.messages_accepted.inc();
-    state_->metrics.bytes_accepted.inc(message.content.size());
+    state_->metrics.bytes_accepted.inc(stored_size);
+    // One line an operator can trace a message with (issue 13 §5).
     log::info("smtp.accepted", {{"sid", sid()},
                                 {"id", transaction_id_},
+                                {"remote", remote_ip()},
+                                {"user", user()},
                                 {"from", message.reverse_path},
-                                {"rcpts", recipients_.size()},
+                                {"rcpts", joined(addresses)},
                                 {"size", e.size},
+                                {"message_id", loggable(head.message_id)},
+                                {"spooled", spooled ? "yes" : "no"},
                                 {"local", outcome->stored.size()},
                                 {"queued", outcome->queued ? outcome->queued->recipients.size() : 0}});
     engine_.message_stored(transaction_id_);
@@ -469,7 +562,8 @@ class SmtpSession {
   std::optional<proto::sasl::ServerExchange> sasl_;
   std::optional<storage::AccountRecord> account_;
   std::vector<Accepted> recipients_;
-  std::string content_;
+  MessageSpool spool_;
+  std::time_t received_at_ = 0;
   std::string transaction_id_;
   unsigned messages_ = 0;
 };

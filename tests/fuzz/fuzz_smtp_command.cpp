@@ -5,11 +5,14 @@
 //   * no event once wants_close() is true;
 //   * output stays proportional to input, and is well-formed replies of <= 512 octets;
 //   * buffered input stays within the line limit plus one piece;
+//   * ENVID and ORCPT handed out are free of control characters (RFC 3461 §4), ENVID
+//     at most 100 octets and printable ASCII;
 //   * message content is CRLF-clean, NUL-free, within the size and line limits, and
 //     MessageEnd's size is the sum of its chunks.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -56,6 +59,26 @@ void check_content(std::string_view bytes, const ServerOptions& options, std::si
   }
 }
 
+bool has_control(std::string_view text) {
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+void check_envid(const std::optional<std::string>& envid) {
+  if (!envid) return;
+  if (envid->size() > kMaxEnvidLength || has_control(*envid)) fail();
+  for (char c : *envid) {
+    if (static_cast<unsigned char>(c) >= 0x80) fail();
+  }
+}
+
+void check_orcpt(const std::optional<Orcpt>& orcpt) {
+  if (orcpt && (orcpt->address.empty() || has_control(orcpt->address))) fail();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -98,6 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             using T = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<T, MailFrom>) {
               if (engine.awaiting() != ServerEngine::Awaiting::mail) fail();
+              check_envid(e.envid);
               if (bits.take(4) == 0) {
                 engine.reject(make_reply(550, "5.7.1", "no"));
               } else {
@@ -105,6 +129,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               }
             } else if constexpr (std::is_same_v<T, RcptTo>) {
               if (engine.awaiting() != ServerEngine::Awaiting::rcpt) fail();
+              check_orcpt(e.orcpt);
               if (bits.take(4) == 0) {
                 engine.reject(make_reply(550, "5.1.1", "no such user"));
               } else {

@@ -152,21 +152,22 @@ def test_sender_must_be_owned_by_the_authenticated_user(server):
                    "alice@example.org"):
         code, reply = client.mail(sender)
         assert (code, reply[:5]) == (553, b"5.7.1"), (sender, code, reply)
-    # Her own address (domains are case-insensitive), an alias that delivers to her, the
-    # null sender: accepted.
+    # Her own address (domains are case-insensitive), an alias that delivers to her:
+    # accepted. The null sender is not (smtp.allow_null_sender_submission is off).
     sent = {}
-    for sender in ("alice@example.test", "alice@Example.TEST", "sales@example.test", ""):
-        mail = message(f"from {sender or 'null'}", sender=sender or "mailer-daemon@example.test",
-                       to="bob@example.test")
+    for sender in ("alice@example.test", "alice@Example.TEST", "sales@example.test"):
+        mail = message(f"from {sender}", sender=sender, to="bob@example.test")
         code, reply = send_transaction(client, sender, ["bob@example.test"], mail)
         assert code == 250, (sender, reply)
         sent[sender] = mail
+    code, reply = client.mail("")
+    assert (code, reply[:5]) == (550, b"5.7.1"), (code, reply)
     client.quit()
     stored = [split_trace(m) for m in stored_messages(server, "bob@example.test")]
     assert [d.content for d in stored] == list(sent.values())
     # Return-Path: the envelope sender (its domain may be written in lower case).
     assert [d.return_path.lower() for d in stored] == [a.lower() for a in sent]
-    assert metric_sum(server, "postamt_smtp_senders_refused_total") == 4
+    assert metric_sum(server, "postamt_smtp_senders_refused_total") == 5
 
 
 def test_sender_check_folds_local_part_case_like_delivery(server):
@@ -177,7 +178,8 @@ def test_sender_check_folds_local_part_case_like_delivery(server):
     client = smtplib_client(server, "submission", starttls=True)
     client.login("alice@example.test", passwords["alice@example.test"])
     code, reply = send_transaction(client, "alice@example.test",
-                                   ["ALICE@example.test"], message("case", to="ALICE@example.test"))
+                                   ["ALICE@example.test"],
+                                   message("case", sender="alice@example.test", to="ALICE@example.test"))
     assert code == 250, reply
     assert len(stored_messages(server, "alice@example.test")) == 1, "ALICE@ is delivered to alice"
     code, reply = client.mail("ALICE@example.test")

@@ -107,6 +107,18 @@ std::optional<std::uint64_t> parse_size(std::string_view value) {
   return result;
 }
 
+// RFC 3461 §4.2/§4.4: a decoded ENVID or ORCPT is printable US-ASCII (a space included);
+// for ORCPT's utf-8 type (RFC 6533 §3) UTF-8 above it too. A control character (an
+// xtext "+0D+0A" decoded) could smuggle SMTP commands when the value is relayed.
+bool is_printable_envelope_value(std::string_view decoded, bool utf8_allowed) {
+  for (char ch : decoded) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return false;
+    if (c >= 0x80 && !utf8_allowed) return false;
+  }
+  return !utf8_allowed || is_valid_utf8(decoded);
+}
+
 }  // namespace
 
 std::expected<MailParameters, ParameterError> parse_mail_parameters(
@@ -144,7 +156,7 @@ std::expected<MailParameters, ParameterError> parse_mail_parameters(
     } else if (keyword == "ENVID" && extensions.dsn) {
       if (!value || value->size() > kMaxEnvidLength) return bad_value(keyword);
       auto decoded = decode_xtext(*value);
-      if (!decoded) return bad_value(keyword);
+      if (!decoded || !is_printable_envelope_value(*decoded, false)) return bad_value(keyword);
       out.envid = std::move(*decoded);
     } else if (keyword == "AUTH" && extensions.auth) {
       // RFC 4954 §5: AUTH=<> or AUTH=xtext(mailbox).
@@ -211,6 +223,7 @@ std::expected<RcptParameters, ParameterError> parse_rcpt_parameters(
         decoded = std::string(encoded);
       }
       if (!decoded || decoded->empty()) return bad_value(keyword);
+      if (!is_printable_envelope_value(*decoded, lowered == "utf-8")) return bad_value(keyword);
       out.orcpt = Orcpt{std::move(lowered), std::move(*decoded)};
     } else {
       return unknown(keyword);

@@ -240,6 +240,9 @@ std::optional<Reply> ServerEngine::refusal(const CommandSpec& spec,
     if (tls_active_) return make_reply(503, "5.5.1", "Error: TLS already active");
   }
   if (spec.verb == Verb::auth && options_.auth_mechanisms.empty()) {
+    if (options_.auth_needs_tls && !tls_active_) {
+      return make_reply(530, "5.7.0", "Must issue a STARTTLS command first");  // RFC 3207 §4
+    }
     return make_reply(503, "5.5.1", "Error: authentication not enabled");
   }
   if ((spec.flags & kNeedsEhlo) && hello_ != Hello::ehlo) {

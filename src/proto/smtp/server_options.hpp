@@ -20,6 +20,9 @@ struct ServerOptions {
   bool tls_required = false;  // refuse all but EHLO/HELO/STARTTLS/NOOP/RSET/QUIT/HELP before TLS
   std::vector<std::string> auth_mechanisms;  // announced in EHLO when non-empty
   bool auth_required = false;  // submission: MAIL before AUTH gets 530 5.7.0
+  // AUTH is offered only under TLS: before it, AUTH gets 530 5.7.0 "Must issue a
+  // STARTTLS command first" (RFC 3207 §4) instead of 503 "not enabled".
+  bool auth_needs_tls = false;
   // Default: a bare CR or LF (in DATA, BDAT or a command line) is refused. When set, it
   // is taken as CRLF instead; <CRLF>.<CRLF> stays the only end of DATA either way.
   bool normalize_bare_line_endings = false;

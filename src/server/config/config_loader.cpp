@@ -583,12 +583,38 @@ constexpr auto kOutboundKeys = std::to_array<KeySpec<OutboundConfig>>({
     {"tls_policy", check_tls_policy},
 });
 
+// [smtp.send_as]: account address = ["domain", ...].
+void check_send_as(Checker& checker, const Field& field, SmtpConfig& out) {
+  const auto* table = field.node.as_table();
+  if (table == nullptr) {
+    checker.report_expected(field, fmt::format("a table ([{}]) of account = [\"domain\", ...]", field.key));
+    return;
+  }
+  for (const auto& [key, node] : *table) {
+    const Field entry{join_key(field.key, key.str()), node};
+    const auto at = key.str().find('@');
+    if (at == std::string_view::npos || at == 0 || at + 1 == key.str().size() || has_control(key.str())) {
+      checker.report(entry.key, key.source(), "expected an account address such as \"alice@example.com\"");
+      continue;
+    }
+    const auto domain = [](std::string_view text) { return is_dns_name(ascii_lower(text)); };
+    if (auto v = checker.string_list(entry, "a domain name such as \"example.com\"", domain)) {
+      for (auto& d : *v) d = ascii_lower(d);
+      out.send_as[ascii_lower(key.str())] = std::move(*v);
+    }
+  }
+}
+
 constexpr auto kSmtpKeys = std::to_array<KeySpec<SmtpConfig>>({
     {"max_message_size", integer_key<&SmtpConfig::max_message_size, 1, kNoUpperBound>},
     {"max_recipients", integer_key<&SmtpConfig::max_recipients, 1, kMaxCount>},
     {"max_line_length", integer_key<&SmtpConfig::max_text_line, 1000, 1024 * 1024>},
     {"enforce_sender", boolean_key<&SmtpConfig::enforce_sender>},
     {"normalize_bare_line_endings", boolean_key<&SmtpConfig::normalize_bare_line_endings>},
+    {"enforce_from_header", boolean_key<&SmtpConfig::enforce_from_header>},
+    {"allow_null_sender_submission", boolean_key<&SmtpConfig::allow_null_sender_submission>},
+    {"spool_memory_limit", integer_key<&SmtpConfig::spool_memory_limit, 4096, 64 * 1024 * 1024>},
+    {"send_as", check_send_as},
     {"relay_networks",
      [](Checker& c, const Field& f, SmtpConfig& s) {
        constexpr std::string_view kExpected =

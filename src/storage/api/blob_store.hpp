@@ -4,6 +4,7 @@
 // MailStore index; the BlobStore only holds the files.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,9 +19,28 @@ struct BlobRef {
   std::uint64_t size = 0;
 };
 
+// A blob written as its bytes arrive (SMTP DATA spooled to disk instead of memory):
+// append() them in order, then commit() stores them under the SHA-256 of everything
+// appended, computed on the way. A writer destroyed before commit() leaves nothing
+// behind. Blocking: use it from the storage pool.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  virtual StoreResult<void> append(std::string_view bytes) = 0;
+  virtual std::uint64_t size() const = 0;
+  // Everything appended, readable without a copy (a file mapping) until the writer is
+  // destroyed. Call it after the last append().
+  virtual StoreResult<std::string_view> view() = 0;
+  // Stores the blob like put() (`durable`) or put_unsynced(); at most once.
+  virtual StoreResult<BlobRef> commit(bool durable) = 0;
+};
+
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
+  // Starts a streamed blob. The default collects the bytes in memory and put()s them at
+  // commit; a file-backed store writes them to a temporary file as they come.
+  virtual StoreResult<std::unique_ptr<BlobWriter>> begin_write();
   // Stores the bytes unless a blob with the same id exists; durable on return.
   // A put that succeeded HOLDS its blob (blob_pins.hpp) until release(): the reclaimer
   // removes no blob held. Release it once the delivery's row is committed

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,20 +101,24 @@ StoreResult<std::string> read_at(int fd, std::uint64_t offset, std::uint64_t len
   return out;
 }
 
+std::string hex_digest(const unsigned char* digest, unsigned int size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * size);
+  for (unsigned int i = 0; i < size; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0x0f]);
+  }
+  return hex;
+}
+
 StoreResult<std::string> sha256_hex(std::string_view bytes) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 ||
       size != 32)
     return storage_error(Code::io, "SHA-256 computation failed (OpenSSL EVP_Digest)");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(64);
-  for (unsigned int i = 0; i < size; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0x0f]);
-  }
-  return hex;
+  return hex_digest(digest.data(), size);
 }
 
 bool is_hex_prefix(std::string_view name) {
@@ -147,6 +152,25 @@ StoreResult<void> FsBlobStore::sync() {
   return {};
 }
 
+// Content addressing: a file under this name holds these bytes (it only appears there
+// by an atomic rename of a complete file), so there is nothing to write. It may come
+// from a put_unsynced() whose batch has not synced yet: a durable put makes sure.
+// Nothing when there is no such file yet.
+std::optional<StoreResult<BlobRef>> FsBlobStore::already_stored(const BlobRef& ref, bool durable) {
+  const std::filesystem::path target = path_of(ref.id);
+  struct stat st {};
+  if (::stat(target.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    return io_error("cannot stat", target, errno);
+  }
+  if (!durable) return ref;
+  Fd existing(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
+  if (existing.get() < 0) return io_error("cannot open", target, errno);
+  if (::fsync(existing.get()) != 0) return io_error("cannot fsync", target, errno);
+  if (auto synced = fsync_directory(target.parent_path()); !synced) return std::unexpected(std::move(synced.error()));
+  return ref;
+}
+
 StoreResult<BlobRef> FsBlobStore::write(std::string_view bytes, bool durable) {
   auto id = sha256_hex(bytes);
   if (!id) return std::unexpected(std::move(id.error()));
@@ -160,20 +184,7 @@ StoreResult<BlobRef> FsBlobStore::write(std::string_view bytes, bool durable) {
 }
 
 StoreResult<BlobRef> FsBlobStore::write_held(const BlobRef& ref, std::string_view bytes, bool durable) {
-  const std::filesystem::path target = path_of(ref.id);
-  // Content addressing: a file under this name holds these bytes (it only appears there
-  // by an atomic rename of a complete file), so there is nothing to write. It may come
-  // from a put_unsynced() whose batch has not synced yet: a durable put makes sure.
-  struct stat st {};
-  if (::stat(target.c_str(), &st) == 0) {
-    if (!durable) return ref;
-    Fd existing(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
-    if (existing.get() < 0) return io_error("cannot open", target, errno);
-    if (::fsync(existing.get()) != 0) return io_error("cannot fsync", target, errno);
-    if (auto synced = fsync_directory(target.parent_path()); !synced) return std::unexpected(std::move(synced.error()));
-    return ref;
-  }
-  if (errno != ENOENT) return io_error("cannot stat", target, errno);
+  if (auto stored = already_stored(ref, durable)) return std::move(*stored);
 
   std::string tmp_name = (root_ / kTmpDir / "put-XXXXXX").string();
   Fd fd(::mkostemp(tmp_name.data(), O_CLOEXEC));
@@ -195,7 +206,14 @@ StoreResult<BlobRef> FsBlobStore::write_held(const BlobRef& ref, std::string_vie
     discard();
     return io_error("cannot close", tmp, error);
   }
+  return install(tmp, ref, durable);
+}
 
+// Moves a complete, closed temporary file (fsynced when `durable`) to the blob's name.
+StoreResult<BlobRef> FsBlobStore::install(const std::filesystem::path& tmp, const BlobRef& ref,
+                                          bool durable) {
+  const auto discard = [&] { ::unlink(tmp.c_str()); };
+  const std::filesystem::path target = path_of(ref.id);
   const std::filesystem::path dir = target.parent_path();
   bool created_dir = false;
   if (::mkdir(dir.c_str(), 0750) == 0) {
@@ -239,6 +257,106 @@ std::string FsBlobStore::probe_writable() const {
   ::unlink(name.c_str());
   if (!written) return "cannot write in " + (root_ / kTmpDir).string() + ": " + errno_text(error);
   return "";
+}
+
+// --- streamed blobs
+
+// The temporary file lives in root/tmp (mode 0600 from mkostemp) beside the blobs, so
+// commit() is a rename on the same file system: the bytes are written once.
+class FsBlobStore::Writer final : public BlobWriter {
+ public:
+  Writer(FsBlobStore& store, std::filesystem::path tmp, int fd, EVP_MD_CTX* hash)
+      : store_(store), tmp_(std::move(tmp)), fd_(fd), hash_(hash) {}
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  ~Writer() override {
+    if (mapping_ != nullptr) ::munmap(mapping_, mapped_size_);
+    if (!committed_) ::unlink(tmp_.c_str());
+    EVP_MD_CTX_free(hash_);
+  }
+
+  StoreResult<void> append(std::string_view bytes) override {
+    if (committed_ || mapping_ != nullptr)
+      return storage_error(Code::invalid, "append() after view() or commit()");
+    if (EVP_DigestUpdate(hash_, bytes.data(), bytes.size()) != 1)
+      return storage_error(Code::io, "SHA-256 computation failed (OpenSSL EVP_DigestUpdate)");
+    if (auto written = write_all(fd_.get(), bytes, tmp_); !written) return written;
+    size_ += bytes.size();
+    return {};
+  }
+
+  std::uint64_t size() const override { return size_; }
+
+  StoreResult<std::string_view> view() override {
+    if (size_ == 0) return std::string_view();
+    if (mapping_ == nullptr) {
+      void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_.get(), 0);
+      if (mapped == MAP_FAILED) return io_error("cannot map", tmp_, errno);
+      mapping_ = mapped;
+      mapped_size_ = size_;
+    }
+    return std::string_view(static_cast<const char*>(mapping_), mapped_size_);
+  }
+
+  StoreResult<BlobRef> commit(bool durable) override {
+    if (committed_) return storage_error(Code::invalid, "the blob was committed already");
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int digest_size = 0;
+    if (EVP_DigestFinal_ex(hash_, digest.data(), &digest_size) != 1 || digest_size != 32)
+      return storage_error(Code::io, "SHA-256 computation failed (OpenSSL EVP_DigestFinal_ex)");
+    const BlobRef ref{hex_digest(digest.data(), digest_size), size_};
+    committed_ = true;  // from here the file is renamed or removed, never left behind
+    // Held like a put(): the delivery releases it after its commit or refusal.
+    store_.pins_.hold(ref.id);
+    auto installed = install_held(ref, durable);
+    if (!installed) store_.pins_.release(ref.id, BlobPins::After::check);
+    return installed;
+  }
+
+ private:
+  StoreResult<BlobRef> install_held(const BlobRef& ref, bool durable) {
+    if (auto stored = store_.already_stored(ref, durable)) {
+      ::unlink(tmp_.c_str());
+      return std::move(*stored);
+    }
+    if (durable && ::fsync(fd_.get()) != 0) {
+      const int error = errno;
+      ::unlink(tmp_.c_str());
+      return io_error("cannot fsync", tmp_, error);
+    }
+    // The mapping (if any) stays valid after the descriptor is closed.
+    if (fd_.close_checked() != 0) {
+      const int error = errno;
+      ::unlink(tmp_.c_str());
+      return io_error("cannot close", tmp_, error);
+    }
+    return store_.install(tmp_, ref, durable);
+  }
+
+  FsBlobStore& store_;
+  std::filesystem::path tmp_;
+  Fd fd_;
+  EVP_MD_CTX* hash_;
+  std::uint64_t size_ = 0;
+  void* mapping_ = nullptr;
+  std::size_t mapped_size_ = 0;
+  bool committed_ = false;
+};
+
+StoreResult<std::unique_ptr<BlobWriter>> FsBlobStore::begin_write() {
+  EVP_MD_CTX* hash = EVP_MD_CTX_new();
+  if (hash == nullptr || EVP_DigestInit_ex(hash, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(hash);
+    return storage_error(Code::io, "SHA-256 computation failed (OpenSSL EVP_DigestInit_ex)");
+  }
+  std::string tmp_name = (root_ / kTmpDir / "spool-XXXXXX").string();
+  const int fd = ::mkostemp(tmp_name.data(), O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    EVP_MD_CTX_free(hash);
+    return io_error("cannot create temporary file in", root_ / kTmpDir, error);
+  }
+  return std::make_unique<Writer>(*this, std::filesystem::path(tmp_name), fd, hash);
 }
 
 StoreResult<std::string> FsBlobStore::read(std::string_view blob_id) {

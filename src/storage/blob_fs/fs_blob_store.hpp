@@ -20,6 +20,8 @@ class FsBlobStore final : public BlobStore {
 
   StoreResult<BlobRef> put(std::string_view bytes) override;
   StoreResult<BlobRef> put_unsynced(std::string_view bytes) override;
+  // A temporary file in root/tmp, hashed as it is written and renamed into place.
+  StoreResult<std::unique_ptr<BlobWriter>> begin_write() override;
   // syncfs(2) of the file system holding the blobs: one journal commit for the batch.
   StoreResult<void> sync() override;
   StoreResult<std::string> read(std::string_view blob_id) override;
@@ -43,8 +45,11 @@ class FsBlobStore final : public BlobStore {
 
  private:
   std::filesystem::path path_of(std::string_view blob_id) const;
+  class Writer;
   StoreResult<BlobRef> write(std::string_view bytes, bool durable);
   StoreResult<BlobRef> write_held(const BlobRef& ref, std::string_view bytes, bool durable);
+  std::optional<StoreResult<BlobRef>> already_stored(const BlobRef& ref, bool durable);
+  StoreResult<BlobRef> install(const std::filesystem::path& tmp, const BlobRef& ref, bool durable);
 
   std::filesystem::path root_;
   BlobPins pins_;

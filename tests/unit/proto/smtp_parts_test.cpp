@@ -109,6 +109,36 @@ TEST(SmtpParameters, RcptParameters) {
   EXPECT_FALSE(parse_rcpt_parameters(" ORCPT=utf-8;bad\xc3", dsn));
 }
 
+// RFC 3461 §4.2/§4.4: ENVID and ORCPT are xtext of printable US-ASCII and bounded in
+// length; a control character smuggled in as "+0D+0A" is refused at MAIL/RCPT, before
+// any DATA, so nothing later (the queue, a relayed MAIL) ever sees it.
+TEST(SmtpParameters, EnvidAndOrcptArePrintableAndBounded) {
+  const NegotiatedExtensions dsn{false, false, false, true, false};
+  EXPECT_EQ(parse_mail_parameters(" ENVID=QQ314159+20x", dsn)->envid,
+            std::optional<std::string>("QQ314159 x"));
+  EXPECT_TRUE(parse_mail_parameters(" ENVID=" + std::string(100, 'e'), dsn));
+  EXPECT_FALSE(parse_mail_parameters(" ENVID=" + std::string(101, 'e'), dsn));
+  for (const char* bad : {" ENVID=a+0D+0ARCPT", " ENVID=a+00", " ENVID=a+7F", " ENVID=a+C3+A9",
+                          " ENVID=a+09b"}) {
+    auto parsed = parse_mail_parameters(bad, dsn);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error().kind, ParameterError::Kind::bad_value) << bad;
+    EXPECT_EQ(parsed.error().keyword, "ENVID") << bad;
+  }
+  EXPECT_TRUE(parse_rcpt_parameters(" ORCPT=rfc822;" + std::string(493, 'a'), dsn));  // 500 in all
+  EXPECT_FALSE(parse_rcpt_parameters(" ORCPT=rfc822;" + std::string(494, 'a'), dsn));
+  for (const char* bad : {" ORCPT=rfc822;a+0D+0AQUIT@x.example", " ORCPT=rfc822;a+00@x.example",
+                          " ORCPT=x400;a+1F", " ORCPT=rfc822;j+C3+B6rg@x.example",
+                          " ORCPT=utf-8;a+0Ab@x.example", " ORCPT=utf-8;a+C3@x.example"}) {
+    auto parsed = parse_rcpt_parameters(bad, dsn);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error().keyword, "ORCPT") << bad;
+  }
+  // utf-8-addr-xtext (RFC 6533 §3) may carry UTF-8 encoded as xtext too.
+  EXPECT_EQ(parse_rcpt_parameters(" ORCPT=utf-8;j+C3+B6rg@x.example", dsn)->orcpt->address,
+            "j\xc3\xb6rg@x.example");
+}
+
 TEST(SmtpCommandLine, Splits) {
   auto line = split_command_line("MAIL FROM:<a@b>  SIZE=1  ");
   ASSERT_TRUE(line);

@@ -245,6 +245,7 @@ TEST(SmtpServer, BadMailParameters) {
                          "MAIL FROM:<a@x.example> RET=ALL\r\n"
                          "MAIL FROM:<a@x.example> ENVID=a+ZZ\r\n"
                          "MAIL FROM:<a@x.example> ENVID=" + std::string(101, 'e') + "\r\n"
+                         "MAIL FROM:<a@x.example> ENVID=a+0D+0AQUIT\r\n"
                          "MAIL FROM:<a@x.example> AUTH=<>\r\n"  // AUTH not announced
                          "MAIL FROM:<a@x.example> FOO=bar\r\n"
                          "MAIL FROM:<a@x.example> SIZE=1 SIZE=2\r\n"
@@ -252,7 +253,8 @@ TEST(SmtpServer, BadMailParameters) {
                          "MAIL FROM:<a@x.example> SIZE=10000\r\n");
   EXPECT_EQ(replies(t.output),
             (Replies{"220", "250", "501 5.5.4", "501 5.5.4", "552 5.3.4", "552 5.3.4", "501 5.5.4",
-                     "501 5.5.4", "501 5.5.4", "501 5.5.4", "501 5.5.4", "555 5.5.4", "555 5.5.4",
+                     "501 5.5.4", "501 5.5.4", "501 5.5.4", "501 5.5.4", "501 5.5.4", "555 5.5.4",
+                     "555 5.5.4",
                      "501 5.5.4", "501 5.5.4", "250 2.1.0"}));
   EXPECT_NE(t.output.find("555 5.5.4 Error: unsupported parameter FOO"), std::string::npos);
   EXPECT_EQ(t.events, (Events{"EHLO c", "MAIL <a@x.example> size=10000"}));
@@ -267,10 +269,11 @@ TEST(SmtpServer, RcptParameters) {
                          "RCPT TO:<d@y.example> NOTIFY=SOMETIMES\r\n"
                          "RCPT TO:<d@y.example> ORCPT=nosemicolon\r\n"
                          "RCPT TO:<d@y.example> ORCPT=rfc822;bad+xx\r\n"
+                         "RCPT TO:<d@y.example> ORCPT=rfc822;d+0D+0AQUIT@y.example\r\n"
                          "RCPT TO:<d@y.example> SIZE=10\r\n");
   EXPECT_EQ(replies(t.output), (Replies{"220", "250", "250 2.1.0", "250 2.1.5", "250 2.1.5",
                                         "501 5.5.4", "501 5.5.4", "501 5.5.4", "501 5.5.4",
-                                        "555 5.5.4"}));
+                                        "501 5.5.4", "555 5.5.4"}));
   EXPECT_EQ(t.events, (Events{"EHLO c", "MAIL <a@x.example>",
                               "RCPT <b@y.example> notify=SUCCESS,FAILURE orcpt=rfc822;b@y.example",
                               "RCPT <c@y.example> notify=NEVER"}));

@@ -139,6 +139,19 @@ TEST(SmtpServerAuth, NotOfferedWithoutMechanisms) {
   EXPECT_NE(t.output.find("503 5.5.1 Error: authentication not enabled"), std::string::npos);
 }
 
+// Submission offers AUTH only under TLS: before STARTTLS the client is told what to do
+// (RFC 3207 §4: 530 5.7.0), not that AUTH does not exist.
+TEST(SmtpServerAuth, AuthBeforeTlsAsksForStartTls) {
+  auto options = tls_options();
+  options.auth_needs_tls = true;
+  options.auth_required = true;
+  Session session(options);
+  session.feed("EHLO c\r\nAUTH PLAIN AHUAcA==\r\n");
+  EXPECT_EQ(replies(session.transcript().output), (Replies{"220", "250", "530 5.7.0"}));
+  EXPECT_NE(session.transcript().output.find("530 5.7.0 Must issue a STARTTLS command first\r\n"),
+            std::string::npos);
+}
+
 TEST(SmtpServerAuth, OverLongResponseLineCancels) {
   const auto t = run_all(auth_options(), "EHLO c\r\nAUTH LOGIN\r\n" + std::string(3000, 'A') + "\r\nNOOP\r\n");
   EXPECT_EQ(replies(t.output), (Replies{"220", "250", "334", "500 5.5.6", "250 2.0.0"}));

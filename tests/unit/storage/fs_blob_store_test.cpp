@@ -66,6 +66,58 @@ TEST_F(FsBlobStoreTest, UnsyncedPutIsReadableAtOnceAndSyncMakesItDurable) {
   EXPECT_TRUE(std::filesystem::is_empty(dir_.path() / "blobs" / "tmp"));
 }
 
+// SMTP DATA streamed to disk: the bytes arrive in pieces, the blob gets the same name
+// and content as put() of the whole, with one file written, none left behind.
+TEST_F(FsBlobStoreTest, StreamedWriteMatchesPutAndIsRenamedIntoPlace) {
+  std::string whole;
+  for (int i = 0; i < 5000; ++i) whole += "line " + std::to_string(i) + "\r\n";
+  auto writer = store_.begin_write();
+  ASSERT_TRUE(writer) << writer.error().message;
+  for (std::size_t at = 0; at < whole.size(); at += 4093) {
+    ASSERT_TRUE((*writer)->append(std::string_view(whole).substr(at, 4093)));
+  }
+  EXPECT_EQ((*writer)->size(), whole.size());
+  // Spooled in root/tmp, readable only by the owner.
+  auto spooled = std::filesystem::directory_iterator(root_ / "tmp");
+  ASSERT_NE(spooled, std::filesystem::directory_iterator());
+  EXPECT_EQ(std::filesystem::status(spooled->path()).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto view = (*writer)->view();
+  ASSERT_TRUE(view);
+  EXPECT_EQ(*view, whole);
+  auto ref = (*writer)->commit(true);
+  ASSERT_TRUE(ref) << ref.error().message;
+  auto put = store_.put(whole);
+  ASSERT_TRUE(put);
+  EXPECT_EQ(ref->id, put->id);
+  EXPECT_EQ(ref->size, whole.size());
+  EXPECT_EQ(*store_.read(ref->id), whole);
+  EXPECT_EQ(*view, whole);  // still readable until the writer goes
+  writer->reset();
+  EXPECT_TRUE(std::filesystem::is_empty(root_ / "tmp"));
+  EXPECT_EQ(*store_.list(), std::vector<std::string>{ref->id});
+}
+
+TEST_F(FsBlobStoreTest, StreamedWriteOfAnExistingBlobOrAbandonedLeavesNoFile) {
+  ASSERT_TRUE(store_.put("abc"));
+  {
+    auto writer = store_.begin_write();
+    ASSERT_TRUE(writer);
+    ASSERT_TRUE((*writer)->append("ab"));
+    ASSERT_TRUE((*writer)->append("c"));
+    auto ref = (*writer)->commit(false);
+    ASSERT_TRUE(ref);
+    EXPECT_EQ(ref->id, kAbcSha256);
+  }
+  {
+    auto writer = store_.begin_write();
+    ASSERT_TRUE(writer);
+    ASSERT_TRUE((*writer)->append("never committed"));
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(root_ / "tmp"));
+  EXPECT_EQ(*store_.list(), std::vector<std::string>{std::string(kAbcSha256)});
+}
+
 TEST_F(FsBlobStoreTest, ReadReturnsTheExactBytes) {
   const std::string bytes("line 1\r\nbinary \0\x01\xff\r\n", 21);
   auto ref = store_.put(bytes);
