@@ -9,7 +9,7 @@
 
 namespace postamt::auth {
 
-// Argon2id with libsodium's INTERACTIVE limits (2 passes, 64 MiB). Throws
+// Argon2id with OWASP's minimum cost (m = 19 MiB, t = 2, p = 1; see docs/OPERATIONS.md). Throws
 // std::runtime_error only when libsodium cannot start or cannot get the memory.
 // An empty password is hashed, but verify_password never accepts an empty password, so the
 // caller (the CLI) should refuse it up front.
@@ -24,7 +24,7 @@ bool verify_password(std::string_view password, std::string_view stored);
 bool is_supported_hash(std::string_view stored);
 
 // Whether a successful login should replace `stored` with hash_password(): true for
-// imported schemes and for Argon2id hashes with weaker than the current limits.
+// imported schemes and for Argon2id hashes with other than the current limits.
 bool needs_rehash(std::string_view stored);
 
 }  // namespace postamt::auth

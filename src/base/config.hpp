@@ -52,9 +52,25 @@ struct TlsConfig {
 
 struct AuthConfig {
   bool allow_plaintext_without_tls = false;
-  unsigned max_failures_per_ip = 10;           // then the IP is refused for lockout
+  // Distinct failed passwords from one IPv4 address or IPv6 network (ipv6_prefix bits)
+  // within `lockout`, then it is refused for `lockout`. Trusted networks never are.
+  unsigned max_failures_per_ip = 10;
   std::chrono::seconds lockout{300};
+  unsigned ipv6_prefix = 64;
+  std::vector<std::string> trusted_networks;  // CIDR
   std::chrono::milliseconds failure_delay{1000};
+  // An account with this many distinct failures within `lockout` makes every attempt on it
+  // wait, from account_delay doubling up to max_account_delay (never a lock).
+  unsigned account_delay_after = 3;
+  std::chrono::milliseconds account_delay{1000};
+  std::chrono::milliseconds max_account_delay{15000};
+  // Verified-credential cache (a password checked against the same stored hash).
+  std::chrono::seconds cache_ttl{300};  // 0: no cache
+  unsigned cache_size = 10000;
+  // Password hashing pool: threads, and logins hashing or queued beyond which a login
+  // fails temporarily.
+  unsigned hash_threads = 2;
+  unsigned hash_queue = 64;
 };
 
 struct DnsConfig {

@@ -486,9 +486,8 @@ asio::awaitable<void> ImapSession::check_credentials(const Tag& tag, const std::
                                                      const std::string& authcid,
                                                      const std::string& password) {
   const std::string ip = connection_->info().remote_ip;
-  auto outcome = co_await state_->deps.pool.run([&] {
-    return state_->deps.authenticator.authenticate(ip, authzid, authcid, password);
-  });
+  auto outcome = co_await state_->deps.authenticator.log_in(
+      {"imap", sid(), ip, authzid, authcid, password, &state_->metrics.auth_failures});
   using Result = auth::AuthOutcome::Result;
   switch (outcome.result) {
     case Result::ok: {
@@ -505,19 +504,12 @@ asio::awaitable<void> ImapSession::check_credentials(const Tag& tag, const std::
       no(tag, "[UNAVAILABLE] Temporary authentication failure, try again later");
       co_return;
     case Result::locked_out:
-      state_->metrics.auth_failures.inc();
-      log::info("imap.auth_locked_out", {{"sid", sid()}, {"remote", ip}});
       no(tag, "[UNAVAILABLE] Too many authentication failures from your address, try again later");
       co_return;
     case Result::bad_credentials:
     case Result::disabled:
       break;
   }
-  state_->metrics.auth_failures.inc();
-  log::info("imap.auth_failed", {{"sid", sid()}, {"remote", ip}, {"user", authcid}, {"why", outcome.detail}});
-  // A failed attempt costs the client time before it may try again.
-  asio::steady_timer delay(connection_->executor(), state_->deps.config.auth.failure_delay);
-  co_await delay.async_wait(asio::use_awaitable);
   no(tag, "[AUTHENTICATIONFAILED] Authentication failed");
 }
 

@@ -167,9 +167,8 @@ class Pop3Session {
   asio::awaitable<void> check_credentials(const std::string& authzid, const std::string& authcid,
                                           const std::string& password) {
     const std::string ip = connection_->info().remote_ip;
-    auto outcome = co_await state_->deps.pool.run([&] {
-      return state_->deps.authenticator.authenticate(ip, authzid, authcid, password);
-    });
+    auto outcome = co_await state_->deps.authenticator.log_in(
+        {"pop3", sid(), ip, authzid, authcid, password, &state_->metrics.auth_failures});
     using Result = auth::AuthOutcome::Result;
     switch (outcome.result) {
       case Result::ok:
@@ -179,19 +178,12 @@ class Pop3Session {
         engine_.login_failed("[SYS/TEMP] Temporary authentication failure, try again later");
         co_return;
       case Result::locked_out:
-        state_->metrics.auth_failures.inc();
-        log::info("pop3.auth_locked_out", {{"sid", sid()}, {"remote", ip}});
         engine_.login_failed("[SYS/TEMP] Too many authentication failures from your address, try again later");
         co_return;
       case Result::bad_credentials:
       case Result::disabled:
         break;
     }
-    state_->metrics.auth_failures.inc();
-    log::info("pop3.auth_failed", {{"sid", sid()}, {"remote", ip}, {"user", authcid}, {"why", outcome.detail}});
-    // A failed attempt costs the client time before it may try again.
-    asio::steady_timer delay(connection_->executor(), config().auth.failure_delay);
-    co_await delay.async_wait(asio::use_awaitable);
     engine_.login_failed("[AUTH] Authentication failed");
   }
 

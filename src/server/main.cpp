@@ -9,6 +9,7 @@
 #include "server/config/config_loader.hpp"
 #include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
+#include "server/security_commands.hpp"
 #include "server/serve.hpp"
 
 namespace {
@@ -184,6 +185,15 @@ int main(int argc, char** argv) {
   queue->add_subcommand("release", "Release a held message; it is retried now")
       ->callback(with_config([&](const auto& c) { return postamt::server::queue_release(c, queue_id); }))
       ->add_option("id", queue_id, "Queue message id")->required();
+
+  // security locks|unlock: the running server's login throttle
+  std::string unlock_target;
+  auto* security = app.add_subcommand("security", "See and lift login locks")->require_subcommand(1);
+  security->add_subcommand("locks", "List locked addresses and slowed accounts")
+      ->callback(with_config([](const auto& c) { return postamt::server::security_locks(c); }));
+  security->add_subcommand("unlock", "Lift the lock on an address (or network) or the delay on an account")
+      ->callback(with_config([&](const auto& c) { return postamt::server::security_unlock(c, unlock_target); }))
+      ->add_option("target", unlock_target, "IP address, network as listed, or account")->required();
 
   // debug mailbox|message: inspection of stored mail
   std::string mailbox_name = "INBOX";

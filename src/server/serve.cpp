@@ -29,6 +29,8 @@
 #include "server/privileges.hpp"
 #include "auth/auth_throttle.hpp"
 #include "auth/authenticator.hpp"
+#include "auth/credential_cache.hpp"
+#include "auth/throttle_state.hpp"
 #include "delivery/group_committer.hpp"
 #include "imap/imap_service.hpp"
 #include "imap/text_indexer.hpp"
@@ -50,6 +52,18 @@ bool is_smtp(Protocol protocol) {
 
 bool is_pop3(Protocol protocol) { return protocol == Protocol::pop3 || protocol == Protocol::pop3s; }
 
+auth::ThrottlePolicy throttle_policy(const AuthConfig& auth) {
+  auth::ThrottlePolicy policy;
+  policy.max_failures_per_source = auth.max_failures_per_ip;
+  policy.lockout = auth.lockout;
+  policy.ipv6_prefix = auth.ipv6_prefix;
+  policy.trusted_networks = auth.trusted_networks;
+  policy.account_delay_after = auth.account_delay_after;
+  policy.account_delay_base = auth.account_delay;
+  policy.max_account_delay = auth.max_account_delay;
+  return policy;
+}
+
 bool needs_tls(const Config& config) {
   for (const auto& listener : config.listeners) {
     if (protocol_uses_implicit_tls(listener.protocol)) return true;
@@ -65,7 +79,8 @@ class Server {
         blocking_(config.server.storage_threads),
         limiter_(config.limits.max_connections, config.limits.max_connections_per_ip),
         tls_(config.tls),
-        throttle_(config.auth.max_failures_per_ip, config.auth.lockout),
+        throttle_(throttle_policy(config.auth)),
+        credential_cache_(config.auth.cache_ttl, config.auth.cache_size),
         signals_(pool_.main_context()),
         drain_timer_(pool_.main_context()),
         disk_timer_(pool_.main_context()) {}
@@ -153,6 +168,7 @@ class Server {
     for (auto& listener : listeners_) listener->start();
     for (auto& endpoint : http_) endpoint->start();
     scheduler_->start();
+    throttle_state_->start();
     for (const auto& [protocol, addresses] : bound) {
       for (const auto& address : addresses) log::info("listen", {{"proto", protocol}, {"address", address}});
     }
@@ -165,6 +181,7 @@ class Server {
     pool_.run();
     for (auto& endpoint : http_) endpoint->stop();
     blocking_.stop();
+    authenticator_->stop();
     text_indexer_->stop();
     committer_->stop();
     reclaimer_->stop();
@@ -193,7 +210,11 @@ class Server {
     health_ = std::make_unique<HealthProbe>(*lock_, *store_, *blobs_, storage::DiskSpace::data());
     // One blob sync per batch of deliveries (group commit), not one per message.
     committer_ = std::make_unique<delivery::GroupCommitter>(*store_, blobs_.get());
-    authenticator_ = std::make_unique<auth::Authenticator>(*store_, throttle_);
+    authenticator_ = std::make_unique<auth::Authenticator>(
+        *store_, throttle_, credential_cache_, &blocking_,
+        auth::AuthenticatorOptions{config_.auth.failure_delay, config_.auth.hash_threads, config_.auth.hash_queue});
+    throttle_state_ = std::make_unique<auth::ThrottleStateSync>(pool_.main_context().get_executor(), throttle_,
+                                                                config_.server.data_dir);
     smtp_ = std::make_unique<smtp::SmtpService>(
         smtp::SmtpDependencies{config_, *store_, *blobs_, blocking_, *committer_, *authenticator_});
     pop3_ = std::make_unique<pop3::Pop3Service>(
@@ -299,6 +320,7 @@ class Server {
     // Deliveries in flight end with the event loop; their recipients stay queued and go
     // out after the restart (a repeat at worst, never a loss).
     scheduler_->stop();
+    throttle_state_->stop();
     tracker_.request_shutdown_all();
     drain_deadline_ = std::chrono::steady_clock::now() + config_.server.shutdown_grace;
     poll_drain();
@@ -325,6 +347,7 @@ class Server {
   net::ConnectionTracker tracker_;
   net::TlsContextProvider tls_;
   auth::AuthThrottle throttle_;
+  auth::CredentialCache credential_cache_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   asio::steady_timer disk_timer_;
@@ -336,6 +359,7 @@ class Server {
   std::unique_ptr<delivery::GroupCommitter> committer_;  // stops before the store goes
   std::unique_ptr<queue::QueueScheduler> scheduler_;     // after the committer: goes first
   std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<auth::ThrottleStateSync> throttle_state_;
   std::unique_ptr<smtp::SmtpService> smtp_;
   std::unique_ptr<pop3::Pop3Service> pop3_;
   std::unique_ptr<imap::ImapService> imap_;

@@ -514,10 +514,9 @@ class SmtpSession {
     auto credentials = std::get<proto::sasl::Credentials>(std::move(step));
     sasl_.reset();
     const std::string ip = connection_->info().remote_ip;
-    auto outcome = co_await state_->deps.pool.run([&] {
-      return state_->deps.authenticator.authenticate(ip, credentials.authzid, credentials.authcid,
-                                                     credentials.password);
-    });
+    auto outcome = co_await state_->deps.authenticator.log_in(
+        {"smtp", sid(), ip, credentials.authzid, credentials.authcid, credentials.password,
+         &state_->metrics.auth_failures});
     using Result = auth::AuthOutcome::Result;
     switch (outcome.result) {
       case Result::ok:
@@ -529,19 +528,12 @@ class SmtpSession {
         engine_.auth_failed(make_reply(454, "4.7.0", "Temporary authentication failure"));
         co_return;
       case Result::locked_out:
-        state_->metrics.auth_failures.inc();
-        log::info("smtp.auth_locked_out", {{"sid", sid()}, {"remote", ip}});
         engine_.auth_failed(make_reply(454, "4.7.0", "Too many authentication failures, try again later"));
         co_return;
       case Result::bad_credentials:
       case Result::disabled:
         break;
     }
-    state_->metrics.auth_failures.inc();
-    log::info("smtp.auth_failed", {{"sid", sid()}, {"remote", ip}, {"user", credentials.authcid}, {"why", outcome.detail}});
-    // A failed attempt costs the client time before it may try again.
-    asio::steady_timer delay(connection_->executor(), config().auth.failure_delay);
-    co_await delay.async_wait(asio::use_awaitable);
     engine_.auth_failed(make_reply(535, "5.7.8", "Authentication credentials invalid"));
   }
 

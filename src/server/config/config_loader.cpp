@@ -498,6 +498,20 @@ constexpr auto kAuthKeys = std::to_array<KeySpec<AuthConfig>>({
     {"max_failures_per_ip", integer_key<&AuthConfig::max_failures_per_ip, 1, kMaxCount>},
     {"lockout_seconds", integer_key<&AuthConfig::lockout, 0, 7 * 86400>},
     {"failure_delay_ms", integer_key<&AuthConfig::failure_delay, 0, 60'000>},
+    {"ipv6_prefix", integer_key<&AuthConfig::ipv6_prefix, 16, 128>},
+    {"trusted_networks",
+     [](Checker& c, const Field& f, AuthConfig& a) {
+       if (auto v = c.string_list(f, "a CIDR network such as \"10.0.0.0/8\"", is_cidr)) {
+         a.trusted_networks = std::move(*v);
+       }
+     }},
+    {"account_delay_after", integer_key<&AuthConfig::account_delay_after, 0, kMaxCount>},
+    {"account_delay_ms", integer_key<&AuthConfig::account_delay, 0, 60'000>},
+    {"max_account_delay_ms", integer_key<&AuthConfig::max_account_delay, 0, 300'000>},
+    {"cache_ttl_seconds", integer_key<&AuthConfig::cache_ttl, 0, 86400>},
+    {"cache_size", integer_key<&AuthConfig::cache_size, 0, 10'000'000>},
+    {"hash_threads", integer_key<&AuthConfig::hash_threads, 1, 64>},
+    {"hash_queue", integer_key<&AuthConfig::hash_queue, 1, kMaxCount>},
 });
 
 constexpr auto kDnsKeys = std::to_array<KeySpec<DnsConfig>>({

@@ -30,18 +30,24 @@ class AuthenticatorTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<storage::MailStore> store_;
-  AuthThrottle throttle_{3, std::chrono::minutes(5)};
+  static ThrottlePolicy three_failures() {
+    ThrottlePolicy policy;
+    policy.max_failures_per_source = 3;
+    return policy;
+  }
+  AuthThrottle throttle_{three_failures()};
+  CredentialCache cache_{std::chrono::minutes(5), 100};
 };
 
 TEST_F(AuthenticatorTest, AcceptsTheRightPasswordCaseInsensitiveDomain) {
-  Authenticator authenticator(*store_, throttle_);
+  Authenticator authenticator(*store_, throttle_, cache_);
   auto outcome = authenticator.authenticate("192.0.2.1", "", "alice@EXAMPLE.test", "right");
   EXPECT_EQ(outcome.result, Result::ok);
   EXPECT_EQ(outcome.account.address, "alice@example.test");
 }
 
 TEST_F(AuthenticatorTest, RefusesWrongPasswordUnknownUserAndForeignAuthzid) {
-  Authenticator authenticator(*store_, throttle_);
+  Authenticator authenticator(*store_, throttle_, cache_);
   EXPECT_EQ(authenticator.authenticate("192.0.2.1", "", "alice@example.test", "wrong").result,
             Result::bad_credentials);
   EXPECT_EQ(authenticator.authenticate("192.0.2.2", "", "nobody@example.test", "right").result,
@@ -55,9 +61,10 @@ TEST_F(AuthenticatorTest, RefusesWrongPasswordUnknownUserAndForeignAuthzid) {
 }
 
 TEST_F(AuthenticatorTest, LocksOutAnAddressAfterRepeatedFailures) {
-  Authenticator authenticator(*store_, throttle_);
+  Authenticator authenticator(*store_, throttle_, cache_);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(authenticator.authenticate("198.51.100.7", "", "alice@example.test", "guess").result,
+    const std::string guess = "guess" + std::to_string(i);  // a repeated guess counts once
+    EXPECT_EQ(authenticator.authenticate("198.51.100.7", "", "alice@example.test", guess).result,
               Result::bad_credentials);
   }
   // Even the right password is not looked at while the address is locked out.
@@ -66,6 +73,22 @@ TEST_F(AuthenticatorTest, LocksOutAnAddressAfterRepeatedFailures) {
   // Others are not affected.
   EXPECT_EQ(authenticator.authenticate("198.51.100.8", "", "alice@example.test", "right").result,
             Result::ok);
+}
+
+TEST_F(AuthenticatorTest, TheCacheFollowsPasswordChangesAndRemovalsInTheStore) {
+  Authenticator authenticator(*store_, throttle_, cache_);
+  ASSERT_EQ(authenticator.authenticate("192.0.2.1", "", "alice@example.test", "right").result, Result::ok);
+  EXPECT_EQ(cache_.size(), 1u);
+  EXPECT_EQ(authenticator.authenticate("192.0.2.1", "", "alice@example.test", "right").result, Result::ok);
+  // Another process (the CLI) changes the password: the old one fails at once.
+  ASSERT_TRUE(store_->set_password_hash("alice@example.test", hash_password("new")));
+  EXPECT_EQ(authenticator.authenticate("192.0.2.1", "", "alice@example.test", "right").result,
+            Result::bad_credentials);
+  EXPECT_EQ(authenticator.authenticate("192.0.2.1", "", "alice@example.test", "new").result, Result::ok);
+  // And removes the account.
+  ASSERT_TRUE(store_->delete_account("alice@example.test"));
+  EXPECT_EQ(authenticator.authenticate("192.0.2.1", "", "alice@example.test", "new").result,
+            Result::bad_credentials);
 }
 
 }  // namespace

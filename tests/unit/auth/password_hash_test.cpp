@@ -133,6 +133,20 @@ TEST(PasswordHash, UnknownOrMismatchedSchemesAreRefused) {
   EXPECT_TRUE(needs_rehash("{PLAIN}secret"));
 }
 
+TEST(PasswordHash, NewHashesUseOwaspCostAndOlderCostsKeepVerifying) {
+  const std::string hash = hash_password("pw");
+  EXPECT_NE(hash.find("$m=19456,t=2,p=1$"), std::string::npos) << hash;
+  // Hashes written before with libsodium's INTERACTIVE limits (64 MiB) still log in.
+  ASSERT_GE(sodium_init(), 0);
+  std::array<char, crypto_pwhash_STRBYTES> older{};
+  ASSERT_EQ(crypto_pwhash_str_alg(older.data(), "pw", 2, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13),
+            0);
+  EXPECT_NE(std::string_view(older.data()).find("$m=65536,t=2,p=1$"), std::string_view::npos);
+  EXPECT_TRUE(verify_password("pw", std::string("{ARGON2ID}") + older.data()));
+  EXPECT_FALSE(verify_password("px", std::string("{ARGON2ID}") + older.data()));
+}
+
 TEST(PasswordHash, WeakArgon2idNeedsRehash) {
   ASSERT_GE(sodium_init(), 0);
   std::array<char, crypto_pwhash_STRBYTES> weak{};
