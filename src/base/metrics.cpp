@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "base/build_info.hpp"
+
 namespace postamt::metrics {
 namespace {
 
@@ -160,6 +162,15 @@ std::string Registry::render_prometheus() const {
 
 Registry& registry() {
   static Registry instance;
+  // What is running, for dashboards that compare versions across servers.
+  static const bool build_info_registered = [] {
+    instance
+        .gauge("postamt_build_info", "The version and git commit of this build (always 1)",
+               {{"version", std::string(build_info::version())}, {"commit", std::string(build_info::commit())}})
+        .set(1);
+    return true;
+  }();
+  (void)build_info_registered;
   return instance;
 }
 

@@ -1,12 +1,15 @@
 // postamt: the command line. Every subcommand is a thin shell over a function in server/.
 #include <CLI/CLI.hpp>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <iostream>
 
+#include "base/build_info.hpp"
 #include "base/log.hpp"
 #include "server/admin_commands.hpp"
 #include "server/config/config_loader.hpp"
+#include "server/privileges.hpp"
 #include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
 #include "server/security_commands.hpp"
@@ -43,7 +46,12 @@ ConfigLoad load(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The store holds every password hash and every message: whatever the server or a CLI
+  // command creates (database, WAL, blobs, logs, keys) is for the owner alone.
+  ::umask(077);
   CLI::App app{"Postamt: SMTP, IMAP and POP3 in one mail server", "postamt"};
+  app.set_version_flag("--version", "postamt " + std::string(postamt::build_info::version()) + " (commit " +
+                                        std::string(postamt::build_info::commit()) + ")");
   app.require_subcommand(1);
   app.fallthrough();
   std::string config_path;
@@ -72,6 +80,12 @@ int main(int argc, char** argv) {
     std::cout << "configuration " << config.source.string() << " is valid ("
               << config.listeners.size() << " listeners)\n";
     return 0;
+  }));
+
+  auto* setup_permissions = app.add_subcommand(
+      "setup-permissions", "Once, as root, with the server stopped: hand the data directory to server.user, 0700/0600");
+  setup_permissions->callback(with_config([](const postamt::Config& config) {
+    return postamt::server::setup_permissions(config);
   }));
 
   postamt::server::QuickstartOptions quick;
@@ -221,6 +235,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "postamt: error: " << e.what() << " (see postamt --help)\n";

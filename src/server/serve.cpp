@@ -94,6 +94,9 @@ class Server {
     // Signals first: a SIGTERM or SIGHUP that arrives while starting must not kill the
     // process with the default action.
     wait_for_signals();
+    // Before anything opens the store: the data directory's owner and modes (and, as root
+    // with server.user, a fresh one created for that user).
+    if (auto checked = check_data_dir(config_); !checked) return fail(checked.error().message);
     // One server per data directory, before anything else touches it (no ports file, no
     // migration, no blob collection by a second server). Taken as root when started as
     // root; the descriptor stays open across the privilege drop.
@@ -143,8 +146,7 @@ class Server {
       }
     }
     if (config_.server.user) {
-      auto dropped = drop_privileges(*config_.server.user, config_.server.data_dir,
-                                     {config_.tls.cert, config_.tls.key});
+      auto dropped = drop_privileges(*config_.server.user, {config_.tls.cert, config_.tls.key});
       if (!dropped) return fail(dropped.error().message);
     }
 
@@ -304,11 +306,10 @@ class Server {
     } else {
       log::set_level(reloaded->log.level);
     }
-    if (auto ok = tls_.reload(); !ok) {
-      log::error("reload.tls_failed", {{"error", ok.error().message}});
-    } else {
-      log::info("reload.done", {{"cert", config_.tls.cert.string()}});
-    }
+    auto tls_reloaded = tls_.reload();
+    if (!tls_reloaded) log::error("reload.tls_failed", {{"error", tls_reloaded.error().message}});
+    // "done" only when everything was taken; a failure above already said what was kept.
+    if (reloaded && tls_reloaded) log::info("reload.done", {{"cert", config_.tls.cert.string()}});
   }
 
   // SIGTERM: stop accepting, ask every session to finish (each says goodbye in its own

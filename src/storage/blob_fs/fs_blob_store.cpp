@@ -164,7 +164,7 @@ std::optional<StoreResult<BlobRef>> FsBlobStore::already_stored(const BlobRef& r
     return io_error("cannot stat", target, errno);
   }
   if (!durable) return ref;
-  Fd existing(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
+  Fd existing(::open(target.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (existing.get() < 0) return io_error("cannot open", target, errno);
   if (::fsync(existing.get()) != 0) return io_error("cannot fsync", target, errno);
   if (auto synced = fsync_directory(target.parent_path()); !synced) return std::unexpected(std::move(synced.error()));
@@ -367,7 +367,7 @@ StoreResult<std::string> FsBlobStore::read_range(std::string_view blob_id, std::
                                                  std::uint64_t length) {
   if (!is_valid_blob_id(blob_id)) return invalid_id(blob_id);
   const std::filesystem::path path = path_of(blob_id);
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));  // a planted link is refused
   if (fd.get() < 0) {
     if (errno == ENOENT)
       return storage_error(Code::not_found,
