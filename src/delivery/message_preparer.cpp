@@ -22,13 +22,14 @@ storage::StoreResult<storage::DeliveryItem> MessagePreparer::prepare(const Incom
               : durable       ? blobs_.put(content)
                               : blobs_.put_unsynced(content);
   if (!blob) return std::unexpected(blob.error());
-  auto item = prepare_rows(message, *blob);
+  auto item = prepare_rows(message, content, *blob);
   // The put holds the blob until the commit; without an item there is none to wait for.
   if (!item) blobs_.release(blob->id, storage::BlobPins::After::check);
   return item;
 }
 
 storage::StoreResult<storage::DeliveryItem> MessagePreparer::prepare_rows(const IncomingMessage& message,
+                                                                         std::string_view content,
                                                                          const storage::BlobRef& blob_ref) {
   const storage::BlobRef* blob = &blob_ref;
   storage::DeliveryItem item;

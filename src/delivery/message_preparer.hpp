@@ -51,6 +51,7 @@ class MessagePreparer {
 
  private:
   storage::StoreResult<storage::DeliveryItem> prepare_rows(const IncomingMessage& message,
+                                                           std::string_view content,
                                                            const storage::BlobRef& blob);
 
   storage::MailStore& store_;

@@ -196,6 +196,9 @@ class Server {
   void open_store() {
     store_ = storage::open_sqlite_store(config_.server.data_dir);
     blobs_ = std::make_unique<storage::FsBlobStore>(config_.server.data_dir / "blobs");
+    if (const auto removed = blobs_->remove_temporary_files(); removed > 0) {
+      log::info("store.tmp_removed", {{"files", removed}});  // writes a crash interrupted
+    }
     // Before any delivery can be in flight: drop blob files a crash left without a row.
     // Only the lock holder ever deletes blob files.
     if (auto collected = storage::collect_blobs(*store_, *blobs_); !collected) {

@@ -359,6 +359,16 @@ StoreResult<std::unique_ptr<BlobWriter>> FsBlobStore::begin_write() {
   return std::make_unique<Writer>(*this, std::filesystem::path(tmp_name), fd, hash);
 }
 
+std::size_t FsBlobStore::remove_temporary_files() {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(root_ / kTmpDir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (::unlink(it->path().c_str()) == 0) ++removed;  // a link is removed, never followed
+  }
+  return removed;
+}
+
 StoreResult<std::string> FsBlobStore::read(std::string_view blob_id) {
   return read_range(blob_id, 0, std::numeric_limits<std::uint64_t>::max());
 }

@@ -42,6 +42,10 @@ class FsBlobStore final : public BlobStore {
   std::optional<std::uint64_t> file_size(std::string_view blob_id) const;
   // Creates and removes a file in root/tmp: "" when that works, else why not.
   std::string probe_writable() const;
+  // Removes what root/tmp holds: files of writes a crash interrupted (a message spooled
+  // while it arrived, a put between write and rename). Only the data directory's lock
+  // holder calls it, at start, before any write; returns how many files went.
+  std::size_t remove_temporary_files();
 
  private:
   std::filesystem::path path_of(std::string_view blob_id) const;
