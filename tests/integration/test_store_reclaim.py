@@ -119,8 +119,10 @@ def test_identical_content_delivered_during_reclaim_is_never_lost(start_server):
     in flight and finds the file already on disk. Every copy must read back whole."""
     server = start_server()
     provision(server, ["alice"])
-    content = b"Subject: same\r\nMessage-ID: <same@example.org>\r\n\r\nthe same bytes every time\r\n"
-    rounds, workers = 100, 3
+    # Large enough that parsing it (between the put and the commit) takes a while.
+    content = (b"Subject: same\r\nMessage-ID: <same@example.org>\r\n\r\n"
+               + b"the same bytes every time\r\n" * 8000)
+    rounds, workers = 100, 4
     setup = imaplib_login(server)
     for n in range(workers):
         assert setup.create(f"C{n}")[0] == "OK"
