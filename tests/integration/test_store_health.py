@@ -1,7 +1,8 @@
 """/healthz tells the truth, and the disk floor (issue 13, sections 1 and 2).
 
 /healthz answers 503 with the reason when the data directory's lock is lost (its file
-removed or replaced), the blob store cannot be written, free disk is under
+removed or replaced), the index (held by another writer past the busy timeout) or the
+blob store cannot be written, free disk is under
 limits.min_free_disk_mb, or a sampled row's blob file is missing. Under the floor SMTP
 answers 452 4.3.1 (at MAIL and at the end of DATA, storing nothing) and APPEND NO
 [OVERQUOTA]; /metrics shows postamt_data_free_bytes.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import urllib.error
 import urllib.request
 
@@ -125,3 +127,22 @@ def test_disk_floor_zero_turns_the_check_off(start_server):
     smtp_command(client, "QUIT", expect="221")
     client.close()
     assert healthz(server)[0] == 200
+
+
+def test_healthz_index_unwritable(start_server):
+    """Another process holds the index's write lock (BEGIN EXCLUSIVE) past the busy timeout:
+    the probe's write transaction fails and /healthz says so."""
+    import sqlite3
+
+    server = start_server()
+    assert healthz(server)[0] == 200
+    blocker = sqlite3.connect(server.data_dir / "index.sqlite3", timeout=1, isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        time.sleep(1.1)  # past the cached verdict
+        status, body = healthz(server)
+        assert status == 503 and "index not writable" in body, (status, body)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    wait_for(lambda: healthz(server)[0] == 200, 10, interval=0.2, message="/healthz ok again")

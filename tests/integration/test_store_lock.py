@@ -183,3 +183,21 @@ def test_store_opened_after_the_privilege_drop(start_server):
         assert server.stop().returncode == 0
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_planted_lock_file_link_is_not_followed(tmp_path, make_config, postamt_binary):
+    """The lock file is opened with O_NOFOLLOW: a symbolic link planted in its place is
+    refused (exit 1, nothing written through it), never followed."""
+    config = make_config(tmp_path / "planted")
+    data = tmp_path / "planted" / "data"
+    data.mkdir(parents=True)
+    target = tmp_path / "victim"
+    target.write_text("precious\n")
+    (data / "postamt.lock").symlink_to(target)
+    done = subprocess.run([str(postamt_binary), "serve", "--config", str(config)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                          env=server_env())
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    assert "cannot open the lock file" in done.stdout + done.stderr
+    assert target.read_text() == "precious\n"
+    assert not (tmp_path / "planted" / "ports.json").exists()

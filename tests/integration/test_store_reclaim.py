@@ -119,8 +119,10 @@ def test_identical_content_delivered_during_reclaim_is_never_lost(start_server):
     in flight and finds the file already on disk. Every copy must read back whole."""
     server = start_server()
     provision(server, ["alice"])
-    content = b"Subject: same\r\nMessage-ID: <same@example.org>\r\n\r\nthe same bytes every time\r\n"
-    rounds, workers = 100, 3
+    # Large enough that parsing it (between the put and the commit) takes a while.
+    content = (b"Subject: same\r\nMessage-ID: <same@example.org>\r\n\r\n"
+               + b"the same bytes every time\r\n" * 8000)
+    rounds, workers = 100, 4
     setup = imaplib_login(server)
     for n in range(workers):
         assert setup.create(f"C{n}")[0] == "OK"
@@ -152,4 +154,31 @@ def test_identical_content_delivered_during_reclaim_is_never_lost(start_server):
         thread.join(timeout=200)
     assert not errors, errors
     assert metric_sum(server, "postamt_blobs_reclaimed_total") >= 1, "the reclaimer never ran"
+    check_store(server)
+
+
+def test_a_queue_entry_deleted_by_the_cli_has_its_blob_reclaimed_by_the_server(start_server):
+    """`postamt queue delete` beside the server drops the entry's reference (it never deletes
+    files itself); the running server's reclaimer removes the file."""
+    import json
+
+    from harness import smtplib_client
+
+    server = start_server()
+    provision(server, ["alice"])
+    client = smtplib_client(server, "submission", starttls=True)
+    client.login("alice@example.test", "pw-alice")
+    assert client.sendmail("alice@example.test", ["someone@remote.example"],
+                           b"Subject: outbound\r\n\r\nto a remote recipient\r\n") == {}
+    client.quit()
+    done = server.cli("queue", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    entries = json.loads(done.stdout)
+    assert len(entries) == 1
+    before = blob_files(server.data_dir)
+    assert len(before) == 1
+    done = server.cli("queue", "delete", str(entries[0]["id"]))
+    assert done.returncode == 0, done.stderr
+    wait_for(lambda: not blob_files(server.data_dir), 10, interval=0.1,
+             message="the deleted queue entry's blob file to go")
     check_store(server)
