@@ -43,6 +43,14 @@ Result<void> TlsContextProvider::load(const std::string& hostname) {
   const bool cert_present = std::filesystem::exists(config_.cert, ec);
   const bool key_present = std::filesystem::exists(config_.key, ec);
   if (config_.self_signed && !cert_present && !key_present) {
+    // The certificate's directory is as public as the certificate (the key in it stays
+    // 0600): under umask 077 it would be 0700, and a service user could not re-read the
+    // pair on SIGHUP after the privilege drop.
+    for (const auto& dir : {config_.cert.parent_path(), config_.key.parent_path()}) {
+      if (dir.empty() || std::filesystem::exists(dir, ec)) continue;
+      std::filesystem::create_directories(dir, ec);
+      std::filesystem::permissions(dir, std::filesystem::perms(0755), ec);
+    }
     auto written = write_self_signed_certificate(config_.cert, config_.key, hostname);
     if (!written) return written;
     log::warn("tls.self_signed_created", {{"cert", config_.cert.string()}, {"hostname", hostname}});

@@ -123,6 +123,22 @@ def test_a_store_made_by_the_cli_is_private(cli, tmp_path):
     assert wider == {}, wider
 
 
+def test_quickstart_keeps_secrets_private_and_its_directory_reachable(tmp_path, postamt_binary):
+    """quickstart under umask 077: keys and the store are the owner's alone, while the
+    directory and tls/ stay reachable for a service user (the certificate is public)."""
+    directory = tmp_path / "qs"
+    done = run_postamt("quickstart", "--hostname", "mail.example.test", "--domain", "example.test",
+                       "--dir", str(directory), "--dev-ports", binary=postamt_binary)
+    assert done.returncode == 0, done.stderr
+    mode = lambda path: stat.S_IMODE(os.lstat(path).st_mode)  # noqa: E731
+    assert mode(directory) == 0o755 and mode(directory / "tls") == 0o755
+    assert mode(directory / "tls" / "key.pem") == 0o600
+    assert all(mode(key) == 0o600 for key in (directory / "dkim").iterdir())
+    assert mode(directory / "postamt.toml") == 0o640
+    data_modes = modes_in(directory / "data")
+    assert set(data_modes.values()) <= {"0o700", "0o600"}, data_modes
+
+
 def test_a_wider_file_is_named_at_start_and_root_without_user_warns(start_server, tmp_path):
     directory = tmp_path / "wide"
     server = start_server(directory=directory)
