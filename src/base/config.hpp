@@ -86,6 +86,13 @@ struct OutboundConfig {
   std::string relayhost;  // "host:port" or empty
   std::string relayhost_user;      // AUTH PLAIN to the relay host when set
   std::string relayhost_password;
+  // The relay host's certificate is verified (its name, against the system CA store or
+  // this file, or the pinned SHA-256 fingerprint: 64 lower-case hex digits) whenever
+  // credentials are set or either of these is; credentials never go out otherwise.
+  std::optional<std::filesystem::path> relayhost_ca_file;
+  std::string relayhost_tls_fingerprint;
+  // MX addresses that are loopback, private, link-local... are refused unless this is set.
+  bool allow_private_destinations = false;
   // Retries: the first after retry_initial, each later one twice as long, at most
   // retry_max; after max_queue_lifetime a recipient is bounced.
   std::chrono::seconds retry_initial{60};

@@ -178,6 +178,11 @@ ReturnedContent returned_content(const DsnReport& report) {
                         "The header of your message is attached below (you asked for the "
                         "header only).");
   }
+  if (report.headers_only_forwarded) {
+    return headers_only(original,
+                        "Your message was forwarded by this server, which returns the header only "
+                        "of forwarded mail; it is attached below.");
+  }
   if (original.size() > report.max_returned_size) {
     return headers_only(original, "Your message is larger than " +
                                       std::to_string(report.max_returned_size) +

@@ -12,6 +12,9 @@
 //  - only a report with at least one "failed" recipient returns the whole message; a
 //    report of delays or successes returns the header only, as §4.3 says it SHOULD;
 //  - RET=HDRS returns the header only;
+//  - so does a report about mail that came through a forwarding alias (headers_only_
+//    forwarded): its sender is often forged, and returning the whole message would make
+//    this server a reflector of what it was sent (backscatter);
 //  - RET=FULL, and RET unspecified (where §4.3 lets the MTA choose; Postamt returns the
 //    whole message, as Postfix and sendmail do, since a sender usually wants it back),
 //    return the whole message when it is at most max_returned_size octets, else the
@@ -58,6 +61,7 @@ struct DsnReport {
   DsnReturn ret = DsnReturn::unspecified;
   std::string_view original_message;  // as stored: CRLF, not dot-stuffed
   std::size_t max_returned_size = 1 << 20;  // larger originals come back as headers only
+  bool headers_only_forwarded = false;      // forwarded mail: the header only, whatever RET says
   std::int64_t now = 0;                     // the report's Date
   std::string unique_token;  // unique per report: Message-ID local part and boundary
 };

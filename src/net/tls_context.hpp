@@ -6,12 +6,29 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/config.hpp"
 #include "base/result.hpp"
 
 namespace postamt::net {
+
+// How an outbound STARTTLS peer is authenticated.
+struct PeerVerification {
+  std::string host;  // the name (or IP literal) its certificate must carry
+  std::optional<std::filesystem::path> ca_file;  // trust anchors; default: the system store
+  // 64 lower-case hex digits: instead of a CA and the name, accept exactly the
+  // certificate with this SHA-256 fingerprint (a self-signed relay host).
+  std::string sha256_fingerprint;
+};
+
+// A client context for outbound STARTTLS (TLS 1.2 or later). Without `verification` the
+// peer is not authenticated: RFC 7435 opportunistic security for MX hosts, whose
+// certificates rarely match their names (refusing would send the mail in clear). With
+// it, a peer whose certificate fails the check fails the handshake (and says why in the
+// log). Errors: an unreadable CA file or store.
+Result<std::shared_ptr<asio::ssl::context>> make_client_context(const std::optional<PeerVerification>& verification);
 
 class TlsContextProvider {
  public:

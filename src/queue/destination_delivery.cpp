@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "queue/deadline.hpp"
+#include "queue/destination_address.hpp"
 
 namespace postamt::queue {
 namespace {
@@ -151,6 +152,17 @@ asio::awaitable<std::vector<RecipientOutcome>> deliver_to_destination(dns::Resol
       addresses = std::move(*found);
     }
     every_host_unroutable = false;
+    if (!settings.relayhost && !settings.allow_private_destinations) {
+      // A domain's MX must lead to the Internet, not back into this host or its network.
+      std::erase_if(addresses, [&](const asio::ip::address& address) {
+        const auto kind = non_public_kind(address);
+        if (!kind) return false;
+        last_failure = host.name + "[" + address.to_string() + "] is a " + std::string(*kind) +
+                       " address, not a public destination (outbound.allow_private_destinations is off)";
+        last_status = "4.4.4";  // unable to route; the DNS may change
+        return true;
+      });
+    }
 
     for (const auto& address : addresses) {
       const asio::ip::tcp::endpoint endpoint(address, host.port);
@@ -175,6 +187,7 @@ asio::awaitable<std::vector<RecipientOutcome>> deliver_to_destination(dns::Resol
         transfer.client = settings.client;
         transfer.client.tls = tls;
         transfer.server_name = host.name;
+        transfer.tls_failure_note = settings.tls_failure_note;
         transfer.reply_timeout = settings.reply_timeout;
         transfer.max_messages = settings.max_messages_per_connection;
         transfer.more_messages = settings.more_messages;

@@ -41,6 +41,11 @@ struct DestinationSettings {
   std::chrono::seconds reply_timeout{300};
   std::size_t max_messages_per_connection = 100;
   std::shared_ptr<asio::ssl::context> tls_client;  // for STARTTLS
+  // Said after a failed STARTTLS handshake, e.g. that the relay host's certificate was
+  // not trusted and the credentials were kept.
+  std::string tls_failure_note;
+  // MX addresses that are not public (destination_address.hpp) are refused unless set.
+  bool allow_private_destinations = false;
   MoreMessages more_messages;  // connection reuse; may be empty
   OutcomeSink record;          // outcomes of finished messages, early; may be empty
 };

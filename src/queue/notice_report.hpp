@@ -20,6 +20,12 @@ struct NoticeInput {
   storage::UnixTime now = 0;
 };
 
+// Backscatter (docs/OPERATIONS.md): a notice about mail this server forwarded through an
+// alias returns the header only, since the sender of forwarded mail is often forged.
 std::string compose_notice(const NoticeInput& input);
+
+// Whether the recipient was queued by expanding a local alias to a remote address: its
+// ORCPT names another address than the one it is queued for.
+bool arrived_through_forwarding(const storage::QueueRecipient& recipient);
 
 }  // namespace postamt::queue

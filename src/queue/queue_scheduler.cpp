@@ -19,6 +19,7 @@
 #include "base/log.hpp"
 #include "base/metrics.hpp"
 #include "dns/resolver.hpp"
+#include "net/tls_context.hpp"
 #include "queue/delivery_notices.hpp"
 #include "queue/destination.hpp"
 #include "queue/destination_delivery.hpp"
@@ -49,15 +50,19 @@ proto::smtp::TlsPolicy to_policy(OutboundTls tls) {
   return proto::smtp::TlsPolicy::opportunistic;
 }
 
-std::shared_ptr<asio::ssl::context> make_client_tls() {
-  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1);
-  // RFC 7435 opportunistic security: encrypt without authenticating the MX host, since
-  // most MX certificates do not match their names and refusing would send mail in clear.
-  context->set_verify_mode(asio::ssl::verify_none);
-  return context;
+std::shared_ptr<asio::ssl::context> client_context(const std::optional<net::PeerVerification>& verification) {
+  auto context = net::make_client_context(verification);
+  if (!context) throw std::runtime_error("outbound TLS: " + context.error().message);
+  return std::move(*context);
+}
+
+// The relay host is authenticated when it will see our credentials, or when the
+// operator named how to recognise it; otherwise it is treated like an MX host.
+std::optional<net::PeerVerification> relay_verification(const OutboundConfig& outbound, const RelayHost& relay) {
+  if (outbound.relayhost_user.empty() && !outbound.relayhost_ca_file && outbound.relayhost_tls_fingerprint.empty()) {
+    return std::nullopt;
+  }
+  return net::PeerVerification{relay.host, outbound.relayhost_ca_file, outbound.relayhost_tls_fingerprint};
 }
 
 struct SchedulerMetrics {
@@ -102,12 +107,13 @@ class QueueScheduler::Impl : public std::enable_shared_from_this<Impl> {
         schedule_{outbound_.retry_initial, outbound_.retry_max, outbound_.max_queue_lifetime},
         timer_(io),
         resolver_(make_resolver(io, deps.config)),
-        tls_client_(make_client_tls()),
+        tls_client_(client_context(std::nullopt)),
         notices_(deps.config.server.hostname, deps.store, deps.blobs, deps.committer, kMaxReturnedSize),
         load_content_([this](const storage::QueueMessage& message) { return load(message); }) {
     if (!outbound_.relayhost.empty()) {
       relayhost_ = parse_relayhost(outbound_.relayhost);
       if (!relayhost_) throw std::runtime_error("outbound.relayhost: cannot parse '" + outbound_.relayhost + "'");
+      if (auto verification = relay_verification(outbound_, *relayhost_)) relay_tls_ = client_context(verification);
     }
   }
 
@@ -225,6 +231,17 @@ class QueueScheduler::Impl : public std::enable_shared_from_this<Impl> {
     settings.reply_timeout = outbound_.command_timeout;
     settings.max_messages_per_connection = outbound_.max_messages_per_connection;
     settings.tls_client = tls_client_;
+    settings.allow_private_destinations = outbound_.allow_private_destinations;
+    if (relay_tls_) {
+      // Credentials go only to a relay host that proved who it is, over TLS: no STARTTLS,
+      // or a certificate that does not verify, defers the mail with the reason.
+      settings.tls_client = relay_tls_;
+      settings.client.tls = proto::smtp::TlsPolicy::required;
+      settings.tls_failure_note =
+          " (credentials go only to a relay host whose certificate verifies: see the log line "
+          "tls.peer_unverified, outbound.relayhost_ca_file and outbound.relayhost_tls_fingerprint; "
+          "no credentials were sent)";
+    }
     return settings;
   }
 
@@ -439,7 +456,8 @@ class QueueScheduler::Impl : public std::enable_shared_from_this<Impl> {
   RetrySchedule schedule_;
   asio::steady_timer timer_;
   dns::Resolver resolver_;
-  std::shared_ptr<asio::ssl::context> tls_client_;
+  std::shared_ptr<asio::ssl::context> tls_client_;  // MX hosts: unauthenticated (RFC 7435)
+  std::shared_ptr<asio::ssl::context> relay_tls_;   // the relay host, verified; null: like MX hosts
   DeliveryNotices notices_;
   ContentLoader load_content_;
   std::optional<RelayHost> relayhost_;

@@ -80,7 +80,8 @@ class Transfer {
       if (!handshake) {
         // The session cannot go on in the clear after a 220 to STARTTLS (RFC 3207 §4.1).
         result_.tls_handshake_failed = true;
-        end_with_failure("TLS handshake with " + settings_.server_name + " failed: " + handshake.error().message());
+        end_with_failure("TLS handshake with " + settings_.server_name + " failed: " + handshake.error().message() +
+                         settings_.tls_failure_note);
         engine_.quit();
         co_return;
       }

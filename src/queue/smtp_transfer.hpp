@@ -40,6 +40,7 @@ using OutcomeSink = std::function<asio::awaitable<void>(std::vector<RecipientOut
 struct TransferSettings {
   proto::smtp::ClientOptions client;
   std::string server_name;  // the MX host name: SNI and the DSN's Remote-MTA
+  std::string tls_failure_note;  // appended to a failed handshake's reason
   std::chrono::seconds reply_timeout{300};
   std::size_t max_messages = 100;
   MoreMessages more_messages;  // may be empty

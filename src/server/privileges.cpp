@@ -143,8 +143,16 @@ Result<void> check_data_dir(const Config& config) {
       }
       // A fresh data directory is created for the service user: the one time serve sets
       // an owner.
+      // Missing parents are made 0755 (the umask would lock the service user out of them).
+      std::vector<fs::path> missing;
       std::error_code ec;
-      fs::create_directories(data_dir.parent_path(), ec);
+      for (fs::path parent = data_dir.parent_path(); !parent.empty() && !fs::exists(parent, ec);
+           parent = parent.parent_path()) {
+        missing.push_back(parent);
+      }
+      for (auto parent = missing.rbegin(); parent != missing.rend(); ++parent) {
+        if (::mkdir(parent->c_str(), 0755) == 0) ::chmod(parent->c_str(), 0755);
+      }
       if (::mkdir(data_dir.c_str(), 0700) != 0 || ::lchown(data_dir.c_str(), user->uid, user->gid) != 0) {
         return permanent_error("cannot create " + data_dir.string() + " for " + *config.server.user + ": " +
                                std::strerror(errno));

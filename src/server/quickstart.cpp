@@ -185,9 +185,13 @@ int quickstart(const QuickstartOptions& options) {
   if (!hostname) return fail("--hostname: " + hostname.error());
 
   std::error_code ec;
+  const bool new_dir = !std::filesystem::exists(options.dir, ec);
   std::filesystem::create_directories(options.dir, ec);
   if (ec) return fail("cannot create " + options.dir.string() + ": " + ec.message());
   const auto dir = std::filesystem::absolute(options.dir);
+  // A new set-up directory stays reachable for a service user (server.user): each file in
+  // it guards itself (config 0640, keys 0600, data/ 0700); the umask would make it 0700.
+  if (new_dir) std::filesystem::permissions(dir, std::filesystem::perms(0755), ec);
   const auto config_path = dir / "postamt.toml";
   if (std::filesystem::exists(config_path) && !options.force) {
     return fail(config_path.string() + " exists already (use --force to overwrite)");
@@ -215,8 +219,11 @@ int quickstart(const QuickstartOptions& options) {
   if (!config) return fail("the written config does not load: " + config.error().to_string());
 
   if (!std::filesystem::exists(config->tls.cert)) {
+    const auto tls_dir = config->tls.cert.parent_path();
+    const bool new_tls_dir = !std::filesystem::exists(tls_dir);
     auto made = net::write_self_signed_certificate(config->tls.cert, config->tls.key, *hostname);
     if (!made) return fail(made.error().message);
+    if (new_tls_dir) std::filesystem::permissions(tls_dir, std::filesystem::perms(0755), ec);
   }
 
   const std::string selector = dkim_selector();

@@ -521,6 +521,7 @@ class SinkPeer:
         self._events: list[Event] = []
         self._ehlo_names: list[str] = []
         self._controller: _PeerController | None = None
+        self.auth_attempts = 0      # AUTH commands that reached the authenticator
 
     # ---- scripting and records (any thread) -------------------------------------------
 
@@ -591,12 +592,25 @@ class SinkPeer:
         return None
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        with self._lock:
+            self.auth_attempts += 1
         if isinstance(auth_data, LoginPassword):
             user = auth_data.login.decode("utf-8", "replace")
             password = auth_data.password.decode("utf-8", "replace")
             if self.auth.get(user) == password:
                 return AuthResult(success=True, auth_data=user)
         return AuthResult(success=False, handled=False)
+
+    @property
+    def cert_path(self) -> Path:
+        """The self-signed certificate (for `hostname`) offered with STARTTLS."""
+        return self.directory / f"{self.address}-cert.pem"
+
+    def cert_sha256(self) -> str:
+        """The certificate's SHA-256 fingerprint as `openssl x509 -fingerprint` prints it."""
+        done = subprocess.run(["openssl", "x509", "-in", str(self.cert_path), "-noout", "-fingerprint",
+                               "-sha256"], capture_output=True, text=True, timeout=30, check=True)
+        return done.stdout.strip().split("=", 1)[1]
 
     # ---- life cycle -------------------------------------------------------------------
 
@@ -613,8 +627,7 @@ class SinkPeer:
         }
         if self.starttls:
             self.directory.mkdir(parents=True, exist_ok=True)
-            cert = self.directory / f"{self.address}-cert.pem"
-            key = self.directory / f"{self.address}-key.pem"
+            cert, key = self.cert_path, self.directory / f"{self.address}-key.pem"
             if not cert.exists():
                 make_self_signed(cert, key, self.hostname)
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -915,6 +928,8 @@ class OutboundLab:
         keyword), and [outbound.tls_policy] when tls_policy is given."""
         settings: dict[str, Any] = {
             "mx_port": self.port,
+            # The peers live on loopback, which a real MX may not lead to.
+            "allow_private_destinations": True,
             "retry_initial_seconds": 2,
             "retry_max_seconds": 4,
             "queue_scan_interval_seconds": 1,

@@ -72,12 +72,12 @@ def lab(tmp_path):
 # --------------------------------------------------------------------------------------
 
 def start(start_server, lab: OutboundLab, tls_policy: dict[str, str] | None = None,
-          extra: dict | None = None, **outbound):
+          extra: dict | None = None, directory=None, **outbound):
     """A server whose [dns] and [outbound] point at the lab, with alice provisioned."""
     sections = lab.sections(tls_policy=tls_policy, **outbound)
     for name, keys in (extra or {}).items():
         sections.setdefault(name, {}).update(keys)
-    server = start_server(**sections)
+    server = start_server(directory=directory, **sections)
     provision(server, ["alice"])
     return server, sections
 
@@ -452,6 +452,43 @@ def test_permanent_failure_bounces_into_the_senders_inbox(start_server, lab, sta
     assert_null_sender(bounce)
 
 
+def test_a_bounce_for_forwarded_mail_returns_the_header_only(start_server, lab):
+    """Issue 13 §5, backscatter: mail that came in from outside for an alias forwarding to
+    a remote address that cannot take it bounces to its (often forged) sender with the
+    header only, even with RET=FULL; mail a local user sent out directly still comes back
+    whole."""
+    lab.zone.set("far.test", null_mx())             # the forwarding target takes no mail
+    sender_mx = lab.sink("sender.test")             # where the bounce to the outside sender goes
+    server, _ = start(start_server, lab)
+    done = server.cli("alias", "add", "forward@example.test", "friend@far.test")
+    assert done.returncode == 0, done.stderr
+
+    forwarded = message("forwarded", b"BODY-OF-FORWARDED-MAIL\r\n", sender="someone@sender.test",
+                        to="forward@example.test")
+    client = smtplib_client(server, "smtp")
+    assert client.sendmail("someone@sender.test", ["forward@example.test"], forwarded,
+                           mail_options=["RET=FULL"]) == {}
+    client.quit()
+    bounce = sender_mx.wait_for_messages(1)[0]
+    assert bounce.mail_from in ("", "<>") and bounce.rcpt_tos == ["someone@sender.test"], bounce
+    report = email.message_from_bytes(bounce.data, policy=email.policy.default)
+    assert report.get_content_type() == "multipart/report", report.get_content_type()
+    returned = report.get_payload()[2]
+    assert returned.get_content_type() == "text/rfc822-headers", returned.get_content_type()
+    assert b"Subject: forwarded" in returned_original(report)
+    assert b"BODY-OF-FORWARDED-MAIL" not in bounce.data, "the forwarded body must not be reflected"
+    block = recipient_block(report.get_payload()[1].get_payload(), "friend@far.test")
+    assert "forward@example.test" in str(block["Original-Recipient"]).lower(), block
+
+    # The same failure for mail alice sent herself returns all of it (RET=FULL).
+    direct = message("direct", b"BODY-OF-DIRECT-MAIL\r\n", sender=ALICE, to="friend@far.test")
+    submit(server, ["friend@far.test"], direct, mail_options=["RET=FULL"])
+    own = wait_for_inbox(server)[0]
+    own_report, _ = parse_dsn(own)
+    assert own_report.get_payload()[2].get_content_type() == "message/rfc822"
+    assert b"BODY-OF-DIRECT-MAIL" in returned_original(own_report)
+
+
 def test_null_mx_bounces_without_connecting(start_server, lab):
     """RFC 7505 §4.1: a null MX means the domain takes no mail: fail at once (5.1.10)."""
     lab.zone.set("nomail.test", null_mx(), a(lab.take_address()))
@@ -729,9 +766,12 @@ def test_global_required_tls_defers_a_peer_without_starttls(start_server, lab):
 def test_relayhost_with_auth_receives_everything(start_server, lab):
     relay = lab.sink(None, hostname="smarthost.test", starttls=True,
                      auth={"relayuser": "relay-secret"}, auth_required=True)
+    lab.zone.set("smarthost.test", a(relay.address))
     # The destination domains have no DNS at all: only the relay host can take the mail.
-    server, _ = start(start_server, lab, relayhost=f"{relay.address}:{lab.port}",
-                      relayhost_user="relayuser", relayhost_password="relay-secret")
+    # Its certificate is verified against the CA file, by name (smarthost.test).
+    server, _ = start(start_server, lab, relayhost=f"smarthost.test:{lab.port}",
+                      relayhost_user="relayuser", relayhost_password="relay-secret",
+                      relayhost_ca_file=str(relay.cert_path))
     sent = message("via relay", sender=ALICE, to="x@far.test")
     submit(server, ["x@far.test", "y@elsewhere.test"], sent)
     wait_for(lambda: {r.lower() for m in relay.messages for r in m.rcpt_tos} >=
@@ -748,13 +788,102 @@ def test_relayhost_refusing_the_credentials_defers(start_server, lab):
                      auth={"relayuser": "the-real-secret"}, auth_required=True)
     server, _ = start(start_server, lab, relayhost=f"{relay.address}:{lab.port}",
                       relayhost_user="relayuser", relayhost_password="wrong",
+                      relayhost_tls_fingerprint=relay.cert_sha256(),
                       retry_initial_seconds=300, retry_max_seconds=600)
     submit(server, ["x@far.test"], message("bad relay auth", sender=ALICE, to="x@far.test"))
     _, recipient = wait_for_state(server, "x@far.test", {"deferred", "bounced"})
     assert relay.messages == []
+    assert relay.auth_attempts >= 1, "the pinned certificate verified, so the credentials went out"
     assert recipient["state"] == "deferred", "an AUTH failure at the relay host is not the recipient's fault"
 
 
+def test_relayhost_credentials_never_go_to_an_untrusted_certificate(start_server, lab):
+    """Issue 13 §5: the relay host's certificate is verified before AUTH; a self-signed one
+    that no CA file or pin vouches for gets no credentials, and the mail waits with the reason."""
+    relay = lab.sink(None, hostname="smarthost.test", starttls=True,
+                     auth={"relayuser": "relay-secret"}, auth_required=True)
+    lab.zone.set("smarthost.test", a(relay.address))
+    server, _ = start(start_server, lab, relayhost=f"smarthost.test:{lab.port}",
+                      relayhost_user="relayuser", relayhost_password="relay-secret",
+                      retry_initial_seconds=300, retry_max_seconds=600)
+    submit(server, ["x@far.test"], message("untrusted relay", sender=ALICE, to="x@far.test"))
+    _, recipient = wait_for_state(server, "x@far.test", {"deferred", "bounced"})
+    assert recipient["state"] == "deferred", recipient
+    reply = recipient["last_reply"]
+    assert "certificate" in reply and "no credentials were sent" in reply, reply
+    assert relay.auth_attempts == 0 and relay.messages == [], (relay.auth_attempts, relay.events)
+    assert "tls.peer_unverified" in server.log_text(), server.log_tail()
+    assert "no credentials were sent" in server.log_text()
+
+
+def test_relayhost_credentials_never_go_out_in_the_clear(start_server, lab):
+    """A relay host without STARTTLS (offering AUTH in the clear) gets no credentials."""
+    relay = lab.sink(None, hostname="smarthost.test", starttls=False,
+                     auth={"relayuser": "relay-secret"}, auth_required=True)
+    server, _ = start(start_server, lab, relayhost=f"{relay.address}:{lab.port}",
+                      relayhost_user="relayuser", relayhost_password="relay-secret", tls="none",
+                      retry_initial_seconds=300, retry_max_seconds=600)
+    submit(server, ["x@far.test"], message("clear relay", sender=ALICE, to="x@far.test"))
+    _, recipient = wait_for_state(server, "x@far.test", {"deferred", "bounced"})
+    assert recipient["state"] == "deferred", recipient
+    assert "TLS" in recipient["last_reply"], recipient
+    assert relay.auth_attempts == 0 and relay.messages == [], relay.auth_attempts
+
+
+def test_relayhost_with_a_pinned_certificate(start_server, lab):
+    """outbound.relayhost_tls_fingerprint vouches for a self-signed relay host; another pin
+    does not."""
+    relay = lab.sink(None, hostname="smarthost.test", starttls=True,
+                     auth={"relayuser": "relay-secret"}, auth_required=True)
+    server, _ = start(start_server, lab, relayhost=f"{relay.address}:{lab.port}",
+                      relayhost_user="relayuser", relayhost_password="relay-secret",
+                      relayhost_tls_fingerprint=relay.cert_sha256().lower())
+    submit(server, ["x@far.test"], message("pinned relay", sender=ALICE, to="x@far.test"))
+    received = relay.wait_for_messages(1)[0]
+    assert received.tls and received.auth_user == "relayuser", received
+
+
+def test_relayhost_with_a_wrong_pin_defers(start_server, lab):
+    relay = lab.sink(None, hostname="smarthost.test", starttls=True,
+                     auth={"relayuser": "relay-secret"}, auth_required=True)
+    server, _ = start(start_server, lab, relayhost=f"{relay.address}:{lab.port}",
+                      relayhost_user="relayuser", relayhost_password="relay-secret",
+                      relayhost_tls_fingerprint="ab" * 32,
+                      retry_initial_seconds=300, retry_max_seconds=600)
+    submit(server, ["x@far.test"], message("wrong pin", sender=ALICE, to="x@far.test"))
+    _, recipient = wait_for_state(server, "x@far.test", {"deferred", "bounced"})
+    assert recipient["state"] == "deferred" and "certificate" in recipient["last_reply"], recipient
+    assert relay.auth_attempts == 0 and relay.messages == []
+    assert "fingerprint does not match" in server.log_text()
+
+
+# --------------------------------------------------------------------------------------
+# Destinations that are not on the Internet
+# --------------------------------------------------------------------------------------
+
+def test_an_mx_on_a_loopback_address_is_refused_unless_allowed(start_server, lab, tmp_path):
+    """Issue 13 §5: an MX that leads to loopback (or private, link-local...) is not
+    connected to; the mail waits with the reason. outbound.allow_private_destinations
+    (which every other test here sets) lets it through."""
+    peer = lab.sink("remote.test")
+    directory = tmp_path / "private-mx"
+    server, _ = start(start_server, lab, directory=directory, allow_private_destinations=False,
+                      retry_initial_seconds=300, retry_max_seconds=600)
+    submit(server, ["bob@remote.test"], message("to a loopback MX", sender=ALICE, to="bob@remote.test"))
+    _, recipient = wait_for_state(server, "bob@remote.test", {"deferred", "bounced"})
+    assert recipient["state"] == "deferred", recipient
+    reply = recipient["last_reply"]
+    assert f"[{peer.address}] is a loopback address, not a public destination" in reply, reply
+    assert "allow_private_destinations" in reply, reply
+    assert "not a public destination" in server.log_text()
+    assert peer.messages == [] and peer.ehlo_names == [], "no connection was made"
+
+    server.stop()
+    sections = lab.sections(allow_private_destinations=True)
+    again = start_server(directory=directory, **sections)
+    queue_command(again, "flush")
+    peer.wait_for_messages(1)
+    wait_until_delivered(again, "bob@remote.test")
 # --------------------------------------------------------------------------------------
 # Extensions: 8BITMIME, SMTPUTF8, DSN
 # --------------------------------------------------------------------------------------

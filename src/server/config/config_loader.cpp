@@ -143,6 +143,26 @@ void check_tls_policy(Checker& checker, const Field& field, OutboundConfig& out)
   }
 }
 
+// A SHA-256 certificate fingerprint: 64 hex digits, optionally in colon-separated pairs
+// (as `openssl x509 -fingerprint -sha256` prints it); kept as 64 lower-case digits.
+void check_fingerprint(Checker& checker, const Field& field, OutboundConfig& out) {
+  const auto digits = [](std::string_view text) {
+    std::string hex;
+    for (const char c : text) {
+      if (c != ':') hex += c;
+    }
+    return hex;
+  };
+  const auto valid = [&](std::string_view text) {
+    const std::string hex = digits(text);
+    const auto hex_digit = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+    return hex.size() == 64 && std::ranges::all_of(hex, hex_digit);
+  };
+  if (auto v = checker.string(field, "a SHA-256 fingerprint: 64 hex digits, colons allowed", valid)) {
+    out.relayhost_tls_fingerprint = ascii_lower(digits(*v));
+  }
+}
+
 constexpr auto kOutboundKeys = std::to_array<KeySpec<OutboundConfig>>({
     {"mx_port", integer_key<&OutboundConfig::mx_port, 1, 65535>},
     {"relayhost",
@@ -164,6 +184,9 @@ constexpr auto kOutboundKeys = std::to_array<KeySpec<OutboundConfig>>({
          o.relayhost_password = std::move(*v);
        }
      }},
+    {"relayhost_ca_file", path_key<&OutboundConfig::relayhost_ca_file>},
+    {"relayhost_tls_fingerprint", check_fingerprint},
+    {"allow_private_destinations", boolean_key<&OutboundConfig::allow_private_destinations>},
     {"retry_initial_seconds", integer_key<&OutboundConfig::retry_initial, 1, 86400>},
     {"retry_max_seconds", integer_key<&OutboundConfig::retry_max, 1, 7 * 86400>},
     {"max_queue_lifetime_seconds", integer_key<&OutboundConfig::max_queue_lifetime, 1, 60 * 86400>},
@@ -343,6 +366,9 @@ void resolve_paths(Config& config, const fs::path& base_dir) {
   config.tls.key = anchored(base_dir, config.tls.key);
   if (config.log.file) {
     config.log.file = anchored(base_dir, *config.log.file);
+  }
+  if (config.outbound.relayhost_ca_file) {
+    config.outbound.relayhost_ca_file = anchored(base_dir, *config.outbound.relayhost_ca_file);
   }
 }
 

@@ -574,7 +574,24 @@ INSTANTIATE_TEST_SUITE_P(
                  "host:port"},
         BadValue{"outbound", "relayhost = \"bad_host:25\"", "outbound.relayhost", "host:port"},
         BadValue{"outbound", "relayhost = \"[192.0.2.1]:25\"", "outbound.relayhost", "host:port"},
-        BadValue{"outbound", "relayhost = \"2001:db8::1:25\"", "outbound.relayhost", "host:port"}));
+        BadValue{"outbound", "relayhost = \"2001:db8::1:25\"", "outbound.relayhost", "host:port"},
+        BadValue{"outbound", "relayhost_tls_fingerprint = \"abcd\"", "outbound.relayhost_tls_fingerprint",
+                 "64 hex digits"},
+        BadValue{"outbound", "allow_private_destinations = 1", "outbound.allow_private_destinations",
+                 "got an integer"}));
+
+TEST(ConfigLoader, RelayhostTrustKeys) {
+  const std::string pin =
+      "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
+  const Config c = parse_ok(with_listener("[outbound]\nrelayhost_tls_fingerprint = \"" + pin +
+                                          "\"\nrelayhost_ca_file = \"relay-ca.pem\"\nallow_private_destinations = true"));
+  EXPECT_EQ(c.outbound.relayhost_tls_fingerprint, "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+  ASSERT_TRUE(c.outbound.relayhost_ca_file);
+  EXPECT_EQ(c.outbound.relayhost_ca_file->filename(), "relay-ca.pem");
+  EXPECT_TRUE(c.outbound.relayhost_ca_file->is_absolute());
+  EXPECT_TRUE(c.outbound.allow_private_destinations);
+  EXPECT_FALSE(parse_ok(with_listener("")).outbound.allow_private_destinations);
+}
 
 constexpr std::string_view kCidr = "expected a CIDR network";
 
