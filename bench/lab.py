@@ -10,9 +10,10 @@
 
 Both sides get the same users with the same password hash string, read from Postamt's store
 and written into Dovecot's passwd-file, so a LOGIN costs the same key derivation on both:
-Postamt's own Argon2id hash (`{ARGON2ID}$argon2id$...`, libsodium's interactive cost), or,
-with use_sha512_crypt(), one `{SHA512-CRYPT}$6$...` hash (Dovecot's default scheme, which
-Postamt imports) written into the store before the server starts.
+Postamt's own Argon2id hash (`{ARGON2ID}$argon2id$...`, m = 19 MiB, t = 2), or, with
+use_sha512_crypt(), one `{SHA512-CRYPT}$6$...` hash (Dovecot's default scheme, which
+Postamt imports) written into the store before the server starts. The `own` scheme of
+run.py gives each side its default instead: Argon2id for Postamt, SHA512-CRYPT for Dovecot.
 
 Every wait has a deadline; every process started here is stopped by its own pid.
 """
@@ -35,6 +36,15 @@ from typing import Callable
 DOMAIN = "bench.test"
 PASSWORD = "bench-password"
 WAIT_LIMIT = 60.0
+
+
+def sha512_crypt_hash(password: str = PASSWORD) -> str:
+    """One {SHA512-CRYPT}$6$... hash (Dovecot's default scheme) of the password."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    return "{SHA512-CRYPT}" + crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, message: str, interval: float = 0.05) -> object:
@@ -185,11 +195,7 @@ file = "postamt.log"
         """Replaces every account's Argon2id hash by one SHA512-CRYPT hash of the same
         password, in the Dovecot form Postamt imports ({SHA512-CRYPT}$6$...). Only before
         start(): the CLI makes Argon2id hashes only, so the benchmark writes the store."""
-        import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            import crypt
-        hashed = "{SHA512-CRYPT}" + crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_SHA512))
+        hashed = sha512_crypt_hash()
         with sqlite3.connect(self.store_path(), timeout=10) as db:
             db.execute("UPDATE accounts SET password_hash = ?", (hashed,))
 

@@ -68,9 +68,9 @@ void AuthThrottle::record_failure(std::string_view ip, std::string_view account,
     if (!was_locked && sources_.is_locked(key, now)) ++changes_;
   }
   if (!account.empty() && policy_.account_delay_after > 0) {
-    const auto before = delay_for(accounts_.failures(account, now));
-    const auto after = delay_for(accounts_.record_failure(account, fingerprint, now));
-    if (before != after) ++changes_;
+    const unsigned before = accounts_.failures(account, now);
+    const unsigned after = accounts_.record_failure(account, fingerprint, now);
+    if (after != before && delay_for(after) != Clock::duration{}) ++changes_;  // a slowed account's count
   }
 }
 

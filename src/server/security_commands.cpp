@@ -82,7 +82,7 @@ int security_unlock(const Config& config, const std::string& target) {
   const int fd = ::open(request.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     std::cerr << "postamt: error: cannot write " << request.string()
-              << " (is the server running with this data directory?)\n";
+              << ": no running server uses this data directory (or it is not yours to write)\n";
     return 1;
   }
   ::close(fd);

@@ -359,12 +359,12 @@ def test_message_delivered_during_session_waits_for_next_login(server):
 def test_bad_passwords_are_delayed_and_throttled(start_server):
     server = start_server(auth={"max_failures_per_ip": 3, "failure_delay_ms": 300, "lockout_seconds": 60})
     provision(server, ["alice"])
-    for _ in range(3):
+    for n in range(3):
         client = connect(server, "stls")
         client.user(ALICE)
         started = time.monotonic()
         with pytest.raises(poplib.error_proto) as refused:
-            client.pass_("wrong")
+            client.pass_(f"wrong-{n}")  # distinct: a repeated password counts once
         assert time.monotonic() - started >= 0.25
         assert str(refused.value).startswith("b'-ERR [AUTH]")
         client.quit()

@@ -191,10 +191,10 @@ def test_wrong_password_and_lockout(start_server):
     server = start_server(auth={"failure_delay_ms": 300, "max_failures_per_ip": 3})
     passwords = provision(server, ["alice"])
     right = plain("alice@example.test", passwords["alice@example.test"])
-    wrong = plain("alice@example.test", "not-the-password")
     client = smtp_session(server, "submission")
     for attempt in range(3):
         started = time.monotonic()
+        wrong = plain("alice@example.test", f"not-the-password-{attempt}")  # a repeat counts once
         reply = smtp_command(client, "AUTH PLAIN " + wrong)
         elapsed = time.monotonic() - started
         assert reply.lines == ["535 5.7.8 Authentication credentials invalid"], (attempt, reply)
