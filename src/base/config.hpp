@@ -102,6 +102,17 @@ struct LimitsConfig {
   unsigned max_connections_per_ip = 100;
   std::chrono::seconds idle_timeout{300};
   std::size_t max_line_length = 8192;  // protocol command lines; protocols may lower it
+  // Slow clients (net::Connection's command clock): a command, literal or message body
+  // must arrive within command_timeout of its first byte, plus one second per
+  // min_transfer_rate bytes received meanwhile (0: no allowance).
+  std::chrono::seconds command_timeout{60};
+  std::size_t min_transfer_rate = 1024;
+  // IMAP and POP3 close a connection not logged in this long after it opened.
+  std::chrono::seconds login_timeout{180};
+  // Connections not (yet) authenticated have caps of their own, so idle strangers cannot
+  // fill max_connections (SMTP on port 25 never authenticates and counts here).
+  unsigned max_unauthenticated_connections = 5000;
+  unsigned max_unauthenticated_per_ip = 20;
 };
 
 struct LogConfig {
