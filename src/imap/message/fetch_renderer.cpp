@@ -262,9 +262,15 @@ class FetchRenderer {
 
 }  // namespace
 
-class FetchResponseWriter::Impl : public FetchRenderer {
+// The options are kept (a caller may pass a temporary); the source and `out` are the
+// caller's and outlive the writer.
+class FetchResponseWriter::Impl {
  public:
-  using FetchRenderer::FetchRenderer;
+  Impl(const FetchSource& source, const FetchOptions& options, std::string& out)
+      : options(options), renderer(source, this->options, out) {}
+
+  const FetchOptions options;
+  FetchRenderer renderer;
 };
 
 FetchResponseWriter::FetchResponseWriter(const FetchSource& source, const FetchOptions& options,
@@ -273,14 +279,16 @@ FetchResponseWriter::FetchResponseWriter(const FetchSource& source, const FetchO
 
 FetchResponseWriter::~FetchResponseWriter() = default;
 
-void FetchResponseWriter::begin(std::span<const FetchAttribute> attributes) { impl_->begin(attributes); }
+void FetchResponseWriter::begin(std::span<const FetchAttribute> attributes) {
+  impl_->renderer.begin(attributes);
+}
 
 std::expected<std::string_view, FetchError> FetchResponseWriter::item(const FetchAttribute& attribute,
                                                                       std::size_t defer_above) {
-  return impl_->item(attribute, defer_above);
+  return impl_->renderer.item(attribute, defer_above);
 }
 
-void FetchResponseWriter::end() { impl_->end(); }
+void FetchResponseWriter::end() { impl_->renderer.end(); }
 
 FetchNeeds fetch_needs(std::span<const FetchAttribute> attributes) {
   FetchNeeds needs;

@@ -72,7 +72,8 @@ std::expected<void, FetchError> render_fetch(const FetchSource& source,
 // between calls). A BODY[]/RFC822 string over `defer_above` octets that is a slice of
 // `source.content` is not copied: `out` ends with its literal prefix "{n}\r\n" and
 // item() returns the octets, for the caller to send (append_literal_octets) before the
-// next call. On a FetchError nothing of the item was written.
+// next call. On a FetchError nothing of the item was written. `source` (and the content
+// it points to) and `out` must outlive the writer.
 class FetchResponseWriter {
  public:
   FetchResponseWriter(const FetchSource& source, const FetchOptions& options, std::string& out);
