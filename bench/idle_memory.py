@@ -51,6 +51,8 @@ allow_plaintext_without_tls = true
 [limits]
 max_connections = {connections + 100}
 max_connections_per_ip = {connections + 100}
+max_unauthenticated_connections = {connections + 100}
+max_unauthenticated_per_ip = {connections + 100}
 
 [log]
 level = "warn"

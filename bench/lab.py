@@ -156,6 +156,8 @@ allow_plaintext_without_tls = true
 [limits]
 max_connections = {max_connections + 200}
 max_connections_per_ip = {max_connections + 200}
+max_unauthenticated_connections = {max_connections + 200}
+max_unauthenticated_per_ip = {max_connections + 200}
 idle_timeout_seconds = 3600
 
 [log]

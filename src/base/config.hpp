@@ -136,6 +136,17 @@ struct LimitsConfig {
   // Free space on the data directory's file system below which new mail is refused
   // (SMTP 452 4.3.1, APPEND NO [OVERQUOTA]); 0 turns the check off.
   std::uint64_t min_free_disk_mb = 512;
+  // Slow clients (net::Connection's command clock): a command, literal or message body
+  // must arrive within command_timeout of its first byte, plus one second per
+  // min_transfer_rate bytes received meanwhile (0: no allowance).
+  std::chrono::seconds command_timeout{60};
+  std::size_t min_transfer_rate = 1024;
+  // IMAP and POP3 close a connection not logged in this long after it opened.
+  std::chrono::seconds login_timeout{180};
+  // Connections not (yet) authenticated have caps of their own, so idle strangers cannot
+  // fill max_connections (SMTP on port 25 never authenticates and counts here).
+  unsigned max_unauthenticated_connections = 5000;
+  unsigned max_unauthenticated_per_ip = 20;
 };
 
 struct LogConfig {

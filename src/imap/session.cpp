@@ -18,6 +18,13 @@ namespace {
 
 namespace p = proto::imap;
 
+// Before login only literals for LOGIN and AUTHENTICATE are needed (RFC 7888 §4 lets a
+// server refuse others): one unauthenticated connection holds at most this much.
+constexpr std::uint64_t kLiteralLimitBeforeLogin = 8 * 1024;
+constexpr std::uint64_t kCommandLimitBeforeLogin = 64 * 1024;
+// After login an APPEND literal of at least this size goes to a file (AppendSpool).
+constexpr std::uint64_t kAppendSpillThreshold = 256 * 1024;
+
 // After this many BAD replies in a row the client is dropped.
 constexpr int kMaxErrorsInARow = 10;
 // RFC 9051 §5.4: an authenticated client may stay silent for at least 30 minutes.
@@ -65,6 +72,14 @@ std::string upper(std::string_view text) {
   return out;
 }
 
+std::string timeout_text(net::TimeoutReason reason) {
+  switch (reason) {
+    case net::TimeoutReason::command: return "BYE Command sent too slowly";
+    case net::TimeoutReason::login: return "BYE Not logged in in time";
+    default: return "BYE Autologout; idle for too long";
+  }
+}
+
 }  // namespace
 
 ImapSession::ImapSession(std::shared_ptr<net::Connection> connection,
@@ -72,13 +87,21 @@ ImapSession::ImapSession(std::shared_ptr<net::Connection> connection,
     : connection_(std::move(connection)),
       state_(std::move(state)),
       tls_available_(tls_available),
-      reader_([&] {
-        p::ReaderLimits limits;
-        limits.max_line_length = state_->deps.config.limits.max_line_length;
-        limits.max_literal_size = state_->deps.config.smtp.max_message_size;
-        limits.max_command_size = state_->deps.config.smtp.max_message_size + 1024 * 1024;
-        return limits;
-      }()) {}
+      reader_(reader_limits(false)) {}
+
+p::ReaderLimits ImapSession::reader_limits(bool authenticated) const {
+  p::ReaderLimits limits;
+  limits.max_line_length = state_->deps.config.limits.max_line_length;
+  if (!authenticated) {
+    limits.max_literal_size = kLiteralLimitBeforeLogin;
+    limits.max_command_size = kCommandLimitBeforeLogin;
+    return limits;
+  }
+  limits.max_literal_size = state_->deps.config.smtp.max_message_size;
+  limits.max_command_size = state_->deps.config.smtp.max_message_size + 1024 * 1024;
+  limits.spill_threshold = kAppendSpillThreshold;
+  return limits;
+}
 
 ImapSession::~ImapSession() { deselect(); }
 
@@ -140,6 +163,7 @@ asio::awaitable<bool> ImapSession::flush() {
 }
 
 asio::awaitable<void> ImapSession::run() {
+  connection_->set_login_deadline(state_->deps.config.limits.login_timeout);
   untagged("OK [CAPABILITY " + capabilities() + "] Postamt ready");
   if (!co_await flush()) co_return;
   for (;;) {
@@ -148,6 +172,8 @@ asio::awaitable<void> ImapSession::run() {
       if (!event) break;
       if (auto* command = std::get_if<p::Command>(&*event)) {
         co_await on_command(std::move(*command));
+      } else if (auto* bytes = std::get_if<p::LiteralBytes>(&*event)) {
+        spool_literal(bytes->data);
       } else if (auto* need = std::get_if<p::NeedContinuation>(&*event)) {
         if (on_continuation_request(*need)) {
           out_ += "+ Ready for literal data\r\n";
@@ -167,11 +193,13 @@ asio::awaitable<void> ImapSession::run() {
       if (!co_await flush()) co_return;
     }
     if (broken_ || state_kind_ == State::logout || reader_.closed()) co_return;
+    // The slow-client clock runs while a command is half here (net::Connection).
+    connection_->set_command_incomplete(reader_.buffered_input() > 0 || reader_.command_bytes() > 0);
     auto bytes = co_await connection_->read_some();
     if (!bytes) {
       switch (bytes.error()) {
         case net::ReadError::timeout:
-          untagged("BYE Autologout; idle for too long");
+          untagged(timeout_text(connection_->timeout_reason()));
           co_await flush();
           break;
         case net::ReadError::shutdown:
@@ -237,7 +265,12 @@ bool ImapSession::on_continuation_request(const p::NeedContinuation& need) {
 asio::awaitable<void> ImapSession::on_reader_error(const p::ReaderError& error) {
   log::info("imap.input_refused", {{"sid", sid()}, {"why", error.reason()}});
   const Tag tag = p::is_valid_tag(error.tag) ? error.tag : "";
-  if (error.kind == p::ReaderErrorKind::literal_too_big && !error.fatal) {
+  const bool authenticated = state_kind_ == State::authenticated || state_kind_ == State::selected;
+  if (error.kind == p::ReaderErrorKind::literal_too_big && !authenticated) {
+    // RFC 7888 §4: refused without "+"; a non-synchronising one ends the connection below.
+    bad(tag, "[TOOBIG] Literals over " + std::to_string(kLiteralLimitBeforeLogin) +
+                 " octets are accepted only after login");
+  } else if (error.kind == p::ReaderErrorKind::literal_too_big && !error.fatal) {
     // RFC 7889: an APPEND over APPENDLIMIT is refused with NO [TOOBIG].
     if (tag.empty()) {
       bad(tag, error.reason());
@@ -255,7 +288,29 @@ asio::awaitable<void> ImapSession::on_reader_error(const p::ReaderError& error) 
   co_return;
 }
 
+// A big APPEND literal arriving: to the spool file, not memory. The command that follows
+// finds it in spool_ (handle(AppendCommand)); on_command drops it afterwards.
+void ImapSession::spool_literal(std::string_view bytes) {
+  if (!spool_error_.empty()) return;  // the command will answer NO
+  if (!spool_) {
+    auto created = AppendSpool::create(state_->deps.config.server.data_dir / "tmp");
+    if (!created) {
+      log::error("imap.spool_failed", {{"sid", sid()}, {"error", created.error()}});
+      spool_error_ = created.error();
+      return;
+    }
+    spool_.emplace(std::move(*created));
+  }
+  spool_->write(bytes);
+}
+
 asio::awaitable<void> ImapSession::on_command(p::Command&& framed) {
+  co_await run_command(std::move(framed));
+  spool_.reset();
+  spool_error_.clear();
+}
+
+asio::awaitable<void> ImapSession::run_command(p::Command&& framed) {
   const std::string sent_tag = first_word(framed);
   auto tokens = p::tokenize(std::move(framed));
   if (!tokens) {
@@ -435,6 +490,7 @@ asio::awaitable<std::optional<std::string>> ImapSession::read_sasl_line() {
       if (!*line) co_return std::nullopt;
       co_return std::move(**line);
     }
+    connection_->set_command_incomplete(reader_.buffered_input() > 0);
     auto bytes = co_await connection_->read_some();
     if (!bytes) {
       broken_ = true;
@@ -493,6 +549,8 @@ asio::awaitable<void> ImapSession::check_credentials(const Tag& tag, const std::
     case Result::ok: {
       account_ = std::move(outcome.account);
       state_kind_ = State::authenticated;
+      connection_->mark_authenticated();
+      reader_.set_limits(reader_limits(true));
       connection_->set_idle_timeout(kAuthenticatedIdleTimeout);
       state_->metrics.logins.inc();
       log::info("imap.login", {{"sid", sid()}, {"user", account_->address}, {"remote", ip},

@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "imap/append_spool.hpp"
 #include "imap/change_signal.hpp"
+#include "imap/message/fetch_renderer.hpp"
 #include "imap/imap_service_state.hpp"
 #include "imap/selected_mailbox.hpp"
 #include "proto/imap/command_reader.hpp"
@@ -48,6 +50,9 @@ class ImapSession {
 
   // --- session.cpp: loop, replies, authentication, simple commands
   asio::awaitable<void> on_command(proto::imap::Command&& framed);
+  asio::awaitable<void> run_command(proto::imap::Command&& framed);
+  void spool_literal(std::string_view bytes);
+  proto::imap::ReaderLimits reader_limits(bool authenticated) const;
   asio::awaitable<void> dispatch(const Tag& tag, proto::imap::AnyCommand& command);
   bool on_continuation_request(const proto::imap::NeedContinuation& need);
   asio::awaitable<void> on_reader_error(const proto::imap::ReaderError& error);
@@ -98,6 +103,9 @@ class ImapSession {
 
   // --- session_messages.cpp
   asio::awaitable<void> handle(const Tag& tag, proto::imap::FetchCommand& command);
+  asio::awaitable<std::expected<void, FetchError>> write_fetch_response(
+      const FetchSource& source, std::span<const proto::imap::FetchAttribute> attributes,
+      const FetchOptions& options);
   asio::awaitable<void> handle(const Tag& tag, proto::imap::StoreCommand& command);
   asio::awaitable<void> handle(const Tag& tag, proto::imap::SearchCommand& command);
   asio::awaitable<void> handle(const Tag& tag, proto::imap::CopyCommand& command);
@@ -121,6 +129,8 @@ class ImapSession {
   std::shared_ptr<ImapServiceState> state_;
   bool tls_available_;
   proto::imap::CommandReader reader_;
+  std::optional<AppendSpool> spool_;  // the big APPEND literal of the command being read
+  std::string spool_error_;           // why it could not be spooled
   State state_kind_ = State::not_authenticated;
   std::string out_;
   std::string tagged_;  // the tagged reply of the command in progress, sent after updates

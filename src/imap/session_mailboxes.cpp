@@ -577,7 +577,20 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::AppendCommand& comm
     no(tag, "[CANNOT] " + name.error());
     co_return;
   }
-  if (command.message.empty()) {
+  // A big literal was written to the spool file as it arrived (session.cpp).
+  MappedContent spooled;
+  if (command.message.empty() && (spool_ || !spool_error_.empty())) {
+    std::expected<MappedContent, std::string> mapped = std::unexpected(spool_error_);
+    if (spool_) mapped = spool_->map();
+    if (!mapped) {
+      log::error("imap.spool_failed", {{"sid", sid()}, {"error", mapped.error()}});
+      no(tag, "[SERVERBUG] Cannot hold the message: " + mapped.error());
+      co_return;
+    }
+    spooled = std::move(*mapped);
+  }
+  const std::string_view content = spooled.view().empty() ? std::string_view(command.message) : spooled.view();
+  if (content.empty()) {
     no(tag, "[CANNOT] An empty message cannot be stored");
     co_return;
   }
@@ -593,7 +606,6 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::AppendCommand& comm
     co_return;
   }
   const storage::Id account_id = account_->id;
-  const std::string& content = command.message;
   const auto internal_date = command.internal_date.value_or(static_cast<p::UnixSeconds>(std::time(nullptr)));
   const std::vector<std::string>& flags = command.flags;
   struct Appended {

@@ -7,6 +7,7 @@
 
 #include "base/log.hpp"
 #include "imap/message/fetch_renderer.hpp"
+#include "imap/message/response_string.hpp"
 #include "imap/message/search_matcher.hpp"
 #include "imap/response_text.hpp"
 #include "imap/search_prefilter.hpp"
@@ -24,9 +25,16 @@ using storage::StorageError;
 // (small, so more of them per trip; each trip is a hop to the storage pool and back).
 constexpr std::size_t kBatch = 64;
 constexpr std::size_t kLightBatch = 200;  // the store's UID chunk: one statement per trip
-// Output is written out whenever this much has piled up (a FETCH 1:* BODY[] of a big
-// mailbox never sits in memory whole).
+// Whole messages one trip loads, in octets: as many as fit (at least one), so a batch of
+// big messages never sits in memory together.
+constexpr std::uint64_t kBatchOctets = 1024 * 1024;
+// Output is written out (the write awaited: a client that reads slowly slows only its own
+// session) whenever this much has piled up, between the items of one message too; a
+// section bigger than kDeferSection is sent from the loaded message in kFlushAt pieces
+// instead of copied. So a session queues at most kFlushAt plus one item under
+// kDeferSection (or one decoded BINARY item) beside the messages of one batch.
 constexpr std::size_t kFlushAt = 256 * 1024;
+constexpr std::size_t kDeferSection = 64 * 1024;
 
 // Loaded data of one batch: record, parsed metadata and (when asked) content, by UID.
 struct LoadedMessage {
@@ -230,9 +238,20 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& comma
   const bool headers_only = needs.content && header_only(command.attributes);
   if (headers_only) needs.metadata = true;  // the header's end is in the metadata
   std::optional<FetchError> failure;
-  const std::size_t batch_size = needs.content && !headers_only ? kBatch : kLightBatch;
-  for (std::size_t begin = 0; begin < seqs.size(); begin += batch_size) {
-    const std::size_t end = std::min(seqs.size(), begin + batch_size);
+  const bool whole_messages = needs.content && !headers_only;
+  const std::size_t batch_size = whole_messages ? kBatch : kLightBatch;
+  for (std::size_t begin = 0, end = 0; begin < seqs.size(); begin = end) {
+    end = std::min(seqs.size(), begin + batch_size);
+    if (whole_messages) {
+      std::uint64_t octets = view.message(seqs[begin]).size;
+      for (std::size_t i = begin + 1; i < end; ++i) {
+        octets += view.message(seqs[i]).size;
+        if (octets > kBatchOctets) {
+          end = i;
+          break;
+        }
+      }
+    }
     std::vector<LoadedMessage> loaded;
     if (needs.metadata || needs.content) {
       std::vector<std::uint32_t> uids;
@@ -262,12 +281,9 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& comma
         source.content = item.content;
       }
       const bool add_flags = std::binary_search(newly_seen.begin(), newly_seen.end(), summary.uid);
-      auto rendered = render_fetch(source, add_flags ? with_flags : command.attributes, options, out_);
+      auto rendered = co_await write_fetch_response(source, add_flags ? with_flags : command.attributes, options);
+      if (broken_) co_return;
       if (!rendered && !failure) failure = rendered.error();
-    }
-    if (out_.size() >= kFlushAt) {
-      const bool written = co_await flush();
-      if (!written) co_return;
     }
   }
   if (failure) {
@@ -276,6 +292,45 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& comma
     co_return;
   }
   ok(tag, command.uid ? "UID FETCH completed" : "FETCH completed");
+}
+
+// One message's FETCH response, written out as it grows (kFlushAt, kDeferSection). An
+// item that fails (BINARY of an unknown encoding) is left out; if nothing of the response
+// went out yet, the whole response is (as render_fetch does), else it is closed without it.
+asio::awaitable<std::expected<void, FetchError>> ImapSession::write_fetch_response(
+    const FetchSource& source, std::span<const p::FetchAttribute> attributes, const FetchOptions& options) {
+  std::optional<FetchError> failure;
+  const std::size_t start = out_.size();
+  bool flushed = false;
+  FetchResponseWriter writer(source, options, out_);
+  writer.begin(attributes);
+  for (const p::FetchAttribute& attribute : attributes) {
+    auto deferred = writer.item(attribute, kDeferSection);
+    if (!deferred) {
+      failure = deferred.error();
+      if (!flushed) {
+        out_.resize(start);
+        co_return std::unexpected(*failure);
+      }
+      break;
+    }
+    std::string_view rest = *deferred;
+    while (!rest.empty()) {
+      const std::string_view piece = rest.substr(0, kFlushAt);
+      rest.remove_prefix(piece.size());
+      append_literal_octets(out_, piece);
+      if (!co_await flush()) co_return std::expected<void, FetchError>{};
+      flushed = true;
+    }
+    if (out_.size() >= kFlushAt) {
+      if (!co_await flush()) co_return std::expected<void, FetchError>{};
+      flushed = true;
+    }
+  }
+  writer.end();
+  if (out_.size() >= kFlushAt) co_await flush();
+  if (failure) co_return std::unexpected(*failure);
+  co_return std::expected<void, FetchError>{};
 }
 
 // --- STORE (RFC 9051 §6.4.6; UNCHANGEDSINCE RFC 7162 §3.1.3)

@@ -6,6 +6,8 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
+
 #include "base/log.hpp"
 
 namespace postamt::net {
@@ -31,6 +33,16 @@ std::string_view read_error_name(ReadError error) {
   return "io";
 }
 
+std::string_view timeout_reason_name(TimeoutReason reason) {
+  switch (reason) {
+    case TimeoutReason::none: return "none";
+    case TimeoutReason::idle: return "idle";
+    case TimeoutReason::command: return "command";
+    case TimeoutReason::login: return "login";
+  }
+  return "idle";
+}
+
 Connection::Connection(Stream stream, ConnectionInfo info, std::chrono::seconds idle_timeout,
                        std::size_t max_line_length)
     : stream_(std::move(stream)),
@@ -47,7 +59,63 @@ void Connection::start() {
                  asio::detached);
 }
 
-void Connection::arm_deadline() { deadline_.expires_after(idle_timeout_); }
+// The watchdog's one timer wakes at the earliest of the three clocks: idle (re-armed by
+// every read and write), command and login.
+void Connection::arm_deadline() {
+  auto expiry = std::chrono::steady_clock::now() + idle_timeout_;
+  if (command_open_ && reading_since_) expiry = std::min(expiry, command_deadline());
+  if (login_deadline_) expiry = std::min(expiry, *login_deadline_);
+  deadline_.expires_at(expiry);
+}
+
+// While a read waits: when the command's budget (its timeout plus the allowance for the
+// bytes received) is used up by this wait and the earlier ones.
+std::chrono::steady_clock::time_point Connection::command_deadline() const {
+  auto budget = std::chrono::duration_cast<std::chrono::steady_clock::duration>(command_timeout_);
+  if (min_transfer_rate_ > 0) {
+    budget += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(static_cast<double>(command_bytes_) /
+                                      static_cast<double>(min_transfer_rate_)));
+  }
+  return *reading_since_ + budget - command_waited_;
+}
+
+// One read from the network, with the command clock's bookkeeping around it.
+asio::awaitable<std::expected<std::size_t, std::error_code>> Connection::read_network(std::span<char> buffer) {
+  reading_since_ = std::chrono::steady_clock::now();
+  arm_deadline();
+  auto n = co_await stream_.read_some(buffer);
+  if (command_open_) command_waited_ += std::chrono::steady_clock::now() - *reading_since_;
+  reading_since_.reset();
+  if (n && command_open_) command_bytes_ += *n;
+  co_return n;
+}
+
+void Connection::set_slow_client_limits(std::chrono::seconds command_timeout,
+                                        std::size_t min_transfer_rate) {
+  command_timeout_ = command_timeout;
+  min_transfer_rate_ = min_transfer_rate;
+}
+
+void Connection::set_command_incomplete(bool incomplete) {
+  if (incomplete == command_open_) return;
+  command_open_ = incomplete;
+  command_waited_ = {};
+  command_bytes_ = 0;
+}
+
+void Connection::set_login_deadline(std::chrono::seconds timeout) {
+  if (authenticated_) return;
+  login_deadline_ = std::chrono::steady_clock::now() + timeout;
+  if (!closed_ && !timed_out_) arm_deadline();
+}
+
+void Connection::mark_authenticated() {
+  authenticated_ = true;
+  if (slot_) slot_->mark_authenticated();
+  login_deadline_.reset();
+  if (!closed_ && !timed_out_) arm_deadline();
+}
 
 // Wakes when the deadline passes; re-arming it (every read and write) cancels the wait,
 // so the loop only acts when the connection really sat idle for the whole timeout.
@@ -58,8 +126,21 @@ asio::awaitable<void> Connection::watchdog() {
     if (closed_) break;
     // A re-armed deadline also ends the wait (operation_aborted): only act when the
     // deadline really passed.
-    if (deadline_.expiry() <= std::chrono::steady_clock::now()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (deadline_.expiry() <= now) {
       timed_out_ = true;
+      if (login_deadline_ && *login_deadline_ <= now) {
+        timeout_reason_ = TimeoutReason::login;
+      } else if (command_open_ && reading_since_ && command_deadline() <= now) {
+        timeout_reason_ = TimeoutReason::command;
+      } else {
+        timeout_reason_ = TimeoutReason::idle;
+      }
+      if (timeout_reason_ != TimeoutReason::idle) {
+        log::info("conn.too_slow", {{"sid", info_.session_id},
+                                    {"remote", info_.remote_ip},
+                                    {"clock", timeout_reason_name(timeout_reason_)}});
+      }
       stream_.cancel();
       deadline_.expires_at(std::chrono::steady_clock::time_point::max());
     }
@@ -81,8 +162,7 @@ asio::awaitable<std::expected<void, ReadError>> Connection::fill() {
   if (timed_out_) co_return std::unexpected(ReadError::timeout);
   if (compression_) co_return co_await fill_decompressed();
   char chunk[kReadChunk];
-  arm_deadline();
-  auto n = co_await stream_.read_some(std::span<char>(chunk, sizeof chunk));
+  auto n = co_await read_network(std::span<char>(chunk, sizeof chunk));
   if (!n) co_return std::unexpected(classify(n.error()));
   lines_.feed(std::string_view(chunk, *n));
   co_return std::expected<void, ReadError>{};
@@ -108,8 +188,7 @@ asio::awaitable<std::expected<void, ReadError>> Connection::fill_decompressed() 
     // The input so far held no data (block headers, an empty flush block): read on.
     if (shutdown_requested_.load()) co_return std::unexpected(ReadError::shutdown);
     if (timed_out_) co_return std::unexpected(ReadError::timeout);
-    arm_deadline();
-    auto n = co_await stream_.read_some(std::span<char>(chunk, sizeof chunk));
+    auto n = co_await read_network(std::span<char>(chunk, sizeof chunk));
     if (!n) co_return std::unexpected(classify(n.error()));
     compression_->push_compressed(std::string_view(chunk, *n));
   }
@@ -199,6 +278,7 @@ void Connection::close() {
   closed_ = true;
   deadline_.cancel();
   stream_.close();
+  slot_.reset();  // the place is free as soon as the socket is
 }
 
 }  // namespace postamt::net

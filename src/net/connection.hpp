@@ -15,6 +15,7 @@
 #include <string>
 
 #include "base/config.hpp"
+#include "net/connection_limiter.hpp"
 #include "net/deflate_codec.hpp"
 #include "net/stream.hpp"
 #include "proto/line_buffer.hpp"
@@ -31,12 +32,21 @@ struct ConnectionInfo {
 
 enum class ReadError {
   closed,    // the peer closed the connection
-  timeout,   // idle longer than the limit
+  timeout,   // idle longer than the limit, or too slow (see timeout_reason())
   shutdown,  // the server is draining (SIGTERM)
   too_long,  // a line over the limit (the connection stays usable)
   io,        // any other socket or TLS failure
 };
 std::string_view read_error_name(ReadError error);
+
+// Why a read ended with ReadError::timeout.
+enum class TimeoutReason {
+  none,
+  idle,     // nothing sent or read for the idle timeout
+  command,  // a command (line, literal, message body) arrived too slowly
+  login,    // not authenticated within the login timeout
+};
+std::string_view timeout_reason_name(TimeoutReason reason);
 
 struct OwnedLine {
   std::string text;  // without CRLF
@@ -85,6 +95,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
   std::size_t buffered() const { return lines_.buffered(); }
 
+  // --- Slow clients (issue 13 §2): a trickle of bytes, each just before the idle
+  // timeout, must not keep a connection forever.
+  //
+  // The command clock. Before each read the session says whether its input ends inside a
+  // command (a partial line, a literal, a DATA or BDAT body still coming). From the first
+  // `true` the rest must arrive within `command_timeout` of waiting for it, plus one second
+  // for every `min_transfer_rate` bytes received since (a steady sender of a big message
+  // is never cut off, a trickler is). Only time spent waiting in a read counts: a session
+  // busy writing to a slow reader is the idle timeout's business. Past that, reads end
+  // with ReadError::timeout and timeout_reason() is TimeoutReason::command. `false` stops
+  // the clock; `true` while it runs changes nothing.
+  void set_slow_client_limits(std::chrono::seconds command_timeout, std::size_t min_transfer_rate);
+  void set_command_incomplete(bool incomplete);
+  // The login clock: the session must call mark_authenticated() within `timeout` from
+  // now, or reads end with ReadError::timeout (TimeoutReason::login).
+  void set_login_deadline(std::chrono::seconds timeout);
+  // Logged in: stops the login clock and moves the connection out of the limiter's
+  // unauthenticated caps (attach_slot()).
+  void mark_authenticated();
+  bool authenticated() const { return authenticated_; }
+  // The connection's place in the ConnectionLimiter; released on close().
+  void attach_slot(ConnectionLimiter::Slot slot) { slot_.emplace(std::move(slot)); }
+  TimeoutReason timeout_reason() const { return timeout_reason_; }
+
   // Thread-safe: asks the session to end (pending reads return ReadError::shutdown).
   void request_shutdown();
   bool shutdown_requested() const { return shutdown_requested_.load(); }
@@ -96,6 +130,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<bool> write_compressed(std::string_view data);
   asio::awaitable<void> watchdog();
   void arm_deadline();
+  asio::awaitable<std::expected<std::size_t, std::error_code>> read_network(std::span<char> buffer);
+  std::chrono::steady_clock::time_point command_deadline() const;
   ReadError classify(const std::error_code& ec) const;
 
   Stream stream_;
@@ -105,6 +141,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<DeflateCodec> compression_;
   asio::steady_timer deadline_;
   bool timed_out_ = false;
+  TimeoutReason timeout_reason_ = TimeoutReason::none;
+  // The command clock (set_command_incomplete) and the login clock.
+  std::chrono::seconds command_timeout_{60};
+  std::size_t min_transfer_rate_ = 1024;
+  bool command_open_ = false;
+  std::chrono::steady_clock::duration command_waited_{};  // in reads, since it opened
+  std::uint64_t command_bytes_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> reading_since_;  // a read is pending
+  std::optional<std::chrono::steady_clock::time_point> login_deadline_;
+  bool authenticated_ = false;
+  std::optional<ConnectionLimiter::Slot> slot_;
   bool closed_ = false;
   std::atomic<bool> shutdown_requested_{false};
 };

@@ -44,6 +44,8 @@ struct ListenerMetrics {
   metrics::Counter& accepted;
   metrics::Counter& refused_total;
   metrics::Counter& refused_per_ip;
+  metrics::Counter& refused_unauthenticated;
+  metrics::Counter& refused_unauthenticated_per_ip;
   metrics::Gauge& active;
 
   explicit ListenerMetrics(Protocol protocol)
@@ -56,6 +58,13 @@ struct ListenerMetrics {
         refused_per_ip(metrics::registry().counter(
             "postamt_connections_refused_total", "Connections refused by a limit",
             {{"protocol", std::string(protocol_name(protocol))}, {"limit", "per_ip"}})),
+        refused_unauthenticated(metrics::registry().counter(
+            "postamt_connections_refused_total", "Connections refused by a limit",
+            {{"protocol", std::string(protocol_name(protocol))}, {"limit", "unauthenticated"}})),
+        refused_unauthenticated_per_ip(metrics::registry().counter(
+            "postamt_connections_refused_total", "Connections refused by a limit",
+            {{"protocol", std::string(protocol_name(protocol))},
+             {"limit", "unauthenticated_per_ip"}})),
         active(metrics::registry().gauge("postamt_connections_active", "Connections open now",
                                          {{"protocol", std::string(protocol_name(protocol))}})) {}
 };
@@ -78,7 +87,7 @@ asio::awaitable<void> refuse(asio::ip::tcp::socket socket, std::string text) {
 asio::awaitable<void> run_session(std::shared_ptr<Connection> connection, SessionHandler handler,
                                   ConnectionLimiter::Slot slot, ConnectionTracker& tracker,
                                   bool implicit_tls, metrics::Gauge& active) {
-  (void)slot;  // held for the session's lifetime
+  connection->attach_slot(std::move(slot));  // released when the connection closes
   const auto& info = connection->info();
   active.add(1);
   connection->start();
@@ -171,11 +180,17 @@ asio::awaitable<void> Listener::accept_loop() {
     const std::string ip = client_ip(remote.address());
     auto decision = services_.limiter.try_acquire(ip);
     if (!decision.slot) {
-      const bool per_ip = decision.refusal == ConnectionLimiter::Refusal::per_ip;
-      (per_ip ? counters.refused_per_ip : counters.refused_total).inc();
+      switch (decision.refusal) {
+        case ConnectionLimiter::Refusal::total: counters.refused_total.inc(); break;
+        case ConnectionLimiter::Refusal::per_ip: counters.refused_per_ip.inc(); break;
+        case ConnectionLimiter::Refusal::unauthenticated: counters.refused_unauthenticated.inc(); break;
+        case ConnectionLimiter::Refusal::unauthenticated_per_ip:
+          counters.refused_unauthenticated_per_ip.inc();
+          break;
+      }
       log::info("conn.refused", {{"proto", protocol_name(config_.protocol)},
                                  {"remote", ip},
-                                 {"limit", per_ip ? "per_ip" : "total"}});
+                                 {"limit", refusal_name(decision.refusal)}});
       auto executor = socket.get_executor();
       asio::co_spawn(executor, refuse(std::move(socket), behaviour_.refusal_text), asio::detached);
       continue;
@@ -191,6 +206,8 @@ asio::awaitable<void> Listener::accept_loop() {
     auto connection = std::make_shared<Connection>(
         Stream(std::move(socket), services_.tls.current()), std::move(info),
         services_.limits.idle_timeout, services_.limits.max_line_length);
+    connection->set_slow_client_limits(services_.limits.command_timeout,
+                                       services_.limits.min_transfer_rate);
     services_.tracker.add(connection);
     auto executor = connection->executor();
     asio::co_spawn(executor,

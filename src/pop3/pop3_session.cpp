@@ -36,6 +36,14 @@ std::string unique_id(std::uint32_t uidvalidity, std::uint32_t uid) {
   return buffer;
 }
 
+std::string_view timeout_text(net::TimeoutReason reason) {
+  switch (reason) {
+    case net::TimeoutReason::command: return "Command too slow, closing";
+    case net::TimeoutReason::login: return "Not logged in in time, closing";
+    default: return "Idle for too long, closing";
+  }
+}
+
 struct Snapshot {
   storage::Id mailbox_id = 0;
   std::uint32_t uidvalidity = 0;
@@ -60,6 +68,7 @@ class Pop3Session {
 
   asio::awaitable<void> run() {
     engine_.start();
+    connection_->set_login_deadline(config().limits.login_timeout);
     for (;;) {
       while (auto event = engine_.next_event()) {
         co_await std::visit([this](auto& e) { return handle(e); }, *event);
@@ -68,13 +77,18 @@ class Pop3Session {
           co_return;
         }
       }
+      // Stopped because the answers pile up, not for want of input: write them (at the
+      // client's pace), then go on with the commands already here.
+      const bool held_back = engine_.output_backlogged();
       if (!co_await flush()) co_return;
       if (engine_.wants_close()) co_return;
+      if (held_back) continue;
+      connection_->set_command_incomplete(engine_.partial_input());
       auto bytes = co_await connection_->read_some();
       if (!bytes) {
         switch (bytes.error()) {
           case net::ReadError::timeout:
-            engine_.shutdown("Idle for too long, closing");
+            engine_.shutdown(timeout_text(connection_->timeout_reason()));
             co_await flush();
             break;
           case net::ReadError::shutdown:
@@ -218,6 +232,7 @@ class Pop3Session {
     for (const auto& message : snapshot_.messages) {
       entries.push_back({message.size, unique_id(snapshot_.uidvalidity, message.uid)});
     }
+    connection_->mark_authenticated();
     state_->metrics.logins.inc();
     log::info("pop3.login", {{"sid", sid()}, {"user", user_}, {"messages", entries.size()},
                              {"remote", connection_->info().remote_ip}});

@@ -14,11 +14,16 @@
 //     invariants (search trees within kMaxSearchDepth, VANISHED only with UID and
 //     CHANGEDSINCE, non-zero partial lengths, MIME only after a part, mailbox names that
 //     decode from modified UTF-7 encode back to themselves, date-times that format back);
+//   * the state-dependent limits (a small pre-login limit, then the configured one from a
+//     point the input picks, as the session does at login) are those in force;
+//   * a spilled APPEND literal (spill_threshold) arrives as LiteralBytes adding up to
+//     exactly the announced size, and only APPEND literals spill;
 //   * an APPEND built around input bytes as its literal hands exactly those bytes over;
 //   * SEARCH programs built from input bytes as NOT / OR / "(" chains stay bounded.
 #include <cstddef>
 #include <cstdint>
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <iterator>
 #include <string>
@@ -217,8 +222,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   TokenizerLimits tokenizer_limits;
   tokenizer_limits.max_depth = 1 + (flags >> 6) * 8;
   Bits bits(data, size);
+  limits.spill_threshold = bits.take(2) ? 0 : 1 + bits.take(64);
+  // Before login the session allows only small literals and commands; the switch to the
+  // configured limits comes at a piece the input picks (never back: login is for good).
+  ReaderLimits before_login = limits;
+  before_login.max_literal_size = std::min<std::uint64_t>(limits.max_literal_size, 1 + bits.take(32));
+  before_login.max_command_size = std::min<std::uint64_t>(limits.max_command_size, 64 + bits.take(256));
+  before_login.spill_threshold = 0;
+  unsigned pieces_before_login = bits.take(8);
 
-  CommandReader reader(limits);
+  CommandReader reader(pieces_before_login > 0 ? before_login : limits);
+  std::uint64_t spilled = 0;  // LiteralBytes octets of the current command
   std::string_view rest(reinterpret_cast<const char*>(data) + 2, size - 2);
   bool closed = false;
   std::vector<std::uint64_t> announced;  // sync literal sizes of the current command
@@ -231,15 +245,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (command->literals.size() > limits.max_literals) fail();
         std::uint64_t total = 0;
         for (const auto& line : command->lines) total += line.size() + 2;
+        std::uint64_t spilled_announced = 0;
         for (const auto& literal : command->literals) {
           if (literal.data.size() > limits.max_literal_size) fail();
+          if (literal.spilled) {
+            if (!literal.data.empty() || limits.spill_threshold == 0) fail();
+            if (literal.size < limits.spill_threshold || literal.size > limits.max_literal_size) fail();
+            const std::string& first = command->lines.front();
+            const auto space = first.find(' ');
+            if (space == std::string::npos || first.size() < space + 7) fail();
+            for (std::size_t i = 0; i < 6; ++i) {
+              if (std::toupper(static_cast<unsigned char>(first[space + 1 + i])) != "APPEND"[i]) fail();
+            }
+            spilled_announced += literal.size;
+          } else if (literal.size != literal.data.size()) {
+            fail();
+          }
           total += literal.data.size();
         }
+        if (spilled_announced != spilled) fail();
+        spilled = 0;
         if (total > limits.max_command_size + 16 * command->literals.size()) fail();
         std::size_t next = 0;
         for (const auto& literal : command->literals) {
           if (!literal.synchronizing) continue;
-          if (next >= announced.size() || literal.data.size() != announced[next++]) fail();
+          if (next >= announced.size() || literal.size != announced[next++]) fail();
         }
         if (next != announced.size()) fail();
         announced.clear();
@@ -265,10 +295,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           reader.continue_literal();
           announced.push_back(need->size);
         }
+      } else if (auto* bytes = std::get_if<LiteralBytes>(&*event)) {
+        if (bytes->data.empty() || limits.spill_threshold == 0) fail();
+        spilled += bytes->data.size();
+        if (spilled > limits.max_literal_size) fail();
       } else {
         const auto& error = std::get<ReaderError>(*event);
         if (error.reason().empty()) fail();
         announced.clear();
+        spilled = 0;
         if (error.fatal) {
           if (!reader.closed()) fail();
           closed = true;
@@ -290,6 +325,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     reader.receive(rest.substr(0, piece));
     rest.remove_prefix(piece);
     drain();
+    if (pieces_before_login > 0 && --pieces_before_login == 0) reader.set_limits(limits);
     if (reader.buffered_input() > limits.max_line_length + piece) fail();
     if (reader.command_bytes() > limits.max_command_size) fail();
   }

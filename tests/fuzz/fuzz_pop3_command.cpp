@@ -5,7 +5,10 @@
 //   * no event once wants_close() is true; answers only to the event awaited;
 //   * every response line is "+OK", "-ERR", "+ " or a multi-line body line, ends in CRLF
 //     and the status lines stay within 512 octets (RFC 2449 §4);
-//   * buffered input stays within the SASL line limit plus one piece.
+//   * buffered input stays within the SASL line limit plus one piece, once the driver
+//     has written what the engine held back for (output_backlogged());
+//   * no command is taken while max_output_backlog octets wait: the output never exceeds
+//     the backlog limit by more than one answer.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -57,16 +60,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.max_errors = (flags & 8) ? 1 : 10;
   options.max_sasl_line = 64 + data[1] * 8u;
   Bits bits(data, size);
+  if (flags & 16) options.max_output_backlog = 1 + bits.take(600);
 
   ServerEngine engine(options);
   engine.start();
   std::string_view rest(reinterpret_cast<const char*>(data) + 2, size - 2);
   bool closed = false;
 
+  // The largest answer the engine builds itself here: LIST/UIDL of three messages, CAPA.
+  constexpr std::size_t kLargestAnswer = 1024;
   auto drain = [&] {
     while (true) {
       const bool closing = engine.wants_close();
       auto event = engine.next_event();
+      if (engine.pending_output().size() > options.max_output_backlog + kLargestAnswer &&
+          engine.awaiting() == ServerEngine::Awaiting::nothing) {
+        fail();
+      }
+      if (!event && engine.output_backlogged()) {
+        // What the driver does: write, then take the next commands.
+        check_output(engine.pending_output());
+        engine.consume_output(engine.pending_output().size());
+        if (engine.output_backlogged()) fail();
+        continue;
+      }
       if (!event) break;
       if (closing || closed) fail();
       std::visit(

@@ -108,6 +108,9 @@ def default_sections() -> dict[str, dict[str, Any]]:
         "limits": {
             "max_connections": 10000,
             "max_connections_per_ip": 100,
+            # Tests open many connections from 127.0.0.1 before logging in (or on SMTP,
+            # which never does); test_slow_clients checks the lower default.
+            "max_unauthenticated_per_ip": 100,
             "idle_timeout_seconds": 300,
             "max_line_length": 8192,
         },

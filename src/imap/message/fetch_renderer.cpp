@@ -47,6 +47,16 @@ class FetchRenderer {
       : source_(source), options_(options), out_(out), items_(out) {}
 
   std::expected<void, FetchError> render(std::span<const FetchAttribute> attributes) {
+    begin(attributes);
+    for (const FetchAttribute& attribute : attributes) {
+      auto written = write(attribute);
+      if (!written) return written;
+    }
+    end();
+    return {};
+  }
+
+  void begin(std::span<const FetchAttribute> attributes) {
     out_ += "* ";
     out_ += std::to_string(source_.sequence_number);
     out_ += " FETCH (";
@@ -54,12 +64,18 @@ class FetchRenderer {
     // CONDSTORE the answer carries MODSEQ. Either is sent once, where it was asked for.
     if (options_.include_uid && !asks_for(attributes, Kind::uid)) write_uid();
     if (options_.include_modseq && !asks_for(attributes, Kind::modseq)) write_modseq();
-    for (const FetchAttribute& attribute : attributes) {
-      auto written = write(attribute);
-      if (!written) return written;
-    }
-    out_ += ")\r\n";
-    return {};
+  }
+
+  void end() { out_ += ")\r\n"; }
+
+  std::expected<std::string_view, FetchError> item(const FetchAttribute& attribute,
+                                                   std::size_t defer_above) {
+    defer_above_ = defer_above;
+    deferred_ = {};
+    auto written = write(attribute);
+    defer_above_ = 0;
+    if (!written) return std::unexpected(written.error());
+    return deferred_;
   }
 
  private:
@@ -166,7 +182,23 @@ class FetchRenderer {
     append_origin(out, attribute);
     out.push_back(' ');
     const auto bytes = body_section_bytes(source_.content, source_.metadata, attribute.section);
-    append_string(out, bytes ? apply_partial(bytes->view(), attribute.partial) : std::string_view());
+    append_section(out, bytes ? apply_partial(bytes->view(), attribute.partial) : std::string_view());
+  }
+
+  // A big slice of the stored message is left for the caller to send (item()); anything
+  // else is copied.
+  void append_section(std::string& out, std::string_view data) {
+    const char* stored_begin = source_.content.data();
+    const char* stored_end = stored_begin + source_.content.size();
+    const bool slice = !data.empty() && data.data() >= stored_begin && data.data() + data.size() <= stored_end;
+    if (defer_above_ > 0 && slice && data.size() > defer_above_ && data.size() > kMaxQuotedLength) {
+      out.push_back('{');
+      out += std::to_string(data.size());
+      out += "}\r\n";
+      deferred_ = data;
+      return;
+    }
+    append_string(out, data);
   }
 
   // RFC822, RFC822.HEADER, RFC822.TEXT: the BODY[], BODY.PEEK[HEADER] and BODY[TEXT]
@@ -175,7 +207,7 @@ class FetchRenderer {
     std::string& out = items_.begin_item(name);
     out.push_back(' ');
     const auto bytes = body_section_bytes(source_.content, source_.metadata, section);
-    append_string(out, bytes ? bytes->view() : std::string_view());
+    append_section(out, bytes ? bytes->view() : std::string_view());
   }
 
   // BINARY[<part>]<<partial>> (RFC 3516 §4.2): the decoded content; a literal8 when it
@@ -224,9 +256,39 @@ class FetchRenderer {
   const FetchOptions& options_;
   std::string& out_;
   ItemWriter items_;
+  std::size_t defer_above_ = 0;
+  std::string_view deferred_;
 };
 
 }  // namespace
+
+// The options are kept (a caller may pass a temporary); the source and `out` are the
+// caller's and outlive the writer.
+class FetchResponseWriter::Impl {
+ public:
+  Impl(const FetchSource& source, const FetchOptions& options, std::string& out)
+      : options(options), renderer(source, this->options, out) {}
+
+  const FetchOptions options;
+  FetchRenderer renderer;
+};
+
+FetchResponseWriter::FetchResponseWriter(const FetchSource& source, const FetchOptions& options,
+                                         std::string& out)
+    : impl_(std::make_unique<Impl>(source, options, out)) {}
+
+FetchResponseWriter::~FetchResponseWriter() = default;
+
+void FetchResponseWriter::begin(std::span<const FetchAttribute> attributes) {
+  impl_->renderer.begin(attributes);
+}
+
+std::expected<std::string_view, FetchError> FetchResponseWriter::item(const FetchAttribute& attribute,
+                                                                      std::size_t defer_above) {
+  return impl_->renderer.item(attribute, defer_above);
+}
+
+void FetchResponseWriter::end() { impl_->renderer.end(); }
 
 FetchNeeds fetch_needs(std::span<const FetchAttribute> attributes) {
   FetchNeeds needs;

@@ -5,6 +5,7 @@
 // are slices at the offsets in MessageMetadata::parts.
 #include <cstdint>
 #include <expected>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,6 +64,32 @@ struct FetchError {
 std::expected<void, FetchError> render_fetch(const FetchSource& source,
                                              std::span<const proto::imap::FetchAttribute> attributes,
                                              const FetchOptions& options, std::string& out);
+
+// render_fetch one item at a time, so the session can write between items and send big
+// sections in pieces (issue 13 §2: a FETCH of 250 partials of a big message never sits in
+// memory whole). begin() writes "* <seq> FETCH (" and the UID/MODSEQ the options add,
+// item() one attribute, end() ")\r\n", all appended to `out` (which the caller may empty
+// between calls). A BODY[]/RFC822 string over `defer_above` octets that is a slice of
+// `source.content` is not copied: `out` ends with its literal prefix "{n}\r\n" and
+// item() returns the octets, for the caller to send (append_literal_octets) before the
+// next call. On a FetchError nothing of the item was written. `source` (and the content
+// it points to) and `out` must outlive the writer.
+class FetchResponseWriter {
+ public:
+  FetchResponseWriter(const FetchSource& source, const FetchOptions& options, std::string& out);
+  ~FetchResponseWriter();
+  FetchResponseWriter(const FetchResponseWriter&) = delete;
+  FetchResponseWriter& operator=(const FetchResponseWriter&) = delete;
+
+  void begin(std::span<const proto::imap::FetchAttribute> attributes);
+  std::expected<std::string_view, FetchError> item(const proto::imap::FetchAttribute& attribute,
+                                                   std::size_t defer_above);
+  void end();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // "dd-Mon-yyyy hh:mm:ss +0000" (RFC 9051 §9 date-time) for INTERNALDATE, in UTC.
 std::string format_internal_date(storage::UnixTime time);

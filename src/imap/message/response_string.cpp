@@ -51,6 +51,12 @@ void append_string(std::string& out, std::string_view data) {
   std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\0', '\x80');
 }
 
+void append_literal_octets(std::string& out, std::string_view data) {
+  const std::size_t start = out.size();
+  out += data;
+  std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\0', '\x80');
+}
+
 void append_binary_string(std::string& out, std::string_view data) {
   if (data.find('\0') != std::string_view::npos) {
     append_literal(out, "~", data);

@@ -15,6 +15,10 @@ inline constexpr std::size_t kMaxQuotedLength = 256;
 // as given, except that a NUL (which a literal may not carry) is sent as 0x80.
 void append_string(std::string& out, std::string_view data);
 
+// The octets of a literal whose "{n}\r\n" prefix went out already (a big FETCH section
+// written in pieces): as append_string copies them, NUL sent as 0x80.
+void append_literal_octets(std::string& out, std::string_view data);
+
 // As append_string, but a literal8 "~{n}\r\n<data>" (RFC 3516 §4.2) when `data` holds a
 // NUL, which neither a quoted string nor a literal may carry (RFC 9051 §9 CHAR8).
 void append_binary_string(std::string& out, std::string_view data);

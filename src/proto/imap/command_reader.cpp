@@ -1,11 +1,28 @@
 #include "proto/imap/command_reader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include "proto/imap/literal_marker.hpp"
 
 namespace postamt::proto::imap {
+namespace {
+
+// "<tag> APPEND ..." in any case: the one command whose literal is a whole message.
+bool is_append(std::string_view first_line) {
+  const auto space = first_line.find(' ');
+  if (space == std::string_view::npos) return false;
+  const std::string_view rest = first_line.substr(space + 1);
+  constexpr std::string_view kAppend = "APPEND ";
+  if (rest.size() < kAppend.size()) return false;
+  for (std::size_t i = 0; i < kAppend.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(rest[i])) != kAppend[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 std::string_view ReaderError::reason() const {
   switch (kind) {
@@ -25,11 +42,18 @@ void CommandReader::receive(std::string_view data) {
   lines_.feed(data);
 }
 
+void CommandReader::set_limits(const ReaderLimits& limits) {
+  const std::size_t line_limit = limits_.max_line_length;
+  limits_ = limits;
+  limits_.max_line_length = line_limit;
+}
+
 void CommandReader::reset_command() {
   current_ = Command{};
   tag_.clear();
   command_bytes_ = 0;
   literal_remaining_ = 0;
+  spilling_ = false;
 }
 
 ReaderError CommandReader::fail(ReaderErrorKind kind, bool fatal, std::uint64_t literal_size) {
@@ -65,10 +89,11 @@ std::optional<ReaderEvent> CommandReader::next_event() {
         // Octets are copied straight into the literal: no line splitting, any octet.
         const std::size_t want = static_cast<std::size_t>(
             std::min<std::uint64_t>(literal_remaining_, lines_.buffered()));
-        if (want > 0) current_.literals.back().data += lines_.take(want);
         literal_remaining_ -= want;
+        if (literal_remaining_ == 0) state_ = State::line;
+        if (spilling_ && want > 0) return LiteralBytes{lines_.take(want)};
+        if (want > 0) current_.literals.back().data += lines_.take(want);
         if (literal_remaining_ > 0) return std::nullopt;
-        state_ = State::line;
         continue;
       }
       case State::line: {
@@ -125,10 +150,14 @@ std::optional<ReaderEvent> CommandReader::on_line(std::string_view text) {
     return fail(ReaderErrorKind::command_too_big, !sync, marker->size);
   }
   command_bytes_ += marker->size;
+  spilling_ = limits_.spill_threshold > 0 && marker->size >= limits_.spill_threshold &&
+              is_append(current_.lines.empty() ? text : std::string_view(current_.lines.front()));
   current_.lines.emplace_back(text.substr(0, text.size() - marker->marker_length));
-  current_.literals.push_back(Literal{{}, marker->binary, sync});
-  current_.literals.back().data.reserve(
-      static_cast<std::size_t>(std::min<std::uint64_t>(marker->size, 64 * 1024)));
+  current_.literals.push_back(Literal{{}, marker->binary, sync, spilling_, marker->size});
+  if (!spilling_) {
+    current_.literals.back().data.reserve(
+        static_cast<std::size_t>(std::min<std::uint64_t>(marker->size, 64 * 1024)));
+  }
   literal_remaining_ = marker->size;
   if (sync) {
     state_ = State::awaiting_continuation;

@@ -24,6 +24,14 @@
 // While a continuation decision is pending nothing is consumed, so the driver should decide
 // before it reads more from the socket (a client must not send before "+" anyway).
 //
+// The limits may change between commands (set_limits): the session allows only small
+// literals before login (RFC 7888 §4 lets a server refuse any literal it does not want;
+// a few KiB are enough for LOGIN and AUTHENTICATE) and the APPENDLIMIT after it.
+//
+// APPEND literals of at least ReaderLimits::spill_threshold octets are not held: their
+// octets come out as LiteralBytes events, in order, split anywhere, for the driver to
+// write to a file; the Command then carries the Literal with `spilled` set and no data.
+//
 // The `{n-}` spelling does not exist in RFC 7888: LITERAL- clients send `{n+}` and the
 // server limits it to 4096 octets (§5). With ReaderLimits::literal_minus set, a `{n+}` over
 // 4096 is refused as above.
@@ -46,6 +54,7 @@ struct ReaderLimits {
   std::size_t max_literals = 64;                         // per command
   std::uint64_t max_command_size = 64u * 1024 * 1024;    // lines + literals of one command
   bool literal_minus = false;  // advertise LITERAL- instead of LITERAL+ (RFC 7888 §5)
+  std::uint64_t spill_threshold = 0;  // APPEND literals this big go out as LiteralBytes; 0: never
 };
 
 // RFC 7888 §5: the largest non-synchronising literal a LITERAL- server accepts.
@@ -55,6 +64,8 @@ struct Literal {
   std::string data;
   bool binary = false;          // literal8 `~{n}` (RFC 3516 §4.2): may hold NUL
   bool synchronizing = true;    // `{n}` rather than `{n+}`
+  bool spilled = false;         // the octets went out as LiteralBytes; `data` is empty
+  std::uint64_t size = 0;       // the announced size
 };
 
 // One framed command: lines[i] is followed by literals[i]; lines.size() ==
@@ -73,6 +84,11 @@ struct NeedContinuation {
   std::string tag;  // the command's tag as sent (may be invalid; empty if none)
 };
 
+// Octets of a spilled literal (ReaderLimits::spill_threshold), in order.
+struct LiteralBytes {
+  std::string data;
+};
+
 enum class ReaderErrorKind {
   line_too_long,      // a line over max_line_length: BAD
   literal_too_big,    // announced literal over the limit: NO/BAD [TOOBIG]
@@ -89,13 +105,15 @@ struct ReaderError {
   std::string_view reason() const;
 };
 
-using ReaderEvent = std::variant<Command, NeedContinuation, ReaderError>;
+using ReaderEvent = std::variant<Command, NeedContinuation, ReaderError, LiteralBytes>;
 
 class CommandReader {
  public:
   explicit CommandReader(ReaderLimits limits = {});
 
   void receive(std::string_view data);
+  // New limits for literals and commands announced from now on (the line limit stays).
+  void set_limits(const ReaderLimits& limits);
 
   // The next event, or nothing until more input (or a continuation decision) arrives.
   std::optional<ReaderEvent> next_event();
@@ -134,6 +152,7 @@ class CommandReader {
   std::string tag_;
   std::uint64_t command_bytes_ = 0;
   std::uint64_t literal_remaining_ = 0;
+  bool spilling_ = false;  // the literal being read goes out as LiteralBytes
 };
 
 }  // namespace postamt::proto::imap

@@ -60,6 +60,7 @@ std::optional<Event> ServerEngine::next_event() {
       return event;
     }
     if (closing_ || awaiting_ != Awaiting::nothing) return std::nullopt;
+    if (output_backlogged()) return std::nullopt;  // the driver writes first
     auto line = input_.next_line();
     if (!line) return std::nullopt;
     if (!*line) {

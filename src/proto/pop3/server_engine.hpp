@@ -20,7 +20,8 @@
 //
 // Bounds: command lines are limited to 255 octets with CRLF (RFC 2449 §4), SASL lines to
 // ServerOptions::max_sasl_line, and an over-long line is never buffered (LineBuffer).
-// Every response line the engine builds itself stays under 512 octets (RFC 2449 §4).
+// Every response line the engine builds itself stays under 512 octets (RFC 2449 §4), and
+// no new command is taken while ServerOptions::max_output_backlog octets wait to be sent.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -87,6 +88,11 @@ class ServerEngine {
   // --- output
   std::string_view pending_output() const;
   void consume_output(std::size_t n);
+  // More than ServerOptions::max_output_backlog is waiting: next_event() takes no further
+  // command until the driver has written it (back-pressure for pipelined commands).
+  bool output_backlogged() const { return pending_output().size() >= options_.max_output_backlog; }
+  // Input holds part of a line (the driver's slow-client clock runs; net::Connection).
+  bool partial_input() const { return input_.buffered() > 0; }
   // True once the session ended and every event was handed out: flush, then close.
   bool wants_close() const;
 

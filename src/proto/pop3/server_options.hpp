@@ -16,6 +16,9 @@ struct ServerOptions {
   // The bound on one SASL line (AUTH with an initial response, or a response to "+ ");
   // every other command line is bounded by RFC 2449 §4's 255 octets.
   std::size_t max_sasl_line = 8192;
+  // While this much output waits for the driver, no further command is taken: pipelined
+  // commands (2,730 UIDLs in one write) wait in the input instead of piling up answers.
+  std::size_t max_output_backlog = 256 * 1024;
 };
 
 }  // namespace postamt::proto::pop3

@@ -251,6 +251,11 @@ constexpr auto kLimitsKeys = std::to_array<KeySpec<LimitsConfig>>({
     {"idle_timeout_seconds", integer_key<&LimitsConfig::idle_timeout, 1, 86400>},
     {"max_line_length", integer_key<&LimitsConfig::max_line_length, 512, 1024 * 1024>},
     {"min_free_disk_mb", integer_key<&LimitsConfig::min_free_disk_mb, 0, 1024 * 1024 * 1024>},
+    {"command_timeout_seconds", integer_key<&LimitsConfig::command_timeout, 1, 86400>},
+    {"min_transfer_rate", integer_key<&LimitsConfig::min_transfer_rate, 0, 1024 * 1024 * 1024>},
+    {"login_timeout_seconds", integer_key<&LimitsConfig::login_timeout, 1, 86400>},
+    {"max_unauthenticated_connections", integer_key<&LimitsConfig::max_unauthenticated_connections, 1, kMaxCount>},
+    {"max_unauthenticated_per_ip", integer_key<&LimitsConfig::max_unauthenticated_per_ip, 1, kMaxCount>},
 });
 
 constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",

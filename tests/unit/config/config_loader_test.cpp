@@ -84,6 +84,11 @@ TEST(ConfigLoader, FullConfigParsesEveryKey) {
   EXPECT_EQ(c.limits.max_connections_per_ip, 20u);
   EXPECT_EQ(c.limits.idle_timeout, std::chrono::seconds(60));
   EXPECT_EQ(c.limits.max_line_length, 4096u);
+  EXPECT_EQ(c.limits.command_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c.limits.min_transfer_rate, 0u);
+  EXPECT_EQ(c.limits.login_timeout, std::chrono::seconds(90));
+  EXPECT_EQ(c.limits.max_unauthenticated_connections, 400u);
+  EXPECT_EQ(c.limits.max_unauthenticated_per_ip, 5u);
 
   EXPECT_EQ(c.log.level, LogLevel::debug);
   EXPECT_EQ(c.log.file, kDataDir / "var/log/postamt.log");

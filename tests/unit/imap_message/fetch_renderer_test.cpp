@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "imap/message/fetch_renderer.hpp"
+#include "imap/message/response_string.hpp"
 #include "imap_message_test_support.hpp"
 #include "sample_messages.hpp"
 
@@ -333,6 +334,81 @@ TEST(FetchRenderer, SeveralItemsInOrder) {
             "UID 42 FLAGS (\\Seen) BODY[HEADER.FIELDS (SUBJECT)] " +
                 literal("Subject: plain\r\n\r\n") + " RFC822.SIZE " +
                 std::to_string(kPlainMessage.size()));
+}
+
+// --- FetchResponseWriter: the same answer item by item, big slices left to the caller
+
+TEST(FetchResponseWriter, ItemByItemIsRenderFetchAndBigSlicesAreDeferred) {
+  const StoredMessage message(kSampleMessage);
+  FetchSource source;
+  source.sequence_number = 3;
+  source.summary = &message.summary;
+  source.metadata = &message.metadata;
+  source.content = message.raw;
+  const std::vector<FetchAttribute> attributes = {
+      attribute(Kind::flags), body_section(section(), partial(6, 3)), body_section(section()),
+      attribute(Kind::rfc822), body_section(section({}, Text::header_fields, {"SUBJECT"}))};
+  FetchOptions options;
+  options.include_uid = true;
+  std::string whole;
+  ASSERT_TRUE(render_fetch(source, attributes, options, whole));
+
+  // Nothing deferred: byte for byte render_fetch, whatever was taken out between items.
+  std::string streamed;
+  std::string sent;
+  FetchResponseWriter plain(source, options, streamed);
+  plain.begin(attributes);
+  for (const FetchAttribute& a : attributes) {
+    auto deferred = plain.item(a, 0);
+    ASSERT_TRUE(deferred);
+    EXPECT_TRUE(deferred->empty());
+    sent += streamed;
+    streamed.clear();  // as the session does when it writes
+  }
+  plain.end();
+  EXPECT_EQ(sent + streamed, whole);
+
+  // Slices of the message over 100 octets are deferred: the literal prefix is written, the
+  // octets come back as a view into the content, and the caller's copy completes the answer.
+  std::string out;
+  FetchResponseWriter writer(source, options, out);
+  writer.begin(attributes);
+  std::size_t deferred_count = 0;
+  for (const FetchAttribute& a : attributes) {
+    auto deferred = writer.item(a, 100);
+    ASSERT_TRUE(deferred);
+    if (!deferred->empty()) {
+      ++deferred_count;
+      EXPECT_TRUE(out.ends_with("{" + std::to_string(deferred->size()) + "}\r\n"));
+      EXPECT_GE(deferred->data(), message.raw.data());
+      EXPECT_LE(deferred->data() + deferred->size(), message.raw.data() + message.raw.size());
+      append_literal_octets(out, *deferred);
+    }
+  }
+  writer.end();
+  EXPECT_EQ(deferred_count, 2u);  // BODY[] and RFC822; not the short partial, not the built fields
+  EXPECT_EQ(out, whole);
+}
+
+TEST(FetchResponseWriter, FailingItemWritesNothing) {
+  const StoredMessage message(kSampleMessage);
+  FetchSource source;
+  source.sequence_number = 3;
+  source.summary = &message.summary;
+  source.metadata = &message.metadata;
+  source.content = message.raw;
+  std::string out;
+  FetchResponseWriter writer(source, {}, out);
+  const std::vector<FetchAttribute> attributes = {attribute(Kind::flags), binary({5})};
+  writer.begin(attributes);
+  ASSERT_TRUE(writer.item(attributes[0], 0));
+  const std::string before = out;
+  auto failed = writer.item(attributes[1], 0);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().kind, FetchError::Kind::unknown_cte);
+  EXPECT_EQ(out, before);
+  writer.end();
+  EXPECT_EQ(out, before + ")\r\n");
 }
 
 // --- what a FETCH needs and does

@@ -13,6 +13,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <asio/steady_timer.hpp>
+
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -195,6 +198,132 @@ TEST(ConnectionLimiter, CapsTotalAndPerIp) {
   EXPECT_EQ(limiter.total(), 2u);
   EXPECT_EQ(limiter.count_for("10.0.0.1"), 1u);
   EXPECT_TRUE(limiter.try_acquire("10.0.0.3").slot);
+}
+
+TEST(ConnectionLimiter, UnauthenticatedConnectionsHaveTheirOwnCaps) {
+  ConnectionLimiter limiter(100, 10, 3, 2);
+  auto a1 = limiter.try_acquire("10.0.0.1");
+  auto a2 = limiter.try_acquire("10.0.0.1");
+  auto a3 = limiter.try_acquire("10.0.0.1");
+  ASSERT_TRUE(a1.slot && a2.slot);
+  EXPECT_FALSE(a3.slot);
+  EXPECT_EQ(a3.refusal, ConnectionLimiter::Refusal::unauthenticated_per_ip);
+  // A login frees the unauthenticated place; the connection still counts in the total.
+  a1.slot->mark_authenticated();
+  a1.slot->mark_authenticated();  // twice is once
+  EXPECT_EQ(limiter.unauthenticated_total(), 1u);
+  auto a4 = limiter.try_acquire("10.0.0.1");
+  EXPECT_TRUE(a4.slot);
+  EXPECT_EQ(limiter.count_for("10.0.0.1"), 3u);
+  auto b1 = limiter.try_acquire("10.0.0.2");
+  EXPECT_TRUE(b1.slot);  // the third stranger
+  auto b2 = limiter.try_acquire("10.0.0.2");
+  EXPECT_FALSE(b2.slot);  // three strangers in all
+  EXPECT_EQ(b2.refusal, ConnectionLimiter::Refusal::unauthenticated);
+  EXPECT_EQ(refusal_name(b2.refusal), std::string_view("unauthenticated"));
+  a1.slot.reset();  // authenticated: frees only its total place
+  EXPECT_EQ(limiter.unauthenticated_total(), 3u);
+  EXPECT_EQ(limiter.total(), 3u);
+  a2.slot.reset();
+  EXPECT_EQ(limiter.unauthenticated_total(), 2u);
+  EXPECT_TRUE(limiter.try_acquire("10.0.0.2").slot);
+  EXPECT_EQ(limiter.total(), 2u);  // the temporary above released its place at once
+}
+
+TEST(Connection, CommandClockEndsATrickle) {
+  asio::io_context io;
+  auto [server, client] = connect_pair(io, std::chrono::seconds(30), 64);
+  server->set_slow_client_limits(std::chrono::seconds(1), 0);
+  server->start();
+  std::atomic<bool> stop{false};
+  std::thread trickler([&stop, &client] {
+    // One byte every 200 ms: never idle, never a whole line.
+    while (!stop) {
+      asio::error_code ec;
+      asio::write(client, asio::buffer("x", 1), ec);
+      if (ec) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  run_coroutine(io, [&, server = server]() -> asio::awaitable<void> {
+    const auto started = std::chrono::steady_clock::now();
+    bool partial = false;  // the "command" never ends: no line end comes
+    for (;;) {
+      server->set_command_incomplete(partial);
+      auto bytes = co_await server->read_some();
+      if (!bytes) {
+        EXPECT_EQ(bytes.error(), ReadError::timeout);
+        break;
+      }
+      partial = true;
+    }
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(server->timeout_reason(), TimeoutReason::command);
+    EXPECT_GE(took, std::chrono::milliseconds(900));
+    EXPECT_LT(took, std::chrono::seconds(5));
+    server->close();
+  });
+  stop = true;
+  trickler.join();
+}
+
+TEST(Connection, CommandClockAllowsASteadySender) {
+  asio::io_context io;
+  auto [server, client] = connect_pair(io, std::chrono::seconds(30), 64);
+  // One second, plus one more per 1000 bytes received: 2000 bytes per second go on.
+  server->set_slow_client_limits(std::chrono::seconds(1), 1000);
+  server->start();
+  std::thread sender([&client] {
+    for (int i = 0; i < 30; ++i) {  // 3 seconds at 2000 bytes/s
+      asio::error_code ec;
+      asio::write(client, asio::buffer(std::string(200, 'y')), ec);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    asio::write(client, asio::buffer(std::string("\r\n")));
+  });
+  run_coroutine(io, [&, server = server]() -> asio::awaitable<void> {
+    std::size_t received = 0;
+    server->set_command_incomplete(true);
+    while (received < 30 * 200 + 2) {
+      auto bytes = co_await server->read_some();
+      EXPECT_TRUE(bytes.has_value()) << read_error_name(bytes.error());
+      if (!bytes) break;
+      received += bytes->size();
+    }
+    server->set_command_incomplete(false);
+    EXPECT_EQ(server->timeout_reason(), TimeoutReason::none);
+    server->close();
+  });
+  sender.join();
+}
+
+TEST(Connection, LoginClockStopsAtAuthentication) {
+  asio::io_context io;
+  auto [server, client] = connect_pair(io, std::chrono::seconds(30), 64);
+  server->start();
+  server->set_login_deadline(std::chrono::seconds(1));
+  asio::write(client, asio::buffer(std::string("LOGIN\r\n")));
+  run_coroutine(io, [&, server = server]() -> asio::awaitable<void> {
+    auto line = co_await server->read_line();
+    EXPECT_TRUE(line.has_value());
+    server->mark_authenticated();
+    EXPECT_TRUE(server->authenticated());
+    asio::steady_timer pause(server->executor(), std::chrono::milliseconds(1500));
+    co_await pause.async_wait(asio::use_awaitable);
+    server->close();
+  });
+  EXPECT_EQ(server->timeout_reason(), TimeoutReason::none);
+
+  asio::io_context io2;
+  auto [late, late_client] = connect_pair(io2, std::chrono::seconds(30), 64);
+  late->start();
+  late->set_login_deadline(std::chrono::seconds(1));
+  run_coroutine(io2, [&, late = late]() -> asio::awaitable<void> {
+    auto line = co_await late->read_line();
+    EXPECT_FALSE(line.has_value());
+    EXPECT_EQ(late->timeout_reason(), TimeoutReason::login);
+    late->close();
+  });
 }
 
 TEST(BlockingPool, RunsWorkOffTheIoThreadAndResumesOnIt) {

@@ -20,7 +20,8 @@ std::vector<std::string> drain(CommandReader& reader, bool answer = true) {
         text += command->lines[i];
         if (i < command->literals.size()) {
           const Literal& l = command->literals[i];
-          text += std::string(l.binary ? "~" : "") + "{" + l.data + (l.synchronizing ? "" : "+") + "}";
+          const std::string payload = l.spilled ? "spilled " + std::to_string(l.size) : l.data;
+          text += std::string(l.binary ? "~" : "") + "{" + payload + (l.synchronizing ? "" : "+") + "}";
         }
       }
       out.push_back(text);
@@ -31,6 +32,8 @@ std::vector<std::string> drain(CommandReader& reader, bool answer = true) {
       } else {
         reader.reject_literal();
       }
+    } else if (auto* bytes = std::get_if<LiteralBytes>(&*event)) {
+      out.push_back("B:" + bytes->data);
     } else {
       const auto& error = std::get<ReaderError>(*event);
       out.push_back("E" + std::to_string(static_cast<int>(error.kind)) + (error.fatal ? "!" : "") +
@@ -225,6 +228,51 @@ TEST(ImapLiteralMarker, Forms) {
   for (std::string_view text : {"", "}", "{}", "{+}", "a {1-}", "a {1 }", "a 1}", "a {1}x", "{-1}"}) {
     EXPECT_FALSE(find_literal_marker(text)) << text;
   }
+}
+
+}  // namespace
+}  // namespace postamt::proto::imap
+
+namespace postamt::proto::imap {
+namespace {
+
+TEST(ImapCommandReader, BigAppendLiteralIsSpilledInPieces) {
+  ReaderLimits limits;
+  limits.spill_threshold = 8;
+  CommandReader reader(limits);
+  reader.receive("a APPEND INBOX {10+}\r\n0123");
+  EXPECT_EQ(drain(reader), (V{"B:0123"}));
+  reader.receive("456789\r\nb NOOP\r\n");
+  EXPECT_EQ(drain(reader), (V{"B:456789", "C:a APPEND INBOX {spilled 10+}", "C:b NOOP"}));
+  // Under the threshold, or another command: held as before.
+  EXPECT_EQ(whole("a append x {7+}\r\n0123456\r\n", limits), (V{"C:a append x {0123456+}"}));
+  EXPECT_EQ(whole("a LOGIN {9+}\r\n012345678 x\r\n", limits), (V{"C:a LOGIN {012345678+} x"}));
+  // Case-insensitive, synchronising too, and bytewise arrival.
+  const V spilled = bytewise("a Append x {8}\r\nabcdefgh\r\n", limits);
+  ASSERT_EQ(spilled.size(), 10u);
+  EXPECT_EQ(spilled.front(), "+8:a");
+  EXPECT_EQ(spilled.back(), "C:a Append x {spilled 8}");
+}
+
+TEST(ImapCommandReader, LimitsChangeBetweenCommands) {
+  ReaderLimits before_login;
+  before_login.max_literal_size = 16;
+  before_login.max_command_size = 64;
+  CommandReader reader(before_login);
+  reader.receive("a LOGIN {17}\r\n");
+  EXPECT_EQ(drain(reader), (V{"E1:a"}));  // refused without "+"
+  reader.receive("b LOGIN {5+}\r\nalice x\r\n");
+  EXPECT_EQ(drain(reader), (V{"C:b LOGIN {alice+} x"}));
+  ReaderLimits after_login;
+  after_login.max_line_length = 8;  // ignored: the line limit stays
+  reader.set_limits(after_login);
+  EXPECT_EQ(reader.limits().max_line_length, ReaderLimits{}.max_line_length);
+  reader.receive("c APPEND x {17+}\r\n" + std::string(17, 'm') + "\r\n");
+  EXPECT_EQ(drain(reader).size(), 1u);
+  reader.set_limits(before_login);
+  reader.receive("d APPEND x {52428800+}\r\nxxxx");
+  EXPECT_EQ(drain(reader), (V{"E1!:d"}));  // non-synchronising: fatal, nothing buffered
+  EXPECT_TRUE(reader.closed());
 }
 
 }  // namespace
