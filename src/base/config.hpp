@@ -126,6 +126,12 @@ struct SmtpConfig {
   std::map<std::string, std::vector<std::string>> send_as;
   // Message octets a session keeps in memory before it streams them to a spool file.
   std::size_t spool_memory_limit = 256 * 1024;
+  // Slow clients: a command line must be complete this long after its first octet...
+  std::chrono::seconds command_timeout{60};
+  // ...and a message's data within data_timeout, at most command_timeout plus one second
+  // per data_min_rate octets received (octets/second; 0: only data_timeout).
+  std::chrono::seconds data_timeout{1800};
+  std::uint64_t data_min_rate = 1024;
 };
 
 struct LimitsConfig {

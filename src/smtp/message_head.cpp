@@ -43,8 +43,18 @@ MessageHead read_message_head(std::string_view head, bool whole_message) {
   std::size_t pos = 0;
   std::size_t field_start = std::string_view::npos;
   while (pos < head.size()) {
-    const auto end = head.find('\n', pos);
-    if (end == std::string_view::npos) break;  // a line the head cut: the header goes on
+    auto end = head.find('\n', pos);
+    if (end == std::string_view::npos) {
+      if (!whole_message) {
+        // A line the head cut: the header goes on. The field before it is whole unless
+        // the cut line continues it.
+        const bool continues = head[pos] == ' ' || head[pos] == '\t';
+        if (field_start != std::string_view::npos && !continues)
+          take_field(head.substr(field_start, pos - field_start), out);
+        return out;
+      }
+      end = head.size();  // the message's last line, without a line end (BDAT)
+    }
     std::string_view line = head.substr(pos, end - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const bool continuation = !line.empty() && (line.front() == ' ' || line.front() == '\t');
@@ -59,14 +69,14 @@ MessageHead read_message_head(std::string_view head, bool whole_message) {
     if (!continuation) field_start = pos;
     pos = end + 1;
   }
+  // The head ended at a line end. A whole message of header fields only (no empty line,
+  // no body) ends with its last field; a cut head may still have continuation lines of
+  // it to come, so what was complete counts (a loop shows in its first fields) and that
+  // field does not.
   if (whole_message) {
-    // A message of header fields only (no empty line, no body) ends with its last field.
-    if (field_start != std::string_view::npos) take_field(head.substr(field_start, pos - field_start), out);
-    out.complete = pos == head.size();
-    return out;
+    if (field_start != std::string_view::npos) take_field(head.substr(field_start), out);
+    out.complete = true;
   }
-  // The head ended inside the header: what was complete still counts (a loop shows in
-  // its first fields), the field it cut does not.
   return out;
 }
 

@@ -54,7 +54,8 @@ class MessageSpool {
   // Drops the message and any temporary file (on the pool: unlinking may block).
   asio::awaitable<void> discard();
 
-  const std::string& head() const { return head_; }       // first octets of the body
+  // The first octets of the message (up to kSpoolHeadLimit), until finish() or discard().
+  std::string_view head() const;
   std::uint64_t body_size() const { return body_size_; }  // octets appended
   bool on_disk() const { return writer_ != nullptr; }
   const std::optional<storage::StorageError>& error() const { return error_; }
@@ -65,9 +66,13 @@ class MessageSpool {
   storage::BlobStore& blobs_;
   net::BlockingPool& pool_;
   const std::size_t memory_limit_;
+  // Room for one more network read beyond the limit before a spill.
+  static constexpr std::size_t kSpillSlack = 64 * 1024;
+
   std::string buffer_;  // not yet written: the whole message while it is small
+  std::size_t trace_size_ = 0;
   std::unique_ptr<storage::BlobWriter> writer_;
-  std::string head_;
+  std::string head_;  // a copy of the head, once the buffer no longer holds it
   std::uint64_t body_size_ = 0;
   std::optional<storage::StorageError> error_;
 };

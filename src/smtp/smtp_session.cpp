@@ -14,10 +14,12 @@
 #include "net/connection.hpp"
 #include "proto/sasl/server_exchange.hpp"
 #include "proto/smtp/server_engine.hpp"
+#include "smtp/envelope_text.hpp"
 #include "smtp/message_head.hpp"
 #include "smtp/message_spool.hpp"
 #include "smtp/sender_policy.hpp"
 #include "smtp/smtp_service_state.hpp"
+#include "smtp/transfer_deadline.hpp"
 #include "storage/api/disk_space.hpp"
 
 namespace postamt::smtp {
@@ -25,45 +27,6 @@ namespace {
 
 namespace engine_ns = proto::smtp;
 using engine_ns::make_reply;
-
-std::string notify_text(const engine_ns::DsnNotify& notify) {
-  if (notify.never) return "NEVER";
-  std::string out;
-  auto add = [&](bool on, const char* word) {
-    if (!on) return;
-    if (!out.empty()) out += ',';
-    out += word;
-  };
-  add(notify.success, "SUCCESS");
-  add(notify.failure, "FAILURE");
-  add(notify.delay, "DELAY");
-  return out;
-}
-
-std::string ret_text(engine_ns::DsnRet ret) {
-  switch (ret) {
-    case engine_ns::DsnRet::full: return "FULL";
-    case engine_ns::DsnRet::headers: return "HDRS";
-    case engine_ns::DsnRet::unspecified: break;
-  }
-  return "";
-}
-
-// A client-supplied value (Message-ID) made safe for one log field.
-std::string loggable(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text.substr(0, 200)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  return out;
-}
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += ',';
-    out += item;
-  }
-  return out;
-}
 
 class SmtpSession {
  public:
@@ -73,7 +36,8 @@ class SmtpSession {
         state_(std::move(state)),
         role_(role),
         engine_(engine_options()),
-        spool_(state_->deps.blobs, state_->deps.pool, config().smtp.spool_memory_limit) {}
+        spool_(state_->deps.blobs, state_->deps.pool, config().smtp.spool_memory_limit),
+        transfer_(config().smtp.command_timeout, config().smtp.data_timeout, config().smtp.data_min_rate) {}
 
   asio::awaitable<void> run() {
     engine_.start();
@@ -83,10 +47,19 @@ class SmtpSession {
       }
       if (!co_await flush()) co_return;
       if (engine_.wants_close()) co_return;
+      const auto bound = read_bound();
+      if (bound && bound->at <= TransferDeadline::Clock::now()) {
+        co_await close_slow(bound->kind);
+        co_return;
+      }
       auto bytes = co_await connection_->read_some();
       if (!bytes) {
         switch (bytes.error()) {
           case net::ReadError::timeout:
+            if (bound && bound->at <= TransferDeadline::Clock::now() + std::chrono::seconds(1)) {
+              co_await close_slow(bound->kind);
+              co_return;
+            }
             engine_.shutdown(make_reply(421, "4.4.2", hostname() + " Idle for too long, closing connection"));
             co_await flush();
             break;
@@ -101,10 +74,40 @@ class SmtpSession {
         co_return;
       }
       engine_.receive(*bytes);
+      if (in_data_) transfer_.data_received(bytes->size());
     }
   }
 
  private:
+  // The next read may wait until the idle timeout, or less while the client is in the
+  // middle of a command line or a message (TransferDeadline: slow clients).
+  std::optional<TransferDeadline::Deadline> read_bound() {
+    const auto now = TransferDeadline::Clock::now();
+    transfer_.command_input(!in_data_ && engine_.buffered_input() > 0, now);
+    const auto idle = config().limits.idle_timeout;
+    auto bound = transfer_.deadline();
+    if (!bound || bound->at - now >= idle) {
+      connection_->set_idle_timeout(idle);
+      return std::nullopt;
+    }
+    // Whole seconds, rounded up: the check after the timeout allows for the rounding.
+    const auto left = std::chrono::ceil<std::chrono::seconds>(bound->at - now);
+    connection_->set_idle_timeout(std::max(left, std::chrono::seconds(1)));
+    return bound;
+  }
+
+  asio::awaitable<void> close_slow(TransferDeadline::Kind kind) {
+    const bool data = kind == TransferDeadline::Kind::data;
+    log::info("smtp.too_slow", {{"sid", sid()},
+                                {"remote", remote_ip()},
+                                {"id", transaction_id_},
+                                {"phase", data ? "data" : "command"}});
+    engine_.shutdown(make_reply(421, "4.4.2", hostname() + (data ? " Message data too slow" : " Command too slow") +
+                                                  ", closing connection"));
+    co_await flush();
+    log_end(data ? "slow_data" : "slow_command");
+  }
+
   const Config& config() const { return state_->deps.config; }
   std::string hostname() const { return config().server.hostname; }
   bool submission() const { return role_.protocol != Protocol::smtp; }
@@ -153,6 +156,7 @@ class SmtpSession {
     delivery::Resolution resolution;
   };
   void reset_transaction() {
+    data_ended();
     recipients_.clear();
     spool_.start({});  // drops a message being received (a BDAT transaction reset)
     transaction_id_.clear();
@@ -278,6 +282,8 @@ class SmtpSession {
     // MessageSpool); the time they stamp is when the data began.
     received_at_ = std::time(nullptr);
     spool_.start(delivery::trace_headers(trace_info()));
+    in_data_ = true;
+    transfer_.data_started(TransferDeadline::Clock::now());
     engine_.accept_data();
     co_return;
   }
@@ -313,7 +319,13 @@ class SmtpSession {
     return true;
   }
 
+  void data_ended() {
+    in_data_ = false;
+    transfer_.data_ended();
+  }
+
   asio::awaitable<void> handle(engine_ns::MessageAborted& e) {
+    data_ended();
     state_->metrics.messages_aborted.inc();
     log::info("smtp.message_aborted", {{"sid", sid()}, {"id", transaction_id_}, {"reply", e.reply.text}});
     co_await spool_.discard();
@@ -350,6 +362,7 @@ class SmtpSession {
   }
 
   asio::awaitable<void> handle(engine_ns::MessageEnd& e) {
+    data_ended();
     const auto started = std::chrono::steady_clock::now();
     if (storage::DiskSpace::data().below_floor()) {
       log::warn("smtp.disk_low", {{"sid", sid()}, {"free_bytes", storage::DiskSpace::data().free_bytes()}});
@@ -521,6 +534,7 @@ class SmtpSession {
     switch (outcome.result) {
       case Result::ok:
         account_ = outcome.account;
+        connection_->mark_authenticated();  // out of the pre-login connection caps
         log::info("smtp.auth", {{"sid", sid()}, {"user", account_->address}, {"remote", ip}});
         engine_.auth_succeeded(account_->address);
         co_return;
@@ -555,6 +569,8 @@ class SmtpSession {
   std::optional<storage::AccountRecord> account_;
   std::vector<Accepted> recipients_;
   MessageSpool spool_;
+  TransferDeadline transfer_;
+  bool in_data_ = false;  // between DataBegin and MessageEnd/MessageAborted
   std::time_t received_at_ = 0;
   std::string transaction_id_;
   unsigned messages_ = 0;

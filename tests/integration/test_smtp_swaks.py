@@ -85,3 +85,25 @@ def test_swaks_sees_refusals(server, tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 24, f"exit {done.returncode}\n{done.stdout}"
     assert "550 5.1.1" in done.stdout, done.stdout
+
+
+def test_swaks_submission_with_a_forged_from_header_is_refused(start_server, tmp_path):
+    """Submission: the envelope is alice's own, the From header bob's: refused at the end
+    of the data (550 5.7.1, swaks exit 26); the same message with her own From goes."""
+    server = start_server(auth={"allow_plaintext_without_tls": False})
+    passwords = provision(server, ["alice", "bob"])
+    auth = ["--tls", "--auth", "PLAIN", "--auth-user", "alice@example.test",
+            "--auth-password", passwords["alice@example.test"]]
+    host, port = server.address("submission")
+    forged = tmp_path / "forged.eml"
+    forged.write_bytes(message("forged", sender="bob@example.test", to="bob@example.test").removesuffix(b"\r\n"))
+    done = subprocess.run(["swaks", "--server", host, "--port", str(port), "--from", "alice@example.test",
+                           "--to", "bob@example.test", "--data", f"@{forged}", *auth],
+                          capture_output=True, text=True, timeout=90)
+    assert done.returncode == 26, f"exit {done.returncode}\n{done.stdout}"
+    assert "550 5.7.1 From header address <bob@example.test>" in done.stdout, done.stdout
+    own = tmp_path / "own.eml"
+    sent = message("own", sender="alice@example.test", to="bob@example.test")
+    own.write_bytes(sent.removesuffix(b"\r\n"))
+    swaks(server, "submission", own, *auth)
+    assert [split_trace(m).content for m in stored_messages(server, "bob@example.test")] == [sent]

@@ -235,6 +235,9 @@ constexpr auto kSmtpKeys = std::to_array<KeySpec<SmtpConfig>>({
     {"allow_null_sender_submission", boolean_key<&SmtpConfig::allow_null_sender_submission>},
     {"spool_memory_limit", integer_key<&SmtpConfig::spool_memory_limit, 4096, 64 * 1024 * 1024>},
     {"send_as", check_send_as},
+    {"command_timeout_seconds", integer_key<&SmtpConfig::command_timeout, 1, 3600>},
+    {"data_timeout_seconds", integer_key<&SmtpConfig::data_timeout, 1, 86400>},
+    {"data_min_rate", integer_key<&SmtpConfig::data_min_rate, 0, kNoUpperBound>},
     {"relay_networks",
      [](Checker& c, const Field& f, SmtpConfig& s) {
        constexpr std::string_view kExpected =

@@ -163,6 +163,23 @@ TEST(ConfigLoader, DottedKeysAndInlineTablesAreTheSameKeys) {
   EXPECT_EQ(c.listeners[0].protocol, Protocol::imap);
 }
 
+TEST(ConfigLoader, SmtpSubmissionAndSlowClientKeys) {
+  const Config c = parse_ok(with_listener(
+      "[smtp]\nenforce_from_header = false\nallow_null_sender_submission = true\n"
+      "spool_memory_limit = 4096\ncommand_timeout_seconds = 5\ndata_timeout_seconds = 30\n"
+      "data_min_rate = 0\n"
+      "[smtp.send_as]\n\"Alice@Example.test\" = [\"Partner.example\", \"other.example\"]\n"));
+  EXPECT_FALSE(c.smtp.enforce_from_header);
+  EXPECT_TRUE(c.smtp.allow_null_sender_submission);
+  EXPECT_EQ(c.smtp.spool_memory_limit, 4096u);
+  EXPECT_EQ(c.smtp.command_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.smtp.data_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c.smtp.data_min_rate, 0u);
+  ASSERT_EQ(c.smtp.send_as.size(), 1u);
+  EXPECT_EQ(c.smtp.send_as.at("alice@example.test"),
+            (std::vector<std::string>{"partner.example", "other.example"}));
+}
+
 TEST(ConfigLoader, EmptyRelayhostMeansNone) {
   EXPECT_EQ(parse_ok(with_listener("[outbound]\nrelayhost = \"\"")).outbound.relayhost, "");
   EXPECT_EQ(
@@ -620,7 +637,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"smtp", "relay_networks = [\"::/129\"]", "smtp.relay_networks[0]", kCidr},
         BadValue{"smtp", "relay_networks = [\"example.com/24\"]", "smtp.relay_networks[0]", kCidr},
         BadValue{"smtp", "relay_networks = [\"10.0.0.0/8\", 5]", "smtp.relay_networks[1]",
-                 "got an integer"}));
+                 "got an integer"},
+        BadValue{"smtp", "send_as = [\"example.com\"]", "smtp.send_as", "a table"},
+        BadValue{"smtp", "send_as = { alice = [\"example.com\"] }", "smtp.send_as.alice",
+                 "expected an account address"},
+        BadValue{"smtp", "spool_memory_limit = 4095", "smtp.spool_memory_limit", "got 4095"},
+        BadValue{"smtp", "command_timeout_seconds = 0", "smtp.command_timeout_seconds", "got 0"},
+        BadValue{"smtp", "data_min_rate = -1", "smtp.data_min_rate", "got -1"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Limits, BadValueTest,

@@ -1,0 +1,45 @@
+#include "smtp/envelope_text.hpp"
+
+namespace postamt::smtp {
+
+namespace engine_ns = proto::smtp;
+
+std::string notify_text(const engine_ns::DsnNotify& notify) {
+  if (notify.never) return "NEVER";
+  std::string out;
+  auto add = [&](bool on, const char* word) {
+    if (!on) return;
+    if (!out.empty()) out += ',';
+    out += word;
+  };
+  add(notify.success, "SUCCESS");
+  add(notify.failure, "FAILURE");
+  add(notify.delay, "DELAY");
+  return out;
+}
+
+std::string ret_text(engine_ns::DsnRet ret) {
+  switch (ret) {
+    case engine_ns::DsnRet::full: return "FULL";
+    case engine_ns::DsnRet::headers: return "HDRS";
+    case engine_ns::DsnRet::unspecified: break;
+  }
+  return "";
+}
+
+std::string loggable(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text.substr(0, 200)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ',';
+    out += item;
+  }
+  return out;
+}
+
+}  // namespace postamt::smtp
