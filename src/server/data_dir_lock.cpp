@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "base/unique_fd.hpp"
 #include "base/log.hpp"
 
 namespace postamt::server {
@@ -31,20 +32,7 @@ std::string read_pid(int fd) {
   return pid.empty() ? "unknown" : pid;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <system_error>
 #include <utility>
 
+#include "base/unique_fd.hpp"
 #include "storage/api/name_rules.hpp"
 
 namespace postamt::storage {
@@ -43,22 +44,7 @@ std::unexpected<StorageError> invalid_id(std::string_view blob_id) {
                        "The blob id '" + shown + "' is not a lower-case hex SHA-256.");
 }
 
-// Closes on scope exit; close() errors on a read-only descriptor carry no information.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now and reports the result (for written files, where close can fail late).
-  int close_checked() { return ::close(std::exchange(fd_, -1)); }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 StoreResult<void> fsync_directory(const std::filesystem::path& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

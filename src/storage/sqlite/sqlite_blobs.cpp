@@ -17,27 +17,45 @@ StoreResult<std::vector<std::string>> SqliteMailStore::unreferenced_blobs() {
   return collect(*stmt, [](const Statement& s) { return s.column_text(0); });
 }
 
-StoreResult<void> SqliteMailStore::forget_blobs(std::span<const std::string> blob_ids) {
+namespace {
+
+enum class BlobRow { forgotten, referenced, absent };
+
+StoreResult<void> check_blob_ids(std::span<const std::string> blob_ids) {
   for (const std::string& id : blob_ids)
     if (!is_valid_blob_id(id))
       return invalid("The blob id '" + id + "' is not a lower-case hex SHA-256.");
+  return {};
+}
+
+// Inside the caller's write transaction: deletes the blob's row when nothing references
+// it, and says what became of it.
+StoreResult<BlobRow> forget_if_unreferenced(Database& db, const std::string& id) {
+  {
+    auto stmt = db.prepare("DELETE FROM blobs WHERE id = ?1 AND refcount = 0");
+    if (!stmt) return std::unexpected(stmt.error());
+    if (auto done = stmt->bind(1, id).run(); !done) return std::unexpected(done.error());
+    if (db.changes() > 0) return BlobRow::forgotten;
+  }
+  auto stmt = db.prepare("SELECT 1 FROM blobs WHERE id = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto known = exists(stmt->bind(1, id));
+  if (!known) return std::unexpected(known.error());
+  return *known ? BlobRow::referenced : BlobRow::absent;
+}
+
+}  // namespace
+
+StoreResult<void> SqliteMailStore::forget_blobs(std::span<const std::string> blob_ids) {
+  if (auto valid = check_blob_ids(blob_ids); !valid) return valid;
   std::lock_guard lock(mutex_);
   auto txn = Transaction::begin(*db_, Transaction::Mode::write);
   if (!txn) return fail(txn);
   std::vector<std::string> referenced;
   for (const std::string& id : blob_ids) {
-    {
-      auto stmt = db_->prepare("DELETE FROM blobs WHERE id = ?1 AND refcount = 0");
-      if (!stmt) return fail(stmt);
-      auto done = stmt->bind(1, id).run();
-      if (!done) return done;
-      if (db_->changes() > 0) continue;
-    }
-    auto stmt = db_->prepare("SELECT 1 FROM blobs WHERE id = ?1");
-    if (!stmt) return fail(stmt);
-    auto known = exists(stmt->bind(1, id));
-    if (!known) return fail(known);
-    if (*known) referenced.push_back(id);  // unknown ids: already forgotten, nothing to do
+    auto row = forget_if_unreferenced(*db_, id);
+    if (!row) return std::unexpected(row.error());
+    if (*row == BlobRow::referenced) referenced.push_back(id);  // absent: already forgotten
   }
   if (!referenced.empty()) {
     // A blob gained a reference after the caller listed it: the caller must not have
@@ -51,28 +69,16 @@ StoreResult<void> SqliteMailStore::forget_blobs(std::span<const std::string> blo
 
 StoreResult<std::vector<std::string>> SqliteMailStore::forget_unreferenced_blobs(
     std::span<const std::string> blob_ids) {
-  for (const std::string& id : blob_ids)
-    if (!is_valid_blob_id(id))
-      return invalid("The blob id '" + id + "' is not a lower-case hex SHA-256.");
+  if (auto valid = check_blob_ids(blob_ids); !valid) return std::unexpected(valid.error());
   std::lock_guard lock(mutex_);
   auto txn = Transaction::begin(*db_, Transaction::Mode::write);
   if (!txn) return fail(txn);
   std::vector<std::string> removable;
   for (const std::string& id : blob_ids) {
-    {
-      auto stmt = db_->prepare("DELETE FROM blobs WHERE id = ?1 AND refcount = 0");
-      if (!stmt) return fail(stmt);
-      if (auto done = stmt->bind(1, id).run(); !done) return std::unexpected(done.error());
-      if (db_->changes() > 0) {
-        removable.push_back(id);
-        continue;
-      }
-    }
-    auto stmt = db_->prepare("SELECT 1 FROM blobs WHERE id = ?1");
-    if (!stmt) return fail(stmt);
-    auto known = exists(stmt->bind(1, id));
-    if (!known) return fail(known);
-    if (!*known) removable.push_back(id);  // never committed: a refused message's file
+    auto row = forget_if_unreferenced(*db_, id);
+    if (!row) return std::unexpected(row.error());
+    // absent: never committed, a refused message's file
+    if (*row != BlobRow::referenced) removable.push_back(id);
   }
   if (auto committed = txn->commit(); !committed) return std::unexpected(committed.error());
   return removable;
