@@ -180,6 +180,7 @@ asio::awaitable<void> ImapSession::run() {
           reader_.continue_literal();
         } else {
           reader_.reject_literal();
+          drop_spooled_literal();  // the whole command goes, its spilled literal with it
         }
       } else {
         co_await on_reader_error(std::get<p::ReaderError>(*event));
@@ -264,6 +265,7 @@ bool ImapSession::on_continuation_request(const p::NeedContinuation& need) {
 
 asio::awaitable<void> ImapSession::on_reader_error(const p::ReaderError& error) {
   log::info("imap.input_refused", {{"sid", sid()}, {"why", error.reason()}});
+  drop_spooled_literal();  // a refused command's spilled literal must not reach the next one
   const Tag tag = p::is_valid_tag(error.tag) ? error.tag : "";
   const bool authenticated = state_kind_ == State::authenticated || state_kind_ == State::selected;
   if (error.kind == p::ReaderErrorKind::literal_too_big && !authenticated) {
@@ -306,6 +308,10 @@ void ImapSession::spool_literal(std::string_view bytes) {
 
 asio::awaitable<void> ImapSession::on_command(p::Command&& framed) {
   co_await run_command(std::move(framed));
+  drop_spooled_literal();
+}
+
+void ImapSession::drop_spooled_literal() {
   spool_.reset();
   spool_error_.clear();
 }

@@ -52,6 +52,8 @@ class ImapSession {
   asio::awaitable<void> on_command(proto::imap::Command&& framed);
   asio::awaitable<void> run_command(proto::imap::Command&& framed);
   void spool_literal(std::string_view bytes);
+  // Forgets the spilled literal of the current command (it ended or was refused).
+  void drop_spooled_literal();
   proto::imap::ReaderLimits reader_limits(bool authenticated) const;
   asio::awaitable<void> dispatch(const Tag& tag, proto::imap::AnyCommand& command);
   bool on_continuation_request(const proto::imap::NeedContinuation& need);

@@ -317,3 +317,27 @@ def read_fetch_partials(client, tag: str) -> list[tuple[int, bytes]]:
         if position > 16 * MIB:  # keep the client's own memory small
             del buffer[:position]
             position = 0
+
+
+def test_refused_append_does_not_leak_its_spooled_literal_into_the_next(server):
+    """An APPEND whose big literal went to the spool file and whose command is then
+    refused (here: a line too long after the literal) must not leave those bytes for the
+    next APPEND: the next message is stored exactly as sent."""
+    provision(server, ["alice"])
+    client = imap_login(server)
+    try:
+        stale = b"Subject: stale\r\n\r\n" + b"s" * 400_000 + b"\r\n"
+        client.send(b"a1 APPEND INBOX {%d+}\r\n" % len(stale) + stale + b" " + b"x" * 20_000 + b"\r\n")
+        reply = client.text_line(timeout=30)
+        while reply.startswith("* "):
+            reply = client.text_line(timeout=30)
+        assert reply.startswith("a1 BAD") or reply.startswith("* BAD") or " BAD " in reply, reply
+        fresh = b"Subject: fresh\r\n\r\n" + b"f" * 400_000 + b"\r\n"
+        client.send(b"a2 APPEND INBOX {%d+}\r\n" % len(fresh) + fresh + b"\r\n")
+        reply = client.text_line(timeout=30)
+        assert reply.startswith("a2 OK [APPENDUID "), reply
+        uid = int(reply.split()[4].rstrip("]"))
+        imap_ok(client, "SELECT INBOX")
+        assert fetch_body(client, uid, len(fresh)) == fresh
+    finally:
+        client.close()

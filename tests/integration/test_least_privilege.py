@@ -161,7 +161,9 @@ def test_a_wider_file_is_named_at_start_and_root_without_user_warns(start_server
 
 @pytest.fixture
 def world_traversable(request):
-    """A directory the service user can reach (pytest's tmp_path is root's, 0700)."""
+    """A directory the service user can reach (pytest's tmp_path is root's, 0700).
+
+    Tests list it before start_server, so their servers stop before it is removed."""
     if os.geteuid() != 0:
         pytest.skip("dropping to a service user needs root")
     base = Path(tempfile.mkdtemp(prefix="postamt-priv-", dir="/tmp"))
@@ -170,7 +172,7 @@ def world_traversable(request):
     shutil.rmtree(base, ignore_errors=True)
 
 
-def test_service_user_owns_a_fresh_data_dir_and_no_chown_walk_happens(start_server, world_traversable):
+def test_service_user_owns_a_fresh_data_dir_and_no_chown_walk_happens(world_traversable, start_server):
     service = pwd.getpwnam(SERVICE_USER)
     directory = world_traversable / "server"
     server = start_server(directory=directory, server={"user": SERVICE_USER})
@@ -195,7 +197,7 @@ def test_service_user_owns_a_fresh_data_dir_and_no_chown_walk_happens(start_serv
     assert any("planted-hardlink" in line for line in log_events(again, "privileges.foreign_owner"))
 
 
-def test_a_data_dir_of_another_owner_is_refused_until_setup_permissions(start_server, world_traversable):
+def test_a_data_dir_of_another_owner_is_refused_until_setup_permissions(world_traversable, start_server):
     service = pwd.getpwnam(SERVICE_USER)
     directory = world_traversable / "server"
     config = make_config(directory, server={"user": SERVICE_USER})

@@ -31,6 +31,9 @@
 // APPEND literals of at least ReaderLimits::spill_threshold octets are not held: their
 // octets come out as LiteralBytes events, in order, split anywhere, for the driver to
 // write to a file; the Command then carries the Literal with `spilled` set and no data.
+// A command can be dropped after some of its octets went out that way (a later literal of
+// it is refused with reject_literal(), or a ReaderError ends it): the driver then discards
+// what it wrote; the next LiteralBytes belong to the next command.
 //
 // The `{n-}` spelling does not exist in RFC 7888: LITERAL- clients send `{n+}` and the
 // server limits it to 4096 octets (§5). With ReaderLimits::literal_minus set, a `{n+}` over

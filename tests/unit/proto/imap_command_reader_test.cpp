@@ -254,6 +254,27 @@ TEST(ImapCommandReader, BigAppendLiteralIsSpilledInPieces) {
   EXPECT_EQ(spilled.back(), "C:a Append x {spilled 8}");
 }
 
+// The fuzz_imap_command finding: an APPEND whose first literal was spilled, then a second,
+// synchronising literal that the driver refuses. The whole command is dropped, spilled
+// octets included (the driver discards them); nothing of it leaks into the next command.
+TEST(ImapCommandReader, RefusedLiteralAfterSpilledOneDropsWholeCommand) {
+  ReaderLimits limits;
+  limits.spill_threshold = 4;
+  CommandReader reader(limits);
+  reader.receive("a APPEND INBOX {6+}\r\nmmmmmm x ~{9}\r\n");
+  EXPECT_EQ(drain(reader, false), (V{"B:mmmmmm", "+9:a"}));
+  EXPECT_FALSE(reader.awaiting_continuation());
+  EXPECT_EQ(reader.command_bytes(), 0u);
+  EXPECT_TRUE(reader.pending_command().lines.empty());
+  reader.receive("b NOOP\r\nc APPEND INBOX {5+}\r\nzzzzz\r\n");
+  EXPECT_EQ(drain(reader), (V{"C:b NOOP", "B:zzzzz", "C:c APPEND INBOX {spilled 5+}"}));
+  // The same after a ReaderError on a later literal of the spilled command.
+  limits.max_literals = 1;
+  CommandReader limited(limits);
+  limited.receive("a APPEND INBOX {6+}\r\nmmmmmm x {2}\r\nb NOOP\r\n");
+  EXPECT_EQ(drain(limited), (V{"B:mmmmmm", "E2:a", "C:b NOOP"}));
+}
+
 TEST(ImapCommandReader, LimitsChangeBetweenCommands) {
   ReaderLimits before_login;
   before_login.max_literal_size = 16;
