@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import stat
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ from harness import (
     provision,
     run_postamt,
     send_transaction,
+    server_env,
     smtplib_client,
     wait_for,
 )
@@ -216,3 +218,20 @@ def test_a_data_dir_of_another_owner_is_refused_until_setup_permissions(world_tr
         assert stat.S_IMODE(info.st_mode) == (0o700 if path.is_dir() else 0o600), path
     server = start_server(directory=directory, server={"user": SERVICE_USER})
     assert server.running()
+
+
+def test_a_link_planted_as_the_index_is_refused(tmp_path, postamt_binary):
+    """The index is opened with SQLITE_OPEN_NOFOLLOW: a link planted in its place stops
+    the start with a clear error, and what it points at is not touched."""
+    directory = tmp_path / "linked"
+    config = make_config(directory)
+    data = directory / "data"
+    data.mkdir(mode=0o700)
+    target = tmp_path / "elsewhere.sqlite3"
+    target.write_bytes(b"")
+    os.symlink(target, data / "index.sqlite3")
+    done = subprocess.run([str(postamt_binary), "serve", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60, env=server_env())
+    assert done.returncode == 1, done.stderr
+    assert "cannot open the index database" in done.stderr, done.stderr
+    assert target.read_bytes() == b""

@@ -53,6 +53,10 @@ def test_endless_line_bounded_memory(start_server, protocol, build):
     baseline = max(server.rss_kib() for _ in range(3))
 
     sent = {"bytes": 0, "error": None}
+    # The stream waits at 8 MiB until another client was served, so that check always
+    # falls inside the stream (a fast release build could finish before the poll saw it).
+    halfway = threading.Event()
+    other_done = threading.Event()
 
     def stream():
         chunk = b"A" * CHUNK
@@ -60,6 +64,9 @@ def test_endless_line_bounded_memory(start_server, protocol, build):
             while sent["bytes"] < STREAM_BYTES:
                 streamer.sock.sendall(chunk)
                 sent["bytes"] += len(chunk)
+                if sent["bytes"] >= 8 * MIB and not halfway.is_set():
+                    halfway.set()
+                    other_done.wait(timeout=30)
         except OSError as e:  # the server cut the stream, or stopped reading (timeout)
             sent["error"] = e
 
@@ -70,7 +77,7 @@ def test_endless_line_bounded_memory(start_server, protocol, build):
     other_served = False
     while thread.is_alive() and time.monotonic() - started < 120:
         peak = max(peak, server.rss_kib())
-        if not other_served and sent["bytes"] >= 8 * MIB:
+        if not other_served and halfway.is_set():
             # Meanwhile another client is served promptly.
             other = server.connect(protocol, timeout=10)
             other.expect(GREETING[protocol])
@@ -79,6 +86,7 @@ def test_endless_line_bounded_memory(start_server, protocol, build):
             other.expect(reply)
             other.close()
             other_served = True
+            other_done.set()
         time.sleep(0.02)
     thread.join(timeout=5)
     assert not thread.is_alive(), f"streaming stalled after {sent['bytes']} bytes"

@@ -20,9 +20,10 @@ std::string open_failure(const std::filesystem::path& file, std::string_view wha
 
 Database::Database(const std::filesystem::path& file) {
   // The store serialises every call under its own mutex, so SQLite's mutexes are not
-  // needed; extended result codes tell UNIQUE apart from other constraint failures.
-  const int flags =
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  // needed; extended result codes tell UNIQUE apart from other constraint failures. A
+  // link planted as the database is refused, never followed (least privilege).
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+                    SQLITE_OPEN_NOFOLLOW;
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
   db_.reset(db);  // sqlite3_open_v2 may allocate a handle even when it fails
