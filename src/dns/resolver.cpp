@@ -102,6 +102,16 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   }
 
   const RandomSource& random() const { return random_; }
+  bool is_shut_down() const { return shut_down_; }
+
+  // ARES_ECANCELLED for every pending query (answer_parse: DnsFailure::shutdown). The EDNS
+  // channel first: a cancelled question is never asked again on the other.
+  void shut_down() {
+    shut_down_ = true;
+    for (Channel* channel : {&main_, &without_edns_})
+      if (channel->handle != nullptr) ares_cancel(channel->handle);
+    reschedule_timer();
+  }
 
   // Asks all questions at once; completes with one outcome per question, in order.
   asio::awaitable<std::vector<QueryOutcome>> ask(std::vector<Question> questions) {
@@ -281,6 +291,7 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   std::optional<std::chrono::milliseconds> lookup_deadline_;
   DeadlineList deadlines_;  // of the lookups not yet completed
   std::unordered_map<int, std::shared_ptr<SocketWatch>> watches_;
+  bool shut_down_ = false;
 };
 
 Result<Resolver> Resolver::create(asio::any_io_executor executor, ResolverOptions options) {
@@ -301,11 +312,15 @@ Resolver::Resolver(Resolver&&) noexcept = default;
 Resolver& Resolver::operator=(Resolver&&) noexcept = default;
 Resolver::~Resolver() = default;
 
+void Resolver::shut_down() {
+  if (impl_) impl_->shut_down();
+}
+
 // The coroutines below touch the resolver only before their first suspension: after it, the
 // resolver may be gone (its destruction completes pending lookups with `shutdown`).
 
 asio::awaitable<DnsResult<std::vector<MxRecord>>> Resolver::lookup_mx_records(std::string domain) {
-  if (!impl_) co_return dns_error(DnsFailure::shutdown, domain + ": resolver shut down");
+  if (!impl_ || impl_->is_shut_down()) co_return dns_error(DnsFailure::shutdown, domain + ": resolver shut down");
   if (!plausible_name(domain)) co_return dns_error(DnsFailure::bad_name, domain + ": invalid domain name");
   std::vector<Question> questions(1);  // (a braced list here trips g++ 12's coroutines)
   questions[0] = Question{domain, kTypeMx};
@@ -314,7 +329,7 @@ asio::awaitable<DnsResult<std::vector<MxRecord>>> Resolver::lookup_mx_records(st
 }
 
 asio::awaitable<DnsResult<std::vector<MxHost>>> Resolver::lookup_mx(std::string domain) {
-  if (!impl_) co_return dns_error(DnsFailure::shutdown, domain + ": resolver shut down");
+  if (!impl_ || impl_->is_shut_down()) co_return dns_error(DnsFailure::shutdown, domain + ": resolver shut down");
   RandomSource random = impl_->random();
   DnsResult<std::vector<MxRecord>> records = co_await lookup_mx_records(domain);
   if (!records) co_return std::unexpected(std::move(records.error()));
@@ -322,7 +337,7 @@ asio::awaitable<DnsResult<std::vector<MxHost>>> Resolver::lookup_mx(std::string 
 }
 
 asio::awaitable<DnsResult<std::vector<asio::ip::address>>> Resolver::lookup_addresses(std::string host) {
-  if (!impl_) co_return dns_error(DnsFailure::shutdown, host + ": resolver shut down");
+  if (!impl_ || impl_->is_shut_down()) co_return dns_error(DnsFailure::shutdown, host + ": resolver shut down");
   if (!plausible_name(host)) co_return dns_error(DnsFailure::bad_name, host + ": invalid host name");
   std::vector<Question> questions(2);  // AAAA and A at once
   questions[0] = Question{host, kTypeAaaa};

@@ -64,6 +64,11 @@ class Resolver {
   // Ends within ResolverOptions::lookup_deadline.
   asio::awaitable<DnsResult<std::vector<asio::ip::address>>> lookup_addresses(std::string host);
 
+  // Ends every pending lookup now, and every later one at once, with DnsFailure::shutdown.
+  // A server that stops calls it, so no waiting lookup (and what its coroutine holds)
+  // outlives the event loop.
+  void shut_down();
+
   // The raw MX answer (unsorted; empty on NODATA), for diagnostics and tests.
   asio::awaitable<DnsResult<std::vector<MxRecord>>> lookup_mx_records(std::string domain);
 

@@ -128,6 +128,8 @@ class QueueScheduler::Impl : public std::enable_shared_from_this<Impl> {
     });
   }
 
+  void end_lookups() { resolver_.shut_down(); }
+
   void stop() {
     asio::post(io_, [self = shared_from_this()] {
       self->stopping_ = true;
@@ -135,6 +137,9 @@ class QueueScheduler::Impl : public std::enable_shared_from_this<Impl> {
       for (auto& [domain, waiting] : self->idle_) {
         for (IdleConnection* idle : waiting) idle->timer.cancel();
       }
+      // A delivery waiting on DNS would otherwise wait past the event loop, its coroutine
+      // held by the lookup and the lookup by the resolver this scheduler owns (a cycle).
+      self->resolver_.shut_down();
     });
   }
 
@@ -335,6 +340,8 @@ class QueueScheduler::Impl : public std::enable_shared_from_this<Impl> {
     std::vector<storage::QueueRecipient> updates;
     std::map<storage::Id, std::vector<NoticeEntry>> notices;  // by message
     for (const RecipientOutcome& outcome : outcomes) {
+      // An attempt the shutdown cut short is no attempt: the recipient stays due as it was.
+      if (stopping_ && outcome.verdict == Verdict::temporary) continue;
       const storage::QueueMessage* message = find_message(job, outcome.message_id);
       if (message == nullptr) continue;
       const auto recipient = std::ranges::find(message->recipients, outcome.recipient_id, &storage::QueueRecipient::id);
@@ -474,7 +481,10 @@ class QueueScheduler::Impl : public std::enable_shared_from_this<Impl> {
 QueueScheduler::QueueScheduler(asio::io_context& io, SchedulerDependencies dependencies)
     : impl_(std::make_shared<Impl>(io, dependencies)) {}
 
-QueueScheduler::~QueueScheduler() = default;
+// The event loop has stopped by now. A delivery still waiting on DNS is held by its lookup,
+// the lookup by the resolver, the resolver by Impl and Impl by the delivery: ending the
+// lookups queues their completions on the loop, whose destruction then frees them all.
+QueueScheduler::~QueueScheduler() { impl_->end_lookups(); }
 
 void QueueScheduler::start() { impl_->start(); }
 void QueueScheduler::wake() { impl_->wake(); }

@@ -147,6 +147,36 @@ TEST_F(ResolverTest, DestroyingTheResolverEndsPendingLookups) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
 }
 
+// A stopping server shuts its resolver down while it still holds it: the lookup waiting on a
+// silent server ends at once, and a lookup asked afterwards does not wait at all.
+TEST_F(ResolverTest, ShutDownEndsPendingAndLaterLookups) {
+  std::optional<DnsResult<std::vector<MxHost>>> pending;
+  std::optional<DnsResult<std::vector<asio::ip::address>>> later;
+  asio::co_spawn(io_, resolver().lookup_mx("silent.test"),
+                 [&](std::exception_ptr e, DnsResult<std::vector<MxHost>> value) {
+                   if (e) std::rethrow_exception(e);
+                   pending = std::move(value);
+                 });
+  asio::steady_timer timer(io_, 50ms);
+  timer.async_wait([&](std::error_code) {
+    resolver().shut_down();
+    asio::co_spawn(io_, resolver().lookup_addresses("host.test"),
+                   [&](std::exception_ptr e, DnsResult<std::vector<asio::ip::address>> value) {
+                     if (e) std::rethrow_exception(e);
+                     later = std::move(value);
+                   });
+  });
+  auto started = std::chrono::steady_clock::now();
+  io_.run_for(5s);
+  ASSERT_TRUE(pending.has_value());
+  ASSERT_FALSE(*pending);
+  EXPECT_EQ(pending->error().failure, DnsFailure::shutdown);
+  ASSERT_TRUE(later.has_value());
+  ASSERT_FALSE(*later);
+  EXPECT_EQ(later->error().failure, DnsFailure::shutdown);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
+}
+
 TEST_F(ResolverTest, NoServerListeningIsTemporary) {
   asio::ip::udp::socket probe(io_, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   int closed_port = probe.local_endpoint().port();
