@@ -1,0 +1,183 @@
+"""ZoneServer: a DNS server for tests (python3-dnslib), serving a zone given as data.
+
+    zone = {"example.org": [("TXT", "v=spf1 -all"), ("A", "192.0.2.1")],
+            "mx.example.org": [("MX", (10, "mail.example.org"))],
+            "sel._domainkey.example.org": [("TXT", ["v=DKIM1; k=ed25519; ", "p=..."])],
+            "broken.example.org": "SERVFAIL",      # or "REFUSED", "TIMEOUT" (never answers)
+            "www.example.org": [("CNAME", "example.org")]}
+    with ZoneServer(zone) as dns:
+        config = {"dns": {"servers": [dns.address], "timeout_seconds": 1}}
+
+UDP and TCP on one loopback port. Names are case-insensitive and need no trailing dot. A
+name that is not in the zone is NXDOMAIN unless a longer name ends with it (an empty
+non-terminal: NOERROR without records, RFC 8020 §1); a name in the zone without a record
+of the asked type is NODATA. TXT values longer than 255 octets are split into several
+character-strings (RFC 1035 §3.3.14); a list gives the strings exactly. CNAMEs are
+followed within the answer, as a recursive resolver does. UDP answers over 512 octets (or
+the query's EDNS size) are truncated so the client retries over TCP. `queries` records
+every (name, type) asked, for tests that count lookups.
+"""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import struct
+import threading
+
+from dnslib import AAAA, CNAME, EDNS0, MX, PTR, QTYPE, RCODE, RR, TXT, A, DNSLabel, DNSRecord
+
+CLASSIC_UDP_LIMIT = 512  # RFC 1035 §4.2.1
+FAILURES = {"SERVFAIL": RCODE.SERVFAIL, "REFUSED": RCODE.REFUSED}
+
+
+def _key(name: str) -> str:
+    return name.lower().rstrip(".")
+
+
+def _txt_strings(value) -> list[bytes]:
+    if isinstance(value, (list, tuple)):
+        return [s.encode() if isinstance(s, str) else s for s in value]
+    raw = value.encode() if isinstance(value, str) else value
+    return [raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""]
+
+
+def _rdata(rtype: str, value):
+    if rtype == "A":
+        return A(value)
+    if rtype == "AAAA":
+        return AAAA(value)
+    if rtype == "MX":
+        preference, host = value
+        return MX(host, preference)
+    if rtype == "PTR":
+        return PTR(value)
+    if rtype == "CNAME":
+        return CNAME(value)
+    if rtype == "TXT":
+        return TXT(_txt_strings(value))
+    raise ValueError(f"record type {rtype} is not supported by the zone server")
+
+
+class ZoneServer:
+    def __init__(self, zone: dict, ttl: int = 300, host: str = "127.0.0.1"):
+        self.zone = {}
+        self.ttl = ttl
+        self.host = host
+        self.queries: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self.set_zone(zone)
+        self._udp = None
+        self._tcp = None
+        self._threads: list[threading.Thread] = []
+
+    def set_zone(self, zone: dict) -> None:
+        with_keys = {_key(name): records for name, records in zone.items()}
+        with self._lock:
+            self.zone = with_keys
+
+    @property
+    def port(self) -> int:
+        return self._udp.server_address[1]
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    # -- serving --------------------------------------------------------------------------
+
+    def answer(self, data: bytes, protocol: str) -> bytes | None:
+        try:
+            request = DNSRecord.parse(data)
+        except Exception:  # garbage: no answer, as a real server drops it
+            return None
+        name = _key(str(request.q.qname))
+        qtype = QTYPE.get(request.q.qtype)
+        with self._lock:
+            self.queries.append((name, qtype))
+            zone = self.zone
+        reply = request.reply()
+        payload = None
+        for record in request.ar:
+            if record.rtype == QTYPE.OPT:
+                payload = max(CLASSIC_UDP_LIMIT, record.rclass)
+                reply.add_ar(EDNS0(udp_len=4096))
+        owner, hops = name, 0
+        while True:
+            entry = zone.get(owner)
+            if entry == "TIMEOUT":
+                return None
+            if isinstance(entry, str):
+                reply.header.rcode = FAILURES[entry]
+                return reply.pack()
+            cname = next((v for t, v in (entry or []) if t == "CNAME"), None)
+            if cname is None or qtype == "CNAME" or hops >= 8:
+                break
+            reply.add_answer(RR(DNSLabel(owner + "."), QTYPE.CNAME, rdata=CNAME(cname), ttl=self.ttl))
+            owner, hops = _key(cname), hops + 1
+        if entry is None:
+            if not any(k.endswith("." + owner) for k in zone):
+                reply.header.rcode = RCODE.NXDOMAIN
+            return self._fit(reply, payload, protocol)
+        for rtype, value in entry:
+            if rtype == qtype:
+                reply.add_answer(RR(DNSLabel(owner + "."), getattr(QTYPE, rtype),
+                                    rdata=_rdata(rtype, value), ttl=self.ttl))
+        return self._fit(reply, payload, protocol)
+
+    @staticmethod
+    def _fit(reply: DNSRecord, payload: int | None, protocol: str) -> bytes:
+        packed = reply.pack()
+        if protocol == "udp" and len(packed) > (payload or CLASSIC_UDP_LIMIT):
+            truncated = DNSRecord(reply.header, questions=reply.questions, ar=reply.ar)
+            truncated.header.tc = 1
+            return truncated.pack()
+        return packed
+
+    def __enter__(self) -> "ZoneServer":
+        server = self
+
+        class Udp(socketserver.BaseRequestHandler):
+            def handle(self):
+                data, sock = self.request
+                answer = server.answer(data, "udp")
+                if answer is not None:
+                    sock.sendto(answer, self.client_address)
+
+        class Tcp(socketserver.BaseRequestHandler):
+            def handle(self):
+                self.request.settimeout(10)
+                try:
+                    while True:  # RFC 7766 §6.2.1: many length-prefixed queries per connection
+                        head = self.request.recv(2, socket.MSG_WAITALL)
+                        if len(head) < 2:
+                            return
+                        data = self.request.recv(struct.unpack("!H", head)[0], socket.MSG_WAITALL)
+                        answer = server.answer(data, "tcp")
+                        if answer is None:
+                            return
+                        self.request.sendall(struct.pack("!H", len(answer)) + answer)
+                except OSError:
+                    return
+
+        class ThreadingUdp(socketserver.ThreadingMixIn, socketserver.UDPServer):
+            daemon_threads = True
+
+        class ThreadingTcp(socketserver.ThreadingMixIn, socketserver.TCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self._udp = ThreadingUdp((self.host, 0), Udp)
+        self._tcp = ThreadingTcp((self.host, self.port), Tcp)
+        for srv in (self._udp, self._tcp):
+            thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for srv in (self._udp, self._tcp):
+            srv.shutdown()
+            srv.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
