@@ -134,6 +134,35 @@ struct SmtpConfig {
   std::uint64_t data_min_rate = 1024;
 };
 
+// [mailauth]: sender authentication of mail that other servers send (issue 14): SPF,
+// DKIM, DMARC, the Authentication-Results field, and what a failure leads to.
+enum class DmarcMode { rfc9989, rfc7489 };
+
+struct MailauthDomainPolicy {  // [mailauth.domain."example.com"]: for that local domain's recipients
+  bool dmarc_reject = true;
+  bool dmarc_quarantine = true;
+  bool spf_fail_reject = false;
+};
+
+struct MailauthConfig {
+  // Check mail arriving on the `smtp` listener. Submission, relay_networks and
+  // authenticated clients are not checked (their mail is ours to sign).
+  bool verify = true;
+  // The defaults of MailauthDomainPolicy, for recipients without a table of their own:
+  // DMARC p=reject failures refused (550 5.7.1; false: delivered to Junk), p=quarantine
+  // failures delivered to Junk (false: to the inbox), and an SPF "fail" without a DKIM pass
+  // refused (550 5.7.23) only when asked.
+  MailauthDomainPolicy policy;
+  std::map<std::string, MailauthDomainPolicy> domains;
+  DmarcMode dmarc_mode = DmarcMode::rfc9989;
+  // Never refused or moved to Junk by these checks: client networks (CIDR) and sender
+  // domains (the From domain, or the MAIL FROM domain); the results are still recorded.
+  std::vector<std::string> allow_networks;
+  std::vector<std::string> allow_domains;
+  // ARC sealers (d= of an ARC-Seal) whose valid chain may override a DMARC failure.
+  std::vector<std::string> trusted_arc_sealers;
+};
+
 struct LimitsConfig {
   unsigned max_connections = 10000;
   unsigned max_connections_per_ip = 100;
@@ -168,6 +197,7 @@ struct Config {
   DnsConfig dns;
   OutboundConfig outbound;
   SmtpConfig smtp;
+  MailauthConfig mailauth;
   LimitsConfig limits;
   LogConfig log;
   std::vector<ListenerConfig> listeners;

@@ -39,7 +39,10 @@ storage::StoreResult<storage::DeliveryItem> MessagePreparer::prepare_rows(const 
   for (const auto& recipient : message.recipients) {
     for (const auto& local : recipient.resolution.local) {
       if (!accounts.insert(local.account_id).second) continue;  // one copy per account
-      auto inbox = store_.find_mailbox(local.account_id, "INBOX");
+      auto inbox = store_.find_mailbox(local.account_id, recipient.mailbox.empty() ? "INBOX" : recipient.mailbox);
+      if (!inbox && inbox.error().code == storage::StorageError::Code::not_found && !recipient.mailbox.empty()) {
+        inbox = store_.find_mailbox(local.account_id, "INBOX");
+      }
       if (!inbox) return std::unexpected(inbox.error());
       if (metadata.empty()) metadata = mime::analyze_message(content).serialize();
       storage::NewMessage row;

@@ -20,6 +20,9 @@ struct IncomingRecipient {
   Resolution resolution;  // what it resolved to at RCPT time
   std::string notify;     // RFC 3461 NOTIFY as text ("" when absent)
   std::string orcpt;      // RFC 3461 ORCPT as "type;address" ("" when absent)
+  // The mailbox local copies go to; "" is INBOX. A mailbox the account does not have
+  // (a "Junk" it deleted) falls back to INBOX: the mail is delivered, never lost.
+  std::string mailbox;
 };
 
 struct IncomingMessage {

@@ -64,7 +64,7 @@ storage::StoreResult<void> DeliveryNotices::send(const storage::QueueMessage& me
                    std::to_string(message.id) + ";\r\n\t" + delivery::rfc5322_date(static_cast<std::time_t>(now)) +
                    "\r\n";
   notice.content += report;
-  notice.recipients.push_back(delivery::IncomingRecipient{*sender, std::move(*resolution), "", ""});
+  notice.recipients.push_back(delivery::IncomingRecipient{*sender, std::move(*resolution), "", "", ""});
   delivery::MessagePreparer preparer(store_, blobs_, committer_.blob_durability());
   auto item = preparer.prepare(notice);
   if (!item) return std::unexpected(item.error());

@@ -59,15 +59,67 @@ asio::awaitable<void> MessageSpool::spill() {
   }
 }
 
-asio::awaitable<storage::StoreResult<MessageSpool::Finished>> MessageSpool::finish() {
+namespace {
+
+// `stored` (trace fields, then the message) with the edit applied, handed to `out` in pieces.
+template <class Out>
+void edited(std::string_view stored, std::size_t trace_size, const MessageSpool::HeadEdit& edit, Out&& out) {
+  out(edit.prepend);
+  out(stored.substr(0, trace_size));
+  std::size_t at = trace_size;
+  for (const auto& [begin, end] : edit.drop) {
+    const std::size_t from = std::min(trace_size + begin, stored.size());
+    if (from < at) continue;  // not ascending: ignored rather than duplicating bytes
+    out(stored.substr(at, from - at));
+    at = std::min(trace_size + end, stored.size());
+  }
+  out(stored.substr(at));
+}
+
+}  // namespace
+
+asio::awaitable<storage::StoreResult<MessageSpool::Finished>> MessageSpool::finish(HeadEdit edit) {
   if (!error_ && writer_ && !buffer_.empty()) co_await spill();
   if (error_) co_return std::unexpected(*error_);
   Finished finished;
-  if (writer_) {
-    finished.spooled = std::move(writer_);
-  } else {
-    finished.content = std::exchange(buffer_, {});
+  if (!writer_) {
+    if (edit.empty()) {
+      finished.content = std::exchange(buffer_, {});
+    } else {
+      finished.content.reserve(buffer_.size() + edit.prepend.size());
+      edited(buffer_, trace_size_, edit, [&](std::string_view piece) { finished.content.append(piece); });
+      buffer_.clear();
+      buffer_.shrink_to_fit();
+    }
+    co_return finished;
   }
+  if (edit.empty()) {
+    finished.spooled = std::move(writer_);
+    co_return finished;
+  }
+  // On disk already: copy it once into a new spool file with the edit applied.
+  auto copied = co_await pool_.run([&]() -> storage::StoreResult<std::unique_ptr<storage::BlobWriter>> {
+    auto old = writer_->view();
+    if (!old) return std::unexpected(old.error());
+    auto fresh = blobs_.begin_write();
+    if (!fresh) return std::unexpected(fresh.error());
+    storage::StoreResult<void> written;
+    constexpr std::size_t kPiece = 1024 * 1024;
+    edited(*old, trace_size_, edit, [&](std::string_view piece) {
+      for (std::size_t at = 0; written && at < piece.size(); at += kPiece) {
+        written = (*fresh)->append(piece.substr(at, kPiece));
+      }
+    });
+    if (!written) return std::unexpected(written.error());
+    writer_.reset();  // the old spool file goes
+    return std::move(*fresh);
+  });
+  if (!copied) {
+    error_ = copied.error();
+    co_await discard();
+    co_return std::unexpected(*error_);
+  }
+  finished.spooled = std::move(*copied);
   co_return finished;
 }
 

@@ -18,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "storage/api/blob_store.hpp"
 
@@ -50,7 +52,17 @@ class MessageSpool {
     std::string content;
     std::unique_ptr<storage::BlobWriter> spooled;
   };
-  asio::awaitable<storage::StoreResult<Finished>> finish();
+  // What the checks at the end of the data change in the stored form: fields put first
+  // (Authentication-Results, RFC 8601 §5: above the other trace fields) and fields of the
+  // message's own header dropped (one that forges our verdict), as [begin, end) offsets
+  // into the message (after the trace fields; inside the head). A message already on disk
+  // is copied once, in the storage pool, through a file mapping: memory stays bounded.
+  struct HeadEdit {
+    std::string prepend;
+    std::vector<std::pair<std::size_t, std::size_t>> drop;  // ascending, not overlapping
+    bool empty() const { return prepend.empty() && drop.empty(); }
+  };
+  asio::awaitable<storage::StoreResult<Finished>> finish(HeadEdit edit = {});
   // Drops the message and any temporary file (on the pool: unlinking may block).
   asio::awaitable<void> discard();
 
