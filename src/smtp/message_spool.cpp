@@ -64,8 +64,8 @@ namespace {
 // `stored` (trace fields, then the message) with the edit applied, handed to `out` in pieces.
 template <class Out>
 void edited(std::string_view stored, std::size_t trace_size, const MessageSpool::HeadEdit& edit, Out&& out) {
-  out(edit.prepend);
   out(stored.substr(0, trace_size));
+  out(edit.prepend);
   std::size_t at = trace_size;
   for (const auto& [begin, end] : edit.drop) {
     const std::size_t from = std::min(trace_size + begin, stored.size());

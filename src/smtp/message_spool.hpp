@@ -52,9 +52,10 @@ class MessageSpool {
     std::string content;
     std::unique_ptr<storage::BlobWriter> spooled;
   };
-  // What the checks at the end of the data change in the stored form: fields put first
-  // (Authentication-Results, RFC 8601 §5: above the other trace fields) and fields of the
-  // message's own header dropped (one that forges our verdict), as [begin, end) offsets
+  // What the checks at the end of the data change in the stored form: fields put right
+  // after our trace fields (Authentication-Results, RFC 8601 §5: above every field the
+  // message came with; where a milter's field lands below Postfix's Received) and fields
+  // of the message's own header dropped (one that forges our verdict), as [begin, end) offsets
   // into the message (after the trace fields; inside the head). A message already on disk
   // is copied once, in the storage pool, through a file mapping: memory stays bounded.
   struct HeadEdit {

@@ -67,7 +67,7 @@ TEST_F(MessageSpoolTest, EditIsTheSameInMemoryAndOnDisk) {
   const std::string message = head + body;
   const std::size_t forged_end = head.find("From:");
   MessageSpool::HeadEdit edit{"Authentication-Results: mail.example.test; dmarc=fail\r\n", {{0, forged_end}}};
-  const std::string expected = "Authentication-Results: mail.example.test; dmarc=fail\r\nReceived: by test\r\n" +
+  const std::string expected = "Received: by test\r\nAuthentication-Results: mail.example.test; dmarc=fail\r\n" +
                                message.substr(forged_end);
   EXPECT_EQ(stored(message, 1024 * 1024, edit), expected);  // in memory
   EXPECT_EQ(stored(message, 8 * 1024, edit), expected);     // spilled to a file, copied once
