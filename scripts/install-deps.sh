@@ -30,6 +30,8 @@ test_packages=(
   dovecot-imapd dovecot-pop3d            # the reference IMAP server for differential tests
   python3-dnslib                         # a private DNS server for outbound delivery tests
   python3-aiosmtpd                       # scripted receiving SMTP peers for outbound delivery tests
+  python3-yaml                           # reads the RFC 7208 SPF test suite (tests/data/spf)
+  python3-spf                            # pyspf: the second SPF implementation the SPF tests compare with
 )
 
 case "$what" in
