@@ -31,6 +31,8 @@ test_packages=(
   python3-dnslib                         # a private DNS server for outbound delivery tests
   python3-aiosmtpd                       # scripted receiving SMTP peers for outbound delivery tests
   python3-dkim python3-nacl              # dkimpy: DKIM signs/verifies against Postamt (Ed25519 needs PyNaCl)
+  python3-yaml                           # reads the RFC 7208 SPF test suite (tests/data/spf)
+  python3-spf                            # pyspf: the second SPF implementation the SPF tests compare with
 )
 
 case "$what" in

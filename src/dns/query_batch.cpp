@@ -51,7 +51,10 @@ void QueryBatch::answered(Slot& slot, int status, const unsigned char* answer, i
   if (!completed_) {
     QueryOutcome& outcome = outcomes_[slot.index];
     outcome.status = status;
-    if (status == ARES_SUCCESS && answer != nullptr && length > 0) outcome.answer.assign(answer, answer + length);
+    // NODATA and NXDOMAIN keep their message too: its header and authority section (the AD
+    // bit, the SOA for negative caching) matter to lookup_records.
+    bool has_message = status == ARES_SUCCESS || status == ARES_ENODATA || status == ARES_ENOTFOUND;
+    if (has_message && answer != nullptr && length > 0) outcome.answer.assign(answer, answer + length);
     answered_[slot.index] = true;
   }
   if (--remaining_ == 0) {

@@ -357,4 +357,23 @@ asio::awaitable<DnsResult<std::vector<asio::ip::address>>> Resolver::lookup_addr
   co_return addresses;  // NODATA for both
 }
 
+asio::awaitable<RecordAnswer> Resolver::lookup_records(std::string name, RecordKind kind) {
+  if (!impl_ || impl_->is_shut_down()) {
+    RecordAnswer answer;
+    answer.status = LookupStatus::shutdown;
+    answer.problem = name + ": resolver shut down";
+    co_return answer;
+  }
+  if (!plausible_name(name)) {
+    RecordAnswer answer;
+    answer.status = LookupStatus::bad_name;
+    answer.problem = name + ": not a domain name";
+    co_return answer;
+  }
+  std::vector<Question> questions(1);
+  questions[0] = Question{name, static_cast<int>(kind)};
+  std::vector<QueryOutcome> outcomes = co_await impl_->ask(std::move(questions));
+  co_return parse_record_answer(outcomes.front(), kind, name);
+}
+
 }  // namespace postamt::dns

@@ -20,6 +20,7 @@
 #include "base/result.hpp"
 #include "dns/dns_error.hpp"
 #include "dns/mx_plan.hpp"
+#include "dns/record_answer.hpp"
 
 namespace postamt::dns {
 
@@ -63,6 +64,12 @@ class Resolver {
   // At most 64 addresses per family; an answer with malformed records is server_failure.
   // Ends within ResolverOptions::lookup_deadline.
   asio::awaitable<DnsResult<std::vector<asio::ip::address>>> lookup_addresses(std::string host);
+
+  // The records of one type at `name` with the answer's RCODE, AD bit and TTL
+  // (record_answer.hpp): for sender authentication and anything else that needs the
+  // records as published. Never fails as such: every problem is a status in the answer.
+  // Ends within ResolverOptions::lookup_deadline.
+  asio::awaitable<RecordAnswer> lookup_records(std::string name, RecordKind kind);
 
   // Ends every pending lookup now, and every later one at once, with DnsFailure::shutdown.
   // A server that stops calls it, so no waiting lookup (and what its coroutine holds)

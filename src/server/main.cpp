@@ -10,6 +10,7 @@
 #include "server/admin_commands.hpp"
 #include "server/config/config_loader.hpp"
 #include "server/dkim_commands.hpp"
+#include "server/mailauth_commands.hpp"
 #include "server/privileges.hpp"
 #include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
@@ -262,6 +263,35 @@ int main(int argc, char** argv) {
 
   debug->add_subcommand("check-store", "Check that index rows and blob files agree")
       ->callback(with_config([](const auto& c) { return postamt::server::debug_check_store(c); }));
+
+  // check spf: sender authentication as the server would judge it, against live DNS
+  postamt::server::SpfCheckOptions spf_check;
+  auto* check_group = app.add_subcommand("check", "Check sender authentication against live DNS")
+                          ->require_subcommand(1);
+  auto* check_spf = check_group->add_subcommand("spf", "Evaluate SPF (RFC 7208) for a client IP, HELO and MAIL FROM");
+  check_spf->add_option("--ip", spf_check.ip, "The SMTP client's IP address");
+  check_spf->add_option("--helo", spf_check.helo, "The client's EHLO/HELO name");
+  check_spf->add_option("--mail-from", spf_check.mail_from, "The MAIL FROM address (default: null sender, HELO checked)");
+  check_spf->add_option("--identity", spf_check.identity, "mailfrom (default) or helo");
+  check_spf->add_option("--receiver", spf_check.receiver, "Our host name for %{r} (default: server.hostname)");
+  check_spf->add_option("--dns-server", spf_check.dns_server, "DNS server IP:PORT instead of the config's [dns] servers");
+  check_spf->add_option("--dns-timeout-ms", spf_check.dns_timeout_ms, "Per-attempt DNS timeout in milliseconds");
+  check_spf->add_option("--batch", spf_check.batch, "JSON lines in (FILE or -), JSON lines out: one check per line");
+  check_spf->add_flag("--json", spf_check.json, "Print one JSON object");
+  check_spf->callback([&] {
+    // The configuration is optional here: without one, the system resolver (or --dns-server).
+    std::optional<postamt::Config> config;
+    const char* from_env = std::getenv("POSTAMT_CONFIG");
+    if (!config_path.empty() || (from_env != nullptr && *from_env != '\0')) {
+      auto loaded = load(config_path);
+      if (!loaded.config) {
+        status = loaded.status;
+        return;
+      }
+      config = std::move(loaded.config);
+    }
+    status = postamt::server::check_spf_command(config ? &*config : nullptr, spf_check);
+  });
 
   try {
     app.parse(argc, argv);

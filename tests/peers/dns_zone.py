@@ -4,7 +4,8 @@
             "mx.example.org": [("MX", (10, "mail.example.org"))],
             "sel._domainkey.example.org": [("TXT", ["v=DKIM1; k=ed25519; ", "p=..."])],
             "broken.example.org": "SERVFAIL",      # or "REFUSED", "TIMEOUT" (never answers)
-            "www.example.org": [("CNAME", "example.org")]}
+            "www.example.org": [("CNAME", "example.org")],
+            "slow.example.org": [("TXT", "v=spf1 -all"), ("TIMEOUT", None)]}
     with ZoneServer(zone) as dns:
         config = {"dns": {"servers": [dns.address], "timeout_seconds": 1}}
 
@@ -16,6 +17,12 @@ character-strings (RFC 1035 §3.3.14); a list gives the strings exactly. CNAMEs 
 followed within the answer, as a recursive resolver does. UDP answers over 512 octets (or
 the query's EDNS size) are truncated so the client retries over TCP. `queries` records
 every (name, type) asked, for tests that count lookups.
+
+A ("TIMEOUT", None) entry inside a name's list is positional, as the RFC 7208 test suite's
+zones use it: a query for a type with no record listed before it is never answered, while
+types listed before it are answered normally. Optional: `negative_ttl` adds an SOA (with
+that MINIMUM and TTL) to NXDOMAIN and NODATA answers (RFC 2308 §3); `authentic` is a set
+of names whose answers carry the AD bit (RFC 4035 §3.2.3), as a validating resolver sets it.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import socketserver
 import struct
 import threading
 
-from dnslib import AAAA, CNAME, EDNS0, MX, PTR, QTYPE, RCODE, RR, TXT, A, DNSLabel, DNSRecord
+from dnslib import AAAA, CNAME, EDNS0, MX, PTR, QTYPE, RCODE, RR, SOA, TXT, A, DNSLabel, DNSRecord
 
 CLASSIC_UDP_LIMIT = 512  # RFC 1035 §4.2.1
 FAILURES = {"SERVFAIL": RCODE.SERVFAIL, "REFUSED": RCODE.REFUSED}
@@ -60,9 +67,12 @@ def _rdata(rtype: str, value):
 
 
 class ZoneServer:
-    def __init__(self, zone: dict, ttl: int = 300, host: str = "127.0.0.1"):
+    def __init__(self, zone: dict, ttl: int = 300, host: str = "127.0.0.1",
+                 negative_ttl: int | None = None, authentic: set | None = None):
         self.zone = {}
         self.ttl = ttl
+        self.negative_ttl = negative_ttl
+        self.authentic = {_key(n) for n in (authentic or ())}
         self.host = host
         self.queries: list[tuple[str, str]] = []
         self._lock = threading.Lock()
@@ -91,7 +101,8 @@ class ZoneServer:
             request = DNSRecord.parse(data)
         except Exception:  # garbage: no answer, as a real server drops it
             return None
-        name = _key(str(request.q.qname))
+        # The labels as they are: str(qname) would escape spaces and such (RFC 1035 §5.1).
+        name = _key(".".join(label.decode("latin-1") for label in request.q.qname.label))
         qtype = QTYPE.get(request.q.qtype)
         with self._lock:
             self.queries.append((name, qtype))
@@ -115,15 +126,33 @@ class ZoneServer:
                 break
             reply.add_answer(RR(DNSLabel(owner + "."), QTYPE.CNAME, rdata=CNAME(cname), ttl=self.ttl))
             owner, hops = _key(cname), hops + 1
+        if name in self.authentic:
+            reply.header.ad = 1
         if entry is None:
             if not any(k.endswith("." + owner) for k in zone):
                 reply.header.rcode = RCODE.NXDOMAIN
+            self._add_soa(reply, owner)
             return self._fit(reply, payload, protocol)
+        for rtype, _ in entry:  # a positional TIMEOUT: types not listed before it time out
+            if rtype == qtype:
+                break
+            if rtype == "TIMEOUT":
+                return None
         for rtype, value in entry:
             if rtype == qtype:
                 reply.add_answer(RR(DNSLabel(owner + "."), getattr(QTYPE, rtype),
                                     rdata=_rdata(rtype, value), ttl=self.ttl))
+        if not reply.rr:
+            self._add_soa(reply, owner)
         return self._fit(reply, payload, protocol)
+
+    def _add_soa(self, reply: DNSRecord, owner: str) -> None:
+        if self.negative_ttl is None:
+            return
+        apex = owner.split(".", 1)[-1] if "." in owner else owner
+        reply.add_auth(RR(DNSLabel(apex + "."), QTYPE.SOA, ttl=self.negative_ttl,
+                          rdata=SOA(f"ns.{apex}.", f"hostmaster.{apex}.",
+                                    (1, 3600, 600, 86400, self.negative_ttl))))
 
     @staticmethod
     def _fit(reply: DNSRecord, payload: int | None, protocol: str) -> bytes:
