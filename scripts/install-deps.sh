@@ -17,6 +17,7 @@ run_packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libcrypt-dev
   nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
   libjemalloc-dev                        # the server's allocator (many threads, many small strings)
+  libpsl-dev publicsuffix                # DMARC RFC 7489 mode: the Public Suffix List
   openssl procps
 )
 
