@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "base/config.hpp"
+#include "proto/mailauth/dmarc_record.hpp"
 
 namespace postamt::mailauth {
 
 enum class DmarcVerdict { none, pass, fail, temperror, permerror };
-enum class DmarcPolicy { none, quarantine, reject };
 
 struct AuthSummary {
   DmarcVerdict dmarc = DmarcVerdict::none;

@@ -36,6 +36,9 @@
 #include "imap/imap_service.hpp"
 #include "imap/text_indexer.hpp"
 #include "mailauth/dkim_signing_service.hpp"
+#include "mailauth/inbound_check.hpp"
+#include "mailauth/public_suffix_list.hpp"
+#include "mailauth/resolver_record_lookup.hpp"
 #include "pop3/pop3_service.hpp"
 #include "queue/queue_scheduler.hpp"
 #include "smtp/smtp_service.hpp"
@@ -230,8 +233,9 @@ class Server {
     auto keys = dkim_.load();
     if (!keys) throw std::runtime_error("DKIM keys: " + keys.error().message);
     log::info("dkim.keys_loaded", {{"keys", *keys}});
-    smtp_ = std::make_unique<smtp::SmtpService>(
-        smtp::SmtpDependencies{config_, *store_, *blobs_, blocking_, *committer_, *authenticator_, &dkim_});
+    start_sender_checks();
+    smtp_ = std::make_unique<smtp::SmtpService>(smtp::SmtpDependencies{
+        config_, *store_, *blobs_, blocking_, *committer_, *authenticator_, &dkim_, inbound_.get()});
     pop3_ = std::make_unique<pop3::Pop3Service>(
         pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
     imap_ = std::make_unique<imap::ImapService>(
@@ -332,6 +336,24 @@ class Server {
     if (reloaded && tls_reloaded && keys) log::info("reload.done", {{"cert", config_.tls.cert.string()}});
   }
 
+  // Sender authentication on port 25 (issue 14): one resolver per I/O context over a shared
+  // TTL cache, and the Public Suffix List when DMARC runs in RFC 7489 mode.
+  void start_sender_checks() {
+    if (!config_.mailauth.verify) return;
+    dns::ResolverOptions options;
+    options.servers = config_.dns.servers;
+    options.attempt_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config_.dns.timeout);
+    // c-ares doubles the timeout on its second round: let it finish both.
+    options.lookup_deadline = std::max<std::chrono::milliseconds>(options.lookup_deadline, 3 * options.attempt_timeout);
+    lookups_ = std::make_unique<mailauth::RecordLookupPool>(options);
+    if (config_.mailauth.dmarc_mode == DmarcMode::rfc7489) {
+      auto list = mailauth::PublicSuffixList::load();
+      if (!list) throw std::runtime_error("mailauth.dmarc_mode = \"rfc7489\": " + list.error().message);
+      suffixes_.emplace(std::move(*list));
+    }
+    inbound_ = std::make_unique<mailauth::InboundChecker>(config_, *lookups_, suffixes_ ? &*suffixes_ : nullptr);
+  }
+
   // SIGTERM: stop accepting, ask every session to finish (each says goodbye in its own
   // protocol), and stop once all are gone or the grace period ends.
   void drain() {
@@ -342,6 +364,7 @@ class Server {
     // out after the restart (a repeat at worst, never a loss).
     scheduler_->stop();
     throttle_state_->stop();
+    if (lookups_) lookups_->shut_down();  // no session waits on DNS past the drain
     tracker_.request_shutdown_all();
     drain_deadline_ = std::chrono::steady_clock::now() + config_.server.shutdown_grace;
     poll_drain();
@@ -370,6 +393,10 @@ class Server {
   auth::AuthThrottle throttle_;
   auth::CredentialCache credential_cache_;
   mailauth::DkimSigningService dkim_;  // before the services that sign with it
+  // After the I/O contexts (pool_): the resolvers go before the contexts they run on.
+  std::unique_ptr<mailauth::RecordLookupPool> lookups_;
+  std::optional<mailauth::PublicSuffixList> suffixes_;
+  std::unique_ptr<mailauth::InboundChecker> inbound_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   asio::steady_timer disk_timer_;

@@ -27,6 +27,7 @@ class Authenticator;
 }
 namespace mailauth {
 class DkimSigningService;
+class InboundChecker;
 }
 }  // namespace postamt
 
@@ -41,6 +42,8 @@ struct SmtpDependencies {
   auth::Authenticator& authenticator;
   // Signs what local accounts submit (nullptr: no signing).
   const mailauth::DkimSigningService* dkim;
+  // Checks SPF, DKIM and DMARC of mail on the smtp listener (nullptr: no checks).
+  const mailauth::InboundChecker* inbound = nullptr;
 };
 
 class SmtpService {

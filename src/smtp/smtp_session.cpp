@@ -14,7 +14,9 @@
 #include "net/connection.hpp"
 #include "proto/sasl/server_exchange.hpp"
 #include "proto/smtp/server_engine.hpp"
+#include "mailauth/inbound_check.hpp"
 #include "smtp/envelope_text.hpp"
+#include "smtp/inbound_verification.hpp"
 #include "smtp/message_head.hpp"
 #include "smtp/message_spool.hpp"
 #include "smtp/sender_policy.hpp"
@@ -159,6 +161,7 @@ class SmtpSession {
   void reset_transaction() {
     data_ended();
     recipients_.clear();
+    check_.reset();
     spool_.start({});  // drops a message being received (a BDAT transaction reset)
     transaction_id_.clear();
   }
@@ -283,6 +286,11 @@ class SmtpSession {
     // MessageSpool); the time they stamp is when the data began.
     received_at_ = std::time(nullptr);
     spool_.start(delivery::trace_headers(trace_info()));
+    if (verifies_senders()) {
+      const auto& envelope = engine_.envelope();
+      check_ = state_->deps.inbound->begin(
+          {remote_ip(), engine_.helo_domain(), envelope.mail ? envelope.mail->reverse_path : ""});
+    }
     in_data_ = true;
     transfer_.data_started(TransferDeadline::Clock::now());
     engine_.accept_data();
@@ -307,7 +315,14 @@ class SmtpSession {
     return trace;
   }
 
+  // Issue 14: mail other servers send (not submissions, not relay_networks) is checked.
+  bool verifies_senders() const {
+    return state_->deps.inbound != nullptr && config().mailauth.verify && !submission() && !account_ &&
+           !state_->relay_networks.contains(remote_ip());
+  }
+
   asio::awaitable<void> handle(engine_ns::MessageChunk& e) {
+    if (check_) check_->feed(e.bytes);
     co_await spool_.append(e.bytes);
   }
 
@@ -389,7 +404,19 @@ class SmtpSession {
       co_await refuse_message(std::move(*refused), "smtp.message_refused", reason);
       co_return;
     }
-    auto finished = co_await spool_.finish();
+    InboundVerdict verified;
+    if (check_) {
+      std::vector<std::string> addresses;
+      for (const auto& accepted : recipients_) addresses.push_back(accepted.address);
+      verified = co_await conclude_inbound_check(*check_, spool_.head(), addresses, config().mailauth);
+      check_.reset();
+      if (verified.refusal) {
+        co_await refuse_message(std::move(*verified.refusal), "smtp.message_refused",
+                                "sender authentication: " + verified.reason + " (" + verified.results + ")");
+        co_return;
+      }
+    }
+    auto finished = co_await spool_.finish(std::move(verified.edit));
     if (!finished) {
       log::error("smtp.spool_failed", {{"sid", sid()}, {"id", transaction_id_}, {"error", finished.error().message}});
       co_await refuse_message(make_reply(452, "4.3.1", "Insufficient system storage, try again later"),
@@ -428,6 +455,9 @@ class SmtpSession {
       recipient.address = accepted.address;
       recipient.resolution = accepted.resolution;
       recipient.notify = notify_text(accepted.rcpt.notify);
+      if (message.recipients.size() < verified.mailboxes.size()) {
+        recipient.mailbox = verified.mailboxes[message.recipients.size()];
+      }
       if (accepted.rcpt.orcpt) recipient.orcpt = accepted.rcpt.orcpt->address_type + ";" + accepted.rcpt.orcpt->address;
       message.recipients.push_back(std::move(recipient));
     }
@@ -482,6 +512,8 @@ class SmtpSession {
                                 {"size", e.size},
                                 {"message_id", loggable(head.message_id)},
                                 {"spooled", spooled ? "yes" : "no"},
+                                {"auth", verified.results},
+                                {"auth_note", verified.reason},
                                 {"local", outcome->stored.size()},
                                 {"queued", outcome->queued ? outcome->queued->recipients.size() : 0}});
     engine_.message_stored(transaction_id_);
@@ -592,6 +624,7 @@ class SmtpSession {
   std::time_t received_at_ = 0;
   std::string transaction_id_;
   unsigned messages_ = 0;
+  std::unique_ptr<mailauth::InboundCheck> check_;  // sender authentication of the message coming in
 };
 
 }  // namespace

@@ -89,6 +89,8 @@ def toml_value(value: Any) -> str:
         return json.dumps(value)  # a JSON string is a valid TOML basic string for our values
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table; keys quoted (they may hold dots)
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 

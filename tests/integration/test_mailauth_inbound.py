@@ -94,6 +94,7 @@ def send(server, mail_from: str, recipients: list[str], data: bytes, source_ip: 
     host, port = server.address("smtp")
     client = smtplib.SMTP(host, port, local_hostname=helo, timeout=30, source_address=(source_ip, 0))
     try:
+        client.ehlo()
         code, reply = client.mail(mail_from)
         assert code == 250, reply
         for rcpt in recipients:

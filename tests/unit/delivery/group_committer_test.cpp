@@ -106,7 +106,7 @@ TEST_F(GroupCommitterTest, ABatchCommitsOnlyAfterItsBlobsAreSynced) {
   Resolution resolution;
   resolution.kind = Resolution::Kind::local;
   resolution.local.push_back({store_->find_account("a@example.test")->id, "a@example.test"});
-  message.recipients.push_back({"a@example.test", resolution, "", ""});
+  message.recipients.push_back({"a@example.test", resolution, "", "", ""});
   auto prepared = preparer.prepare(message);
   ASSERT_TRUE(prepared);
   auto outcome = committer.commit_blocking(std::move(*prepared));

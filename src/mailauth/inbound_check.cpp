@@ -1,0 +1,172 @@
+#include "mailauth/inbound_check.hpp"
+
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/this_coro.hpp>
+
+#include <algorithm>
+#include <ctime>
+#include <random>
+
+#include "mailauth/dkim_lookup.hpp"
+#include "mailauth/dmarc_check.hpp"
+#include "mailauth/resolver_record_lookup.hpp"
+#include "mailauth/spf_check.hpp"
+#include "net/ip_network.hpp"
+#include "proto/mailauth/from_domain.hpp"
+
+namespace postamt::mailauth {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+std::string lowered(std::string_view text) {
+  std::string out(text);
+  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+DmarcVerdict verdict_of(DmarcResult result) {
+  switch (result) {
+    case DmarcResult::pass: return DmarcVerdict::pass;
+    case DmarcResult::fail: return DmarcVerdict::fail;
+    case DmarcResult::temperror: return DmarcVerdict::temperror;
+    case DmarcResult::permerror: return DmarcVerdict::permerror;
+    case DmarcResult::none: break;
+  }
+  return DmarcVerdict::none;
+}
+
+unsigned random_percent() {
+  thread_local std::minstd_rand engine{std::random_device{}()};
+  return std::uniform_int_distribution<unsigned>(0, 99)(engine);
+}
+
+asio::awaitable<SpfOutcome> spf_for(RecordLookup& lookup, SpfRequest request) {
+  co_return co_await check_spf(lookup, std::move(request));
+}
+
+// (A value, not void: Asio 1.24's operator&& mishandles a void operand after a tuple.)
+asio::awaitable<bool> dkim_keys(RecordLookup& lookup, DkimVerifier& verifier) {
+  co_await look_up_dkim_keys(verifier, lookup);
+  co_return true;
+}
+
+// The Authentication-Results of this message (RFC 8601 §2.7), the one place that says it.
+AuthenticationResults authentication_results(const std::string& authserv_id, const InboundResult& r,
+                                             const InboundIdentity& identity) {
+  AuthenticationResults ar;
+  ar.authserv_id = authserv_id;
+  AuthMethodResult spf{"spf", std::string(spf_result_name(r.spf.result)), "", "", {}};
+  if (r.spf.identity == SpfIdentity::helo) {
+    spf.with("smtp", "helo", identity.helo);
+  } else {
+    spf.with("smtp", "mailfrom", r.spf.sender);
+  }
+  if (!r.spf.problem.empty()) spf.reason = r.spf.problem;
+  ar.results.push_back(std::move(spf));
+  if (r.dkim.empty()) {
+    ar.results.push_back(AuthMethodResult{"dkim", "none", "", "", {}});
+  }
+  for (const DkimResult& d : r.dkim) {
+    AuthMethodResult dkim{"dkim", std::string(dkim_status_name(d.status)), d.reason, "", {}};
+    if (d.body_partly_unsigned) dkim.comment = "body partly unsigned (l=)";
+    if (!d.domain.empty()) dkim.with("header", "d", d.domain);
+    if (!d.selector.empty()) dkim.with("header", "s", d.selector);
+    if (!d.identity.empty()) dkim.with("header", "i", d.identity);
+    if (!d.header_b.empty()) dkim.with("header", "b", d.header_b);
+    ar.results.push_back(std::move(dkim));
+  }
+  AuthMethodResult dmarc{"dmarc", std::string(to_string(r.dmarc.result)), "", "", {}};
+  if (r.dmarc.record) {
+    // The published p= (what applies to this From, sp=/np= included, when it failed) and
+    // the disposition taken, as receivers customarily write it.
+    const DmarcPolicy published =
+        r.dmarc.result == DmarcResult::fail ? r.dmarc.requested_policy : r.dmarc.record->policy;
+    dmarc.comment = "p=" + std::string(to_string(published)) +
+                    " dis=" + std::string(to_string(r.dmarc.result == DmarcResult::fail ? r.dmarc.policy
+                                                                                         : DmarcPolicy::none));
+  }
+  if (r.dmarc.from_status != FromStatus::ok) dmarc.reason = std::string(to_string(r.dmarc.from_status));
+  if (!r.dmarc.from_domain.empty()) dmarc.with("header", "from", r.dmarc.from_domain);
+  ar.results.push_back(std::move(dmarc));
+  return ar;
+}
+
+}  // namespace
+
+InboundChecker::InboundChecker(const Config& config, RecordLookupPool& lookups, const PublicSuffixList* suffixes)
+    : config_(config),
+      lookups_(lookups),
+      suffixes_(suffixes),
+      allow_networks_(std::make_unique<net::IpNetworkList>(config.mailauth.allow_networks)) {}
+
+InboundChecker::~InboundChecker() = default;
+
+std::unique_ptr<InboundCheck> InboundChecker::begin(InboundIdentity identity) const {
+  return std::make_unique<InboundCheck>(*this, std::move(identity));
+}
+
+InboundCheck::InboundCheck(const InboundChecker& checker, InboundIdentity identity)
+    : checker_(checker),
+      identity_(std::move(identity)),
+      dkim_(DkimVerifierOptions{.now = static_cast<std::uint64_t>(std::time(nullptr))}) {}
+
+asio::awaitable<InboundResult> InboundCheck::finish(std::string_view head) {
+  dkim_.finish();
+  RecordLookup& lookup = checker_.lookups_.for_executor(co_await asio::this_coro::executor);
+  InboundResult result;
+  const std::string& hostname = checker_.authserv_id();
+
+  SpfRequest mail_from;
+  mail_from.client_ip = identity_.client_ip;
+  mail_from.helo = identity_.helo;
+  mail_from.mail_from = identity_.mail_from;
+  mail_from.receiver = hostname;
+  SpfRequest helo = mail_from;
+  helo.identity = SpfIdentity::helo;
+  // RFC 7208 §2.3, §2.4: both identities, and the key records, asked at once.
+  auto [spf_mail, spf_helo, keys_asked] =
+      co_await (spf_for(lookup, mail_from) && spf_for(lookup, helo) && dkim_keys(lookup, dkim_));
+  (void)keys_asked;
+  result.spf = std::move(spf_mail);
+  result.spf_helo = std::move(spf_helo);
+  result.dkim = dkim_.results();
+
+  DmarcInput dmarc;
+  dmarc.author = classify_from_header_block(head);
+  dmarc.spf_pass = result.spf.result == SpfResult::pass;
+  dmarc.spf_domain = result.spf.domain;
+  for (const DkimResult& d : result.dkim) dmarc.dkim.push_back({d.domain, d.status == DkimStatus::pass});
+  dmarc.mode = checker_.config().dmarc_mode == postamt::DmarcMode::rfc7489 ? DmarcMode::rfc7489 : DmarcMode::rfc9989;
+  dmarc.random_percent = random_percent();
+  dmarc.public_suffixes = checker_.suffixes_;
+  result.dmarc = co_await check_dmarc(lookup, dmarc);
+
+  AuthSummary& summary = result.summary;
+  summary.dmarc = verdict_of(result.dmarc.result);
+  summary.policy = result.dmarc.policy;
+  summary.spf_fail = result.spf.result == SpfResult::fail;
+  summary.dkim_pass = std::ranges::any_of(result.dkim, [](const DkimResult& d) { return d.status == DkimStatus::pass; });
+  summary.from_unusable = result.dmarc.from_status != FromStatus::ok;
+  // Allow-listed domains count only when authenticated: a From domain is easy to forge.
+  const auto allowed = [&](const std::string& domain) {
+    return !domain.empty() && std::ranges::find(checker_.config().allow_domains, domain) !=
+                                  checker_.config().allow_domains.end();
+  };
+  summary.allow_listed = checker_.allow_networks_->contains(identity_.client_ip) ||
+                         (result.spf.result == SpfResult::pass && allowed(result.spf.domain)) ||
+                         (result.dmarc.result == DmarcResult::pass && allowed(result.dmarc.from_domain)) ||
+                         std::ranges::any_of(result.dkim, [&](const DkimResult& d) {
+                           return d.status == DkimStatus::pass && allowed(lowered(d.domain));
+                         });
+
+  result.fields = format_authentication_results_field(authentication_results(hostname, result, identity_));
+  result.fields += "Received-SPF: " + result.spf.received_spf + "\r\n";
+  result.forged = forged_authentication_results(head, hostname);
+  result.summary_text = "spf=" + std::string(spf_result_name(result.spf.result)) + " dkim=" +
+                        (result.dkim.empty() ? std::string("none") : std::string(dkim_status_name(result.dkim.front().status))) +
+                        " dmarc=" + std::string(to_string(result.dmarc.result));
+  co_return result;
+}
+
+}  // namespace postamt::mailauth

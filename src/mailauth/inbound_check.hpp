@@ -1,0 +1,87 @@
+#pragma once
+// InboundCheck: sender authentication of one message arriving from another server
+// (issue 14): SPF for the HELO name and MAIL FROM, DKIM over the message as it streams,
+// then DMARC over their results; the Authentication-Results and Received-SPF fields to
+// put on the message, the forged Authentication-Results to take off it, and the summary
+// inbound_policy.hpp decides on.
+//
+//   auto check = checker.begin({client_ip, helo, mail_from});  // at DATA
+//   check->feed(bytes); ...                                     // as the data arrives
+//   InboundResult result = co_await check->finish(head);        // at its end
+//
+// DNS goes through the RecordLookupPool's lookup of the calling I/O context; key lookups
+// start as soon as the header is in, while the body still streams.
+#include <asio/awaitable.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/config.hpp"
+#include "mailauth/dkim_verifier.hpp"
+#include "mailauth/inbound_policy.hpp"
+#include "proto/mailauth/auth_results.hpp"
+#include "proto/mailauth/dmarc_evaluator.hpp"
+#include "mailauth/spf_check.hpp"
+
+namespace postamt::net {
+class IpNetworkList;
+}
+
+namespace postamt::mailauth {
+
+class RecordLookupPool;
+class PublicSuffixList;
+
+struct InboundIdentity {
+  std::string client_ip;
+  std::string helo;
+  std::string mail_from;  // the reverse-path; "" for the null sender
+};
+
+struct InboundResult {
+  AuthSummary summary;
+  std::string fields;              // Authentication-Results and Received-SPF, each ending in CRLF
+  std::vector<ByteRange> forged;   // fields of the message's header claiming our authserv-id
+  SpfOutcome spf;                  // MAIL FROM (postmaster@HELO for the null sender)
+  SpfOutcome spf_helo;             // the HELO identity (RFC 7208 §2.3)
+  std::vector<DkimResult> dkim;
+  DmarcOutcome dmarc;
+  std::string summary_text;        // "spf=pass dkim=pass dmarc=pass" for the log
+};
+
+class InboundCheck;
+
+class InboundChecker {
+ public:
+  // `lookups` and `suffixes` (null unless dmarc_mode = "rfc7489") outlive the checker.
+  InboundChecker(const Config& config, RecordLookupPool& lookups, const PublicSuffixList* suffixes);
+  ~InboundChecker();
+  std::unique_ptr<InboundCheck> begin(InboundIdentity identity) const;
+
+  const MailauthConfig& config() const { return config_.mailauth; }
+  const std::string& authserv_id() const { return config_.server.hostname; }
+
+ private:
+  friend class InboundCheck;
+  const Config& config_;
+  RecordLookupPool& lookups_;
+  const PublicSuffixList* suffixes_;
+  std::unique_ptr<net::IpNetworkList> allow_networks_;
+};
+
+class InboundCheck {
+ public:
+  InboundCheck(const InboundChecker& checker, InboundIdentity identity);
+  // The message as received, in order (after the SMTP dot-unstuffing).
+  void feed(std::string_view bytes) { dkim_.feed(bytes); }
+  // The message ended; `head` is its header block as the session kept it.
+  asio::awaitable<InboundResult> finish(std::string_view head);
+
+ private:
+  const InboundChecker& checker_;
+  InboundIdentity identity_;
+  DkimVerifier dkim_;
+};
+
+}  // namespace postamt::mailauth
