@@ -120,7 +120,7 @@ class PrivatePostfix(PrivatePeer):
         }
 
     def write_config(self, settings: dict[str, str], services: str) -> None:
-        (self.conf / "main.cf").write_text("".join(f"{k} = {v}\n" for k, v in settings.items()))
+        (self.conf / "main.cf").write_text("".join(f"{k} = {v}".rstrip() + "\n" for k, v in settings.items()))
         smtpd = f"{self.address}:{self.port} inet  n       -       n       -       -       smtpd\n"
         (self.conf / "master.cf").write_text(smtpd + _COMMON_SERVICES + services)
 
