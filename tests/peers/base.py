@@ -31,16 +31,18 @@ class PeerError(AssertionError):
     An AssertionError, so a test that adds context to a failed wait catches it."""
 
 
-def wait_for(predicate: Callable[[], object], timeout: float, message: str,
+def wait_for(predicate: Callable[[], object], timeout: float, message: str | Callable[[], str],
              interval: float = 0.1) -> object:
-    """Polls predicate until it returns a truthy value; PeerError after timeout seconds."""
+    """Polls predicate until it returns a truthy value; PeerError after timeout seconds.
+    message may be a function, called only then (e.g. to show a log as it is by then)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() >= deadline:
-            raise PeerError(f"timed out after {timeout:.1f}s waiting for {message}")
+            text = message() if callable(message) else message
+            raise PeerError(f"timed out after {timeout:.1f}s waiting for {text}")
         time.sleep(interval)
 
 

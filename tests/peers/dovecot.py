@@ -159,7 +159,7 @@ class DovecotPeer(PrivatePeer):
                 if self.process.poll() is not None:
                     raise PeerError(f"dovecot exited {self.process.returncode}\n{self.log(3000)}")
                 return greets(self.address, port, _GREETINGS[protocol])
-            wait_for(serving, timeout, f"Dovecot {protocol} on {self.address}:{port}\n{self.log(3000)}")
+            wait_for(serving, timeout, lambda: f"Dovecot {protocol} on {self.address}:{port}\n{self.log(3000)}")
 
     def _processes(self) -> list[int]:
         if self.process is None or self.process.poll() is not None:

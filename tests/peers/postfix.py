@@ -151,7 +151,7 @@ class PrivatePostfix(PrivatePeer):
         if done.returncode != 0:
             raise PeerError(f"postfix start: {done.stdout}{done.stderr}\n{self.log(3000)}")
         wait_for(lambda: listening(self.address, self.port), timeout,
-                 f"Postfix smtpd on {self.address}:{self.port}\n{self.log(3000)}")
+                 lambda: f"Postfix smtpd on {self.address}:{self.port}\n{self.log(3000)}")
 
     def _processes(self) -> list[int]:
         pid = self.master_pid()
