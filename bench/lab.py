@@ -4,9 +4,9 @@
   127.0.0.1:0, a ports file, plaintext login allowed on loopback), users added with the CLI.
 - PeerSide: a private Postfix (virtual mailbox delivery into Maildirs, its default
   durability: the queue file is fsynced before 250) and a private Dovecot (IMAP and POP3
-  on the same Maildirs, passwd-file users), both under one temporary directory. Nothing of
-  the system instances (/etc/postfix, /etc/dovecot, /run/dovecot, /var/spool/postfix) is
-  used: every postfix command gets `-c DIR`, Dovecot gets `-c FILE` and its own base_dir.
+  on the same Maildirs, passwd-file users), both under one temporary directory, both from
+  the peer lab (tests/peers: PostfixReceiver, DovecotPeer). Nothing of the system
+  instances (/etc/postfix, /etc/dovecot, /run/dovecot, /var/spool/postfix) is used.
 
 Both sides get the same users with the same password hash string, read from Postamt's store
 and written into Dovecot's passwd-file, so a LOGIN costs the same key derivation on both:
@@ -22,16 +22,19 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import grp
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))   # the peer lab: tests/peers
+
+from peers.base import process_tree  # noqa: E402
+from peers.dovecot import DovecotPeer, dovecot_unavailable  # noqa: E402
+from peers.postfix import PostfixReceiver, postfix_unavailable  # noqa: E402
 
 DOMAIN = "bench.test"
 PASSWORD = "bench-password"
@@ -56,39 +59,6 @@ def wait_for(predicate: Callable[[], object], timeout: float, message: str, inte
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out after {timeout:.0f}s waiting for {message}")
         time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def process_tree(root: int) -> list[int]:
-    """root and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, IndexError, PermissionError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, []))
-    return out
 
 
 def memory_kib(pids: list[int]) -> tuple[int, int]:
@@ -253,96 +223,13 @@ file = "postamt.log"
 
 
 # --------------------------------------------------------------------------------------
-# Postfix + Dovecot
+# Postfix + Dovecot, from the peer lab (tests/peers)
 # --------------------------------------------------------------------------------------
 
-POSTFIX_MASTER_CF = """\
-127.0.0.1:{port} inet  n       -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-virtual   unix  -       n       n       -       -       virtual
-postlog   unix-dgram n  -       n       -       1       postlogd
-"""
-
-DOVECOT_CONF = """\
-base_dir = {d}/dovecot-run
-state_dir = {d}/dovecot-state
-log_path = {d}/dovecot.log
-info_log_path = {d}/dovecot.log
-protocols = imap pop3
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_internal_user = dovecot
-default_internal_group = dovecot
-default_login_user = dovenull
-first_valid_uid = 1
-mail_location = maildir:{d}/mail/%d/%n
-mail_max_userip_connections = {connections}
-default_process_limit = {connections}
-default_client_limit = {clients}
-default_vsz_limit = 512M
-passdb {{
-  driver = passwd-file
-  args = username_format=%u {d}/dovecot-passwd
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={d}/dovecot-home/%d/%n
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-  chroot =
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    address = 127.0.0.1
-    port = {pop3_port}
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-  chroot =
-}}
-service anvil {{
-  chroot =
-}}
-service stats {{
-  unix_listener stats-reader {{
-    mode = 0600
-  }}
-  unix_listener stats-writer {{
-    mode = 0600
-  }}
-}}
-protocol pop3 {{
-  pop3_uidl_format = %08Xu%08Xv
-}}
-"""
-
-
 class PeerSide(Side):
-    """A private Postfix receiving for DOMAIN into Maildirs and a private Dovecot serving them."""
+    """A private Postfix receiving for DOMAIN into Maildirs and a private Dovecot serving them
+    (IMAP and POP3), in subdirectories postfix/, dovecot/ and mail/ of directory. The
+    mailboxes belong to nobody:nogroup for both Postfix's virtual(8) and Dovecot."""
 
     name = "peer"
 
@@ -350,169 +237,45 @@ class PeerSide(Side):
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         os.chmod(directory, 0o755)   # Postfix's and Dovecot's daemons run as other users
-        self.conf = directory / "postfix-conf"
-        self.queue = directory / "postfix-queue"
-        self.data = directory / "postfix-data"
-        self.mail = directory / "mail"
-        self.maillog = directory / "postfix.log"
-        for path in (self.conf, self.queue, self.data, self.mail / DOMAIN, directory / "dovecot-run",
-                     directory / "dovecot-state", directory / "dovecot-home"):
-            path.mkdir(parents=True, exist_ok=True)
-        postfix = pwd.getpwnam("postfix")
-        os.chown(self.data, postfix.pw_uid, postfix.pw_gid)
-        # Mailboxes belong to nobody:nogroup for both Postfix's virtual(8) and Dovecot.
-        self.uid, self.gid = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
-        for path in (self.mail, self.mail / DOMAIN, directory / "dovecot-home"):
-            os.chown(path, self.uid, self.gid)
-        self.users = [address.split("@")[0] for address in hashes]
-        for user in self.users:
-            for sub in ("cur", "new", "tmp"):
-                path = self.mail / DOMAIN / user / sub
-                path.mkdir(parents=True, exist_ok=True)
-                os.chown(path, self.uid, self.gid)
-            os.chown(self.mail / DOMAIN / user, self.uid, self.gid)
-        (self.conf / "vmailbox").write_text(
-            "".join(f"{user}@{DOMAIN} {DOMAIN}/{user}/\n" for user in self.users))
-        self.smtp_port = free_port()
-        (self.conf / "main.cf").write_text(f"""\
-compatibility_level = 3.6
-queue_directory = {self.queue}
-data_directory = {self.data}
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = {self.maillog}
-maillog_file_prefixes = {directory}
-myhostname = mx.{DOMAIN}
-mydomain = {DOMAIN}
-myorigin = $myhostname
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_peername_lookup = no
-smtpd_relay_restrictions = reject_unauth_destination
-virtual_mailbox_domains = {DOMAIN}
-virtual_mailbox_base = {self.mail}
-virtual_mailbox_maps = texthash:{self.conf / "vmailbox"}
-virtual_uid_maps = static:{self.uid}
-virtual_gid_maps = static:{self.gid}
-virtual_transport = virtual
-default_transport = error:this benchmark peer sends no mail
-relay_transport = error:this benchmark peer sends no mail
-local_transport = error:this benchmark peer has no local delivery
-smtp_dns_support_level = disabled
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-""")
-        (self.conf / "master.cf").write_text(POSTFIX_MASTER_CF.format(port=self.smtp_port))
-        self.imap_port, self.pop3_port = free_port(), free_port()
-        self.dovecot_conf = directory / "dovecot.conf"
-        self.dovecot_conf.write_text(DOVECOT_CONF.format(
-            d=directory, imap_port=self.imap_port, pop3_port=self.pop3_port, uid=self.uid, gid=self.gid,
-            connections=max_connections + 200, clients=2 * max_connections + 1000))
-        (directory / "dovecot-passwd").write_text("".join(f"{a}:{h}\n" for a, h in hashes.items()))
-        self.dovecot: subprocess.Popen | None = None
-        self.postfix_started = False
-        self.smtp = ("127.0.0.1", self.smtp_port)
-        self.imap = ("127.0.0.1", self.imap_port)
-        self.pop3 = ("127.0.0.1", self.pop3_port)
-
-    def postfix(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["postfix", "-c", str(self.conf), *args], stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=60)
-
-    def log_tail(self) -> str:
-        out = ""
-        for path in (self.maillog, self.directory / "dovecot.log"):
-            try:
-                out += f"--- {path.name}\n" + path.read_text(errors="replace")[-3000:]
-            except FileNotFoundError:
-                pass
-        return out
+        mail = directory / "mail"
+        self.postfix = PostfixReceiver(DOMAIN, hashes, directory=directory / "postfix", mail_root=mail,
+                                       mailbox_owner=("nobody", "nogroup"))
+        self.dovecot = DovecotPeer(hashes, protocols=("imap", "pop3"), directory=directory / "dovecot",
+                                   mail_root=mail, mailbox_path="%d/%n", settings={
+                                       # Raised for the idle test's thousands of connections.
+                                       "mail_max_userip_connections": str(max_connections + 200),
+                                       "default_process_limit": str(max_connections + 200),
+                                       "default_client_limit": str(2 * max_connections + 1000),
+                                       "default_vsz_limit": "512M",
+                                   })
+        self.smtp = self.postfix.smtp
+        self.imap = self.dovecot.imap
+        self.pop3 = self.dovecot.pop3
 
     def start(self) -> "PeerSide":
-        done = self.postfix("start")
-        if done.returncode != 0:
-            raise RuntimeError(f"postfix start: {done.stdout}{done.stderr}\n{self.log_tail()}")
-        self.postfix_started = True
-        wait_for(lambda: listening(self.smtp_port), WAIT_LIMIT, f"Postfix on {self.smtp_port}")
-        self.dovecot = subprocess.Popen(["dovecot", "-F", "-c", str(self.dovecot_conf)],
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=open(self.directory / "dovecot.stderr", "wb"))
-
-        def greeting():
-            if self.dovecot.poll() is not None:
-                raise RuntimeError(f"dovecot exited {self.dovecot.returncode}\n{self.log_tail()}")
-            try:
-                with socket.create_connection(self.imap, timeout=2) as sock:
-                    return sock.recv(100).startswith(b"* OK")
-            except OSError:
-                return False
-        wait_for(greeting, WAIT_LIMIT, f"Dovecot on {self.imap_port}", interval=0.1)
-        wait_for(lambda: listening(self.pop3_port), WAIT_LIMIT, f"Dovecot POP3 on {self.pop3_port}")
+        self.postfix.start(WAIT_LIMIT)
+        self.dovecot.start(WAIT_LIMIT)
         return self
 
     def queued(self) -> int:
         """Messages in Postfix's queue not yet delivered."""
-        count = 0
-        for sub in ("maildrop", "incoming", "active", "deferred", "hold"):
-            folder = self.queue / sub
-            if folder.is_dir():
-                for _, _, files in os.walk(folder):
-                    count += len(files)
-        return count
+        return self.postfix.queued()
 
     def settle(self, timeout: float = WAIT_LIMIT) -> float:
         start = time.monotonic()
-        wait_for(lambda: self.queued() == 0, timeout, "Postfix's queue to drain", interval=0.05)
+        self.postfix.wait_until_queue_empty(timeout)
         return time.monotonic() - start
-
-    def dovecot_pid(self) -> int:
-        return self.dovecot.pid
 
     def memory(self) -> tuple[int, int]:
         return memory_kib(process_tree(self.dovecot.pid))
 
     def stop(self) -> None:
-        if self.dovecot is not None and self.dovecot.poll() is None:
-            self.dovecot.terminate()   # our own child by its pid: the master stops its services
-            try:
-                self.dovecot.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.dovecot.kill()
-                self.dovecot.wait(timeout=10)
-        if self.postfix_started:
-            pid_file = self.queue / "pid" / "master.pid"
-            try:
-                pid = int(pid_file.read_text().split()[0])
-            except (FileNotFoundError, ValueError, IndexError):
-                pid = None
-            self.postfix("stop")
-            if pid is not None:
-                deadline = time.monotonic() + 15
-                while time.monotonic() < deadline:
-                    try:
-                        os.kill(pid, 0)
-                    except ProcessLookupError:
-                        break
-                    time.sleep(0.1)
-                else:
-                    self.postfix("abort")
-            self.postfix_started = False
+        try:
+            self.dovecot.stop()
+        finally:
+            self.postfix.stop()
 
 
 def peer_unavailable() -> str | None:
     """Why the peers cannot run here, or None."""
-    for program, package in (("postfix", "postfix"), ("dovecot", "dovecot-imapd")):
-        if shutil.which(program) is None:
-            return f"{program} is missing (Debian {package}; scripts/install-deps.sh installs it)"
-    if os.geteuid() != 0:
-        return "private Postfix and Dovecot instances need root (their masters drop privileges)"
-    for user in ("postfix", "dovecot", "dovenull", "nobody"):
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            return f"the {user} user does not exist (the Debian packages create it)"
-    return None
+    return postfix_unavailable() or dovecot_unavailable(("imap", "pop3"))

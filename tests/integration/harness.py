@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+# The peer lab (tests/peers, on sys.path through conftest.py) makes the certificates.
+from peers.tls import make_self_signed  # noqa: F401  (tests import it from here)
+
 HOSTNAME = "mail.example.test"
 PROTOCOLS = ("smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "http")
 IMPLICIT_TLS = ("submissions", "imaps", "pop3s")
@@ -295,15 +298,6 @@ def x509_field(pem: str, option: str) -> str:
                           text=True, timeout=30)
     assert done.returncode == 0, f"openssl x509 {option} failed: {done.stderr}"
     return done.stdout.strip()
-
-
-def make_self_signed(cert: Path, key: Path, cn: str) -> None:
-    done = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-         "-subj", f"/CN={cn}", "-addext", f"subjectAltName=DNS:{cn}", "-days", "2",
-         "-keyout", str(key), "-out", str(cert)],
-        capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, f"openssl req failed: {done.stderr}"
 
 
 # --------------------------------------------------------------------------------------

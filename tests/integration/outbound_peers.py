@@ -8,8 +8,8 @@ servers (aiosmtpd) and a private receiving Postfix, all on loopback addresses.
   STARTTLS (self-signed), optional AUTH, a choice of advertised extensions, and a script of
   replies per recipient or per message (temporary failures the first N times, permanent
   failures, slow replies). It records every transaction for assertions.
-- PostfixPeer: a private Debian Postfix that receives for a test domain into Maildirs in its
-  own directory, with STARTTLS offered. The system instance and /etc/postfix are never used.
+- PostfixReceiver (the peer lab's, tests/peers/postfix.py): a private Debian Postfix that
+  receives for a test domain into Maildirs in its own directory, with STARTTLS offered.
 - OutboundLab: one test's zone, peers and common port, and the Postamt config sections that
   point the server at them.
 
@@ -27,13 +27,10 @@ import asyncio
 import email
 import email.policy
 import os
-import pwd
 import re
-import shutil
 import socket
 import ssl
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -46,6 +43,7 @@ from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, A, DNSLabel
 from dnslib.server import DNSHandler, DNSServer
 
 from harness import make_self_signed, wait_for
+from peers.postfix import PostfixReceiver
 
 PEER_ADDRESS_COUNT = 12      # 127.0.B.2 .. 127.0.B.13: enough peers for any one test
 WAIT_LIMIT = 30.0            # the longest any helper here waits
@@ -91,14 +89,6 @@ def common_free_port(addresses: Iterable[str], attempts: int = 200) -> int:
             for probe in probes:
                 probe.close()
     raise AssertionError(f"no port free on all of {addresses} after {attempts} tries")
-
-
-def listening(address: str, port: int) -> bool:
-    try:
-        socket.create_connection((address, port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 # --------------------------------------------------------------------------------------
@@ -660,191 +650,12 @@ class SinkPeer:
 
 
 # --------------------------------------------------------------------------------------
-# PostfixPeer: a private receiving Postfix
+# A private receiving Postfix: the peer lab's PostfixReceiver
 # --------------------------------------------------------------------------------------
 
-def postfix_unavailable() -> str | None:
-    """Why a private Postfix cannot run here, or None."""
-    if shutil.which("postfix") is None:
-        return "Debian postfix is not installed (scripts/install-deps.sh installs it)"
-    if os.geteuid() != 0:
-        return "a private Postfix instance needs root (master starts as root and drops to mail_owner)"
-    try:
-        pwd.getpwnam("postfix")
-    except KeyError:
-        return "the postfix user does not exist (the Debian package creates it)"
-    return None
-
-
-_RECEIVER_MASTER_CF = """\
-{listen} inet  n       -       n       -       -       smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-virtual   unix  -       n       n       -       -       virtual
-postlog   unix-dgram n  -       n       -       1       postlogd
-"""
-
-
-class PostfixPeer:
-    """A private Postfix that receives mail for `domain` on address:port and delivers each
-    of `users` into a Maildir under its own directory (virtual_mailbox_*). Unknown users
-    get Postfix's 550 5.1.1. STARTTLS is offered with a self-signed certificate, and the
-    Received field records the TLS protocol and cipher (smtpd_tls_received_header).
-
-    discard_ehlo_keywords: EHLO keywords Postfix must not advertise, e.g. ["8bitmime",
-    "dsn", "smtputf8"]. Every postfix command gets `-c DIR`: the system instance and
-    /etc/postfix are never touched.
-    """
-
-    def __init__(self, address: str, port: int, domain: str, users: Iterable[str], *,
-                 hostname: str | None = None, starttls: bool = True,
-                 discard_ehlo_keywords: Iterable[str] = ()):
-        problem = postfix_unavailable()
-        if problem:
-            raise AssertionError(problem)
-        self.address = address
-        self.port = port
-        self.domain = domain
-        self.users = [u.split("@")[0] for u in users]
-        self.hostname = hostname or f"mx.{domain}"
-        # Not pytest's tmp_path: that is 0700 root, and Postfix's daemons run as `postfix`.
-        self.directory = Path(tempfile.mkdtemp(prefix="postamt-postfix-peer-"))
-        os.chmod(self.directory, 0o755)
-        self.conf = self.directory / "conf"
-        self.queue = self.directory / "queue"
-        self.data = self.directory / "data"
-        self.mail = self.directory / "mail"
-        self.maillog = self.directory / "maillog"
-        for path in (self.conf, self.queue, self.data, self.mail):
-            path.mkdir()
-        postfix = pwd.getpwnam("postfix")
-        for path in (self.data, self.mail):
-            os.chown(path, postfix.pw_uid, postfix.pw_gid)
-        cert, key = self.conf / "cert.pem", self.conf / "key.pem"
-        make_self_signed(cert, key, self.hostname)
-        (self.conf / "vmailbox").write_text(
-            "".join(f"{user}@{domain} {domain}/{user}/\n" for user in self.users))
-        tls_level = "may" if starttls else "none"
-        (self.conf / "main.cf").write_text(f"""\
-compatibility_level = 3.6
-queue_directory = {self.queue}
-data_directory = {self.data}
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = {self.maillog}
-maillog_file_prefixes = {self.directory}
-myhostname = {self.hostname}
-mydomain = {domain}
-myorigin = $myhostname
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_banner = $myhostname ESMTP
-smtpd_peername_lookup = no
-local_header_rewrite_clients =
-smtpd_relay_restrictions = reject_unauth_destination
-smtpd_tls_cert_file = {cert}
-smtpd_tls_key_file = {key}
-smtpd_tls_security_level = {tls_level}
-smtpd_tls_received_header = yes
-smtpd_tls_loglevel = 1
-smtpd_discard_ehlo_keywords = {", ".join(discard_ehlo_keywords)}
-virtual_mailbox_domains = {domain}
-virtual_mailbox_base = {self.mail}
-virtual_mailbox_maps = texthash:{self.conf / "vmailbox"}
-virtual_uid_maps = static:{postfix.pw_uid}
-virtual_gid_maps = static:{postfix.pw_gid}
-virtual_transport = virtual
-default_transport = error:this test peer sends no mail
-relay_transport = error:this test peer sends no mail
-local_transport = error:this test peer has no local delivery
-smtp_dns_support_level = disabled
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-""")
-        # inet_interfaces must name an interface address (127.0.0.1), and Postfix only
-        # checks it; master.cf's explicit address is where smtpd really listens.
-        (self.conf / "master.cf").write_text(_RECEIVER_MASTER_CF.format(listen=f"{address}:{port}"))
-
-    def postfix(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["postfix", "-c", str(self.conf), *args], stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=60)
-
-    def log(self) -> str:
-        try:
-            return self.maillog.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def master_pid(self) -> int | None:
-        try:
-            return int((self.queue / "pid" / "master.pid").read_text().split()[0])
-        except (FileNotFoundError, ValueError, IndexError):
-            return None
-
-    def start(self) -> "PostfixPeer":
-        done = self.postfix("start")
-        assert done.returncode == 0, f"postfix start: {done.stdout}{done.stderr}\n{self.log()}"
-        wait_for(lambda: listening(self.address, self.port), WAIT_LIMIT, interval=0.1,
-                 message=f"Postfix smtpd on {self.address}:{self.port}\n{self.log()}")
-        return self
-
-    def stop(self) -> None:
-        pid = self.master_pid()
-        self.postfix("stop")
-        if pid is not None:
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.1)
-            else:
-                self.postfix("abort")
-                try:
-                    os.kill(pid, 9)   # our own instance's master, by its pid file
-                except ProcessLookupError:
-                    pass
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-    def maildir(self, user: str) -> Path:
-        return self.mail / self.domain / user.split("@")[0]
-
-    def messages(self, user: str) -> list[bytes]:
-        """The messages delivered to user, oldest first, as stored (LF line ends, with the
-        Return-Path, Delivered-To and Received fields Postfix adds)."""
-        files = []
-        for sub in ("new", "cur"):
-            folder = self.maildir(user) / sub
-            if folder.is_dir():
-                files.extend(p for p in folder.iterdir() if p.is_file())
-        files.sort(key=lambda p: (p.stat().st_mtime, p.name))
-        return [p.read_bytes() for p in files]
-
-    def wait_for_messages(self, user: str, count: int = 1, timeout: float = WAIT_LIMIT) -> list[bytes]:
-        wait_for(lambda: len(self.messages(user)) >= count, min(timeout, WAIT_LIMIT), interval=0.2,
-                 message=f"{count} message(s) for {user}@{self.domain} in the private Postfix")
-        return self.messages(user)
-
-    def __repr__(self) -> str:
-        return f"PostfixPeer({self.address}:{self.port}, {self.domain})"
+# What the outbound tests want of a receiving Postfix besides the lab's defaults: a short
+# banner, and headers stored as Postamt sent them (no rewriting for loopback clients).
+POSTFIX_SETTINGS = {"smtpd_banner": "$myhostname ESMTP", "local_header_rewrite_clients": ""}
 
 
 POSTFIX_TLS_RECEIVED = re.compile(
@@ -875,7 +686,7 @@ class OutboundLab:
         self._free = peer_addresses()
         self.port = common_free_port(self._free)
         self.zone = DnsZone().start()
-        self.peers: list[SinkPeer | PostfixPeer] = []
+        self.peers: list[SinkPeer | PostfixReceiver] = []
         self._mx_hosts = 0
 
     def take_address(self) -> str:
@@ -905,11 +716,14 @@ class OutboundLab:
             self.add_mx(domain, address, preference)
         return peer
 
-    def postfix(self, domain: str, users: Iterable[str], preference: int = 10,
-                **peer_options) -> PostfixPeer:
-        """Starts a PostfixPeer receiving for domain on a fresh address, an MX of domain."""
+    def postfix(self, domain: str, users: Iterable[str], preference: int = 10, starttls: bool = True,
+                **peer_options) -> PostfixReceiver:
+        """Starts a PostfixReceiver receiving for domain on a fresh address, an MX of domain
+        (peer_options: hostname, discard_ehlo_keywords, settings)."""
         address = self.take_address()
-        peer = PostfixPeer(address, self.port, domain, users, **peer_options)
+        settings = POSTFIX_SETTINGS | peer_options.pop("settings", {})
+        peer = PostfixReceiver(domain, users, address=address, port=self.port, starttls=starttls,
+                               settings=settings, **peer_options)
         self.peers.append(peer)   # stopped (and its directory removed) even if start fails
         peer.start()
         self.add_mx(domain, address, preference)

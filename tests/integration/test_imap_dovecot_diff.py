@@ -1,9 +1,9 @@
 """Differential test: Postamt's IMAP FETCH answers against Dovecot's, message by message.
 
-A PRIVATE Dovecot (Debian `dovecot-imapd`) runs from a config this test writes: base_dir,
-state_dir, log and Maildir storage under a temporary directory, one passwd-file user, plain
-IMAP on a free loopback port. Nothing of the system instance (/etc/dovecot, /run/dovecot)
-is used. Every MIME vector of tests/data/mime/ (see SOURCES.md there; Crispin's MIME
+A PRIVATE Dovecot (Debian `dovecot-imapd`) from the peer lab (tests/peers/dovecot.py,
+DovecotPeer): base_dir, state_dir, log and Maildir storage under a temporary directory, one
+passwd-file user, plain IMAP on a free loopback port. Nothing of the system instance
+(/etc/dovecot, /run/dovecot) is used. Every MIME vector of tests/data/mime/ (see SOURCES.md there; Crispin's MIME
 torture test included) is APPENDed to both servers, then for each message the test FETCHes
 ENVELOPE, BODYSTRUCTURE, BODY, RFC822.SIZE, INTERNALDATE, BODY[], BODY[HEADER], BODY[TEXT],
 BODY[HEADER.FIELDS (FROM SUBJECT)], and for every part number in the BODYSTRUCTURE
@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import binascii
 import os
-import pwd
 import re
 import shutil
 import socket
-import subprocess
-import tempfile
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -36,25 +33,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import provision, wait_for
+from harness import provision
+from peers.dovecot import DovecotPeer, dovecot_unavailable
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "mime"
 VECTORS = sorted(p.name for p in DATA.glob("*.eml"))
 INTERNALDATE = "01-Jan-2020 12:34:56 +0000"
 ALICE = "alice@example.test"
-
-
-def dovecot_unavailable() -> str | None:
-    if shutil.which("dovecot") is None:
-        return "Debian dovecot-imapd is not installed (scripts/install-deps.sh installs it)"
-    if os.geteuid() != 0:
-        return "a private Dovecot needs root (its master drops privileges to dovenull/nobody)"
-    for user in ("dovecot", "dovenull", "nobody"):
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            return f"the {user} user does not exist (the Debian package creates it)"
-    return None
 
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600),
@@ -374,123 +359,21 @@ class RawImap:
 # The private Dovecot
 # --------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-DOVECOT_CONF = """\
-base_dir = {d}/run
-state_dir = {d}/state
-log_path = {d}/dovecot.log
-info_log_path = {d}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-default_internal_user = dovecot
-default_internal_group = dovecot
-default_login_user = dovenull
-mail_location = maildir:{d}/mail/%u
-# A message with broken encoded data: answer that FETCH with NO, do not disconnect.
-imap_fetch_failure = no-after
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {d}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid=nobody gid=nogroup home={d}/home/%u
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-  chroot =
-}}
-service anvil {{
-  chroot =
-}}
-service stats {{
-  unix_listener stats-reader {{
-    mode = 0600
-  }}
-  unix_listener stats-writer {{
-    mode = 0600
-  }}
-}}
-"""
-
-
-class PrivateDovecot:
-    """dovecot -F -c FILE as our own child; nothing outside its directory is used."""
-
-    USER = "tester"
-    PASSWORD = "pw-tester"
-
-    def __init__(self):
-        # Not pytest's tmp_path: that is 0700 root, and Dovecot's processes run as other users.
-        self.directory = Path(tempfile.mkdtemp(prefix="postamt-dovecot-"))
-        os.chmod(self.directory, 0o755)
-        for sub in ("run", "state", "mail", "home"):
-            (self.directory / sub).mkdir()
-        for sub in ("mail", "home"):
-            shutil.chown(self.directory / sub, "nobody", "nogroup")
-        self.port = free_port()
-        self.conf = self.directory / "dovecot.conf"
-        self.conf.write_text(DOVECOT_CONF.format(d=self.directory, port=self.port))
-        (self.directory / "passwd").write_text(f"{self.USER}:{{PLAIN}}{self.PASSWORD}\n")
-        self.process: subprocess.Popen | None = None
-
-    def log(self) -> str:
-        try:
-            return (self.directory / "dovecot.log").read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(["dovecot", "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def greeting():
-            assert self.process.poll() is None, f"dovecot exited {self.process.returncode}\n{self.log()}"
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-                    return sock.recv(100).startswith(b"* OK")
-            except OSError:
-                return False
-        wait_for(greeting, 30, interval=0.1, message=f"Dovecot on port {self.port}\n{self.log()}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # our own child, by its pid: master stops its services
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-    def client(self) -> RawImap:
-        client = RawImap("127.0.0.1", self.port)
-        client.ok(f"LOGIN {self.USER} {self.PASSWORD}")
-        return client
+USER = "tester"
+PASSWORD = "pw-tester"
 
 
 @pytest.fixture(scope="module")
 def dovecot():
-    instance = PrivateDovecot()
-    try:
-        instance.start()
+    # imap_fetch_failure: a message with broken encoded data gets NO for that FETCH, no disconnect.
+    with DovecotPeer({USER: "{PLAIN}" + PASSWORD}, settings={"imap_fetch_failure": "no-after"}) as instance:
         yield instance
-    finally:
-        instance.stop()
+
+
+def dovecot_client(dovecot: DovecotPeer) -> RawImap:
+    client = RawImap(*dovecot.imap)
+    client.ok(f"LOGIN {USER} {PASSWORD}")
+    return client
 
 
 # --------------------------------------------------------------------------------------
@@ -803,13 +686,13 @@ class Reference:
     """Dovecot's answers, with a reconnect when Dovecot drops the connection (it does after
     some FETCH failures), and the reference decoder for BINARY where DEVIATIONS says so."""
 
-    def __init__(self, dovecot: PrivateDovecot, message: str):
+    def __init__(self, dovecot: DovecotPeer, message: str):
         self.dovecot = dovecot
         self.message = message
         self.client = self.connect()
 
     def connect(self) -> RawImap:
-        client = self.dovecot.client()
+        client = dovecot_client(self.dovecot)
         client.ok("SELECT INBOX")
         return client
 
@@ -818,7 +701,7 @@ class Reference:
         if b"\0" not in content:
             return append(self.client, content)
         assert deviations_for(self.message, "(how it is stored)"), f"{self.message}: NUL, but no maildir-drop entry"
-        maildir = self.dovecot.directory / "mail" / PrivateDovecot.USER
+        maildir = self.dovecot.maildir(USER)
         target = maildir / "new" / f"{time.time_ns()}.P{os.getpid()}.diff"
         target.write_bytes(content)
         shutil.chown(target, "nobody", "nogroup")

@@ -1,6 +1,6 @@
 """A real Postfix (Debian `postfix`) relays mail into Postamt.
 
-A PRIVATE Postfix instance runs from a config directory this test writes (its own
+A PRIVATE Postfix instance from the peer lab (tests/peers/postfix.py, PostfixRelay: its own
 main.cf, master.cf, queue and data directories under a temporary directory, its smtpd on
 a free loopback port, relayhost = Postamt's smtp listener). The system instance and
 /etc/postfix are never touched: every postfix command gets `-c DIR`.
@@ -8,16 +8,8 @@ a free loopback port, relayhost = Postamt's smtp listener). The system instance 
 
 from __future__ import annotations
 
-import os
-import pwd
 import re
-import shutil
 import smtplib
-import socket
-import subprocess
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
@@ -31,155 +23,16 @@ from harness import (
     stored_messages,
     wait_for,
 )
-
-
-def postfix_unavailable() -> str | None:
-    if shutil.which("postfix") is None:
-        return "Debian postfix is not installed (scripts/install-deps.sh installs it)"
-    if os.geteuid() != 0:
-        return "a private Postfix instance needs root (master starts as root and drops to mail_owner)"
-    try:
-        pwd.getpwnam("postfix")
-    except KeyError:
-        return "the postfix user does not exist (the Debian package creates it)"
-    return None
-
+from peers.postfix import PostfixRelay, postfix_unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150),
               pytest.mark.skipif(postfix_unavailable() is not None, reason=str(postfix_unavailable()))]
 
-MASTER_CF = """\
-{listen} inet  n       -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class PrivatePostfix:
-    """postfix -c DIR start|stop on a config written here; nothing outside DIR is used."""
-
-    def __init__(self, relay_port: int):
-        # Not pytest's tmp_path: that is 0700 root, and Postfix's daemons run as `postfix`.
-        self.directory = Path(tempfile.mkdtemp(prefix="postamt-postfix-"))
-        os.chmod(self.directory, 0o755)
-        self.conf = self.directory / "conf"
-        self.queue = self.directory / "queue"
-        self.data = self.directory / "data"
-        self.maillog = self.directory / "maillog"
-        for path in (self.conf, self.queue, self.data):
-            path.mkdir()
-        postfix = pwd.getpwnam("postfix")
-        os.chown(self.data, postfix.pw_uid, postfix.pw_gid)
-        self.port = free_port()
-        (self.conf / "main.cf").write_text(f"""\
-compatibility_level = 3.6
-queue_directory = {self.queue}
-data_directory = {self.data}
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = {self.maillog}
-maillog_file_prefixes = {self.directory}
-myhostname = relay.example.test
-mydomain = example.test
-myorigin = relay.example.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
-relayhost = [127.0.0.1]:{relay_port}
-smtp_tls_security_level = may
-smtp_tls_loglevel = 1
-smtp_dns_support_level = disabled
-alias_maps =
-alias_database =
-local_recipient_maps =
-local_transport = error:no local delivery here
-biff = no
-""")
-        (self.conf / "master.cf").write_text(MASTER_CF.format(listen=f"127.0.0.1:{self.port}"))
-
-    def postfix(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["postfix", "-c", str(self.conf), *args], stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=60)
-
-    def log(self) -> str:
-        try:
-            return self.maillog.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def master_pid(self) -> int | None:
-        try:
-            return int((self.queue / "pid" / "master.pid").read_text().split()[0])
-        except (FileNotFoundError, ValueError, IndexError):
-            return None
-
-    def start(self) -> None:
-        done = self.postfix("start")
-        assert done.returncode == 0, f"postfix start: {done.stdout}{done.stderr}\n{self.log()}"
-
-        def listening():
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return True
-            except OSError:
-                return False
-        wait_for(listening, 30, interval=0.1, message=f"Postfix smtpd on port {self.port}\n{self.log()}")
-
-    def stop(self) -> None:
-        pid = self.master_pid()
-        self.postfix("stop")
-        if pid is not None:
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.1)
-            else:
-                self.postfix("abort")
-                try:
-                    os.kill(pid, 9)   # our own instance's master, by its pid file
-                except ProcessLookupError:
-                    pass
-        shutil.rmtree(self.directory, ignore_errors=True)
-
 
 @pytest.fixture
 def postfix_in_front(server):
-    postfix = PrivatePostfix(relay_port=server.address("smtp")[1])
-    try:
-        postfix.start()
+    with PostfixRelay(relay_to=("127.0.0.1", server.address("smtp")[1])) as postfix:
         yield postfix
-    finally:
-        postfix.stop()
 
 
 POSTFIX_RECEIVED = re.compile(rb"\AReceived: from [^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*")
