@@ -15,7 +15,7 @@ from pathlib import Path
 import dkim
 import pytest
 
-from harness import HOSTNAME, cli_bytes, mailbox_listing, provision, smtplib_client
+from harness import HOSTNAME, cli_bytes, mailbox_listing, metric_sum, provision, smtplib_client
 from peers.dns_zone import ZoneServer
 
 LOCAL = "example.test"
@@ -168,6 +168,9 @@ def test_dmarc_reject_failure_is_refused_with_550(mta, keys):
     assert code == 550 and reply.startswith(b"5.7.1"), (code, reply)
     assert delivered(mta, f"alice@{LOCAL}") == [] and delivered(mta, f"alice@{LOCAL}", "Junk") == []
     assert "dmarc" in mta.log_text() and "smtp.message_refused" in mta.log_text()
+    assert metric_sum(mta, "postamt_mailauth_actions_total", action="reject") == 1
+    assert metric_sum(mta, "postamt_mailauth_results_total", method="dmarc", result="fail") == 1
+    assert metric_sum(mta, "postamt_mailauth_results_total", method="dkim", result="fail") == 1
 
 
 def test_dmarc_quarantine_failure_goes_to_junk(mta):
@@ -178,6 +181,7 @@ def test_dmarc_quarantine_failure_goes_to_junk(mta):
     junk = delivered(mta, f"alice@{LOCAL}", "Junk")
     assert len(junk) == 1
     assert "dmarc=fail" in our_results(junk[0]) and "spf=fail" in our_results(junk[0])
+    assert metric_sum(mta, "postamt_mailauth_actions_total", action="junk") == 1
 
 
 def test_recipients_of_a_lenient_domain_get_it_in_junk_and_the_others_too(mta, keys):
