@@ -31,6 +31,7 @@ test_packages=(
   dovecot-imapd dovecot-pop3d            # the reference IMAP server for differential tests
   python3-dnslib                         # a private DNS server for outbound delivery tests
   python3-aiosmtpd                       # scripted receiving SMTP peers for outbound delivery tests
+  python3-authres                        # another RFC 8601 reader/writer for the Authentication-Results tests
 )
 
 case "$what" in
