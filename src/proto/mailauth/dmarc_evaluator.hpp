@@ -100,7 +100,7 @@ class DmarcEvaluator {
   static constexpr std::size_t kMaxQuestions = 96;
 
  private:
-  enum class Lookup { pending, temporary, none, multiple, found };
+  enum class Lookup { pending, temporary, none, multiple, invalid, found };
   struct RecordAt {
     Lookup state = Lookup::none;
     DmarcRecord record;

@@ -221,11 +221,35 @@ TEST(DmarcCheck, MultipleRecords) {
   EXPECT_EQ(check(mixed, from("example.com")).requested_policy, DmarcPolicy::reject);
 }
 
-TEST(DmarcCheck, InvalidRecordCountsAsAbsent) {
+TEST(DmarcCheck, InvalidRecordEndsPolicyDiscovery) {
   ScriptedZone zone;
   zone.dmarc("sub.example.com", "v=DMARC1; p=bogus");
   zone.dmarc("example.com", "v=DMARC1; p=quarantine");
-  EXPECT_EQ(check(zone, from("sub.example.com")).policy_domain, "example.com");
+  const auto out = check(zone, from("sub.example.com"));
+  EXPECT_EQ(out.result, DmarcResult::none);  // RFC 9989 §4.10.1: no DMARC processing
+  EXPECT_TRUE(out.policy_domain.empty());
+  EXPECT_EQ(out.reason, "invalid DMARC record at sub.example.com");
+  EXPECT_EQ(zone.dmarc_names(), (std::vector<std::string>{"sub.example.com"}));
+  // An invalid p= with a usable rua= is p=none: processed.
+  ScriptedZone with_rua;
+  with_rua.dmarc("example.com", "v=DMARC1; p=bogus; rua=mailto:d@example.com");
+  const auto none_policy = check(with_rua, from("example.com"));
+  EXPECT_EQ(none_policy.result, DmarcResult::fail);
+  EXPECT_EQ(none_policy.policy, DmarcPolicy::none);
+  // The organisational walk passes over an invalid record.
+  ScriptedZone org;
+  org.dmarc("a.example.com", "v=DMARC1; p=reject; aspf=r");
+  org.dmarc("example.com", "v=DMARC1; p=reject; p=none");  // a tag twice: invalid
+  EXPECT_EQ(check(org, with_spf(from("a.example.com"), "b.example.com")).organisational_domain, "a.example.com");
+}
+
+TEST(DmarcCheck, PsdYesWhereTheWalkStartsStopsIt) {
+  ScriptedZone zone;
+  zone.dmarc("registry.example", "v=DMARC1; p=reject; psd=y");
+  zone.dmarc("example", "v=DMARC1; p=none");
+  const auto out = check(zone, from("registry.example"));
+  EXPECT_EQ(out.organisational_domain, "registry.example");
+  EXPECT_EQ(zone.dmarc_names(), (std::vector<std::string>{"registry.example"}));
 }
 
 TEST(DmarcCheck, DnsFailureIsTemperror) {
