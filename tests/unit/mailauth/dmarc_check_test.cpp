@@ -391,3 +391,26 @@ TEST(PublicSuffixList, OrganisationalDomains) {
 
 }  // namespace
 }  // namespace postamt::mailauth
+
+namespace postamt::mailauth {
+namespace {
+
+// A lookup that fails by throwing: the answer counts as unanswered, so DMARC says temperror.
+class ThrowingLookup : public RecordLookup {
+ public:
+  asio::awaitable<DnsAnswer> lookup(DnsQuestion) override {
+    throw std::runtime_error("resolver gone");
+    co_return DnsAnswer{};
+  }
+};
+
+TEST(DmarcCheck, ThrowingLookupIsTemperror) {
+  ThrowingLookup lookup;
+  DmarcInput input;
+  input.author = {FromStatus::ok, "example.com"};
+  const auto out = testing::run_coroutine(check_dmarc(lookup, input));
+  EXPECT_EQ(out.result, DmarcResult::temperror);
+}
+
+}  // namespace
+}  // namespace postamt::mailauth
