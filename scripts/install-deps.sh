@@ -18,6 +18,7 @@ run_packages=(
   nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
   libjemalloc-dev                        # the server's allocator (many threads, many small strings)
   libpsl-dev publicsuffix                # DMARC RFC 7489 mode: the Public Suffix List
+  libidn2-dev                            # DMARC: UTF-8 (EAI) domains to A-labels before DNS
   openssl procps
 )
 

@@ -5,6 +5,7 @@
 
 #include "dmarc_scripted_zone.hpp"
 #include "mailauth/dmarc_check.hpp"
+#include "mailauth/domain_a_labels.hpp"
 #include "mailauth/public_suffix_list.hpp"
 
 namespace postamt::mailauth {
@@ -410,6 +411,39 @@ TEST(DmarcCheck, ThrowingLookupIsTemperror) {
   input.author = {FromStatus::ok, "example.com"};
   const auto out = testing::run_coroutine(check_dmarc(lookup, input));
   EXPECT_EQ(out.result, DmarcResult::temperror);
+}
+
+}  // namespace
+}  // namespace postamt::mailauth
+
+namespace postamt::mailauth {
+namespace {
+
+TEST(DomainALabels, Conversion) {
+  EXPECT_EQ(to_a_labels("Mail.Example.COM"), "mail.example.com");
+  EXPECT_EQ(to_a_labels("bücher.example"), "xn--bcher-kva.example");
+  EXPECT_EQ(to_a_labels("BÜCHER.example"), "xn--bcher-kva.example");  // UTS #46 maps case
+  EXPECT_FALSE(to_a_labels("bad\xff\xfe.example"));
+}
+
+TEST(DmarcCheck, Utf8FromDomainIsLookedUpAsALabels) {
+  testing::ScriptedZone zone;
+  zone.dmarc("xn--bcher-kva.example", "v=DMARC1; p=reject");
+  DmarcInput input;
+  input.author = classify_from_value(" Jörg <j@bücher.example>");
+  ASSERT_TRUE(input.author.ok());
+  const auto spoofed = testing::run_coroutine(check_dmarc(zone, input));
+  EXPECT_EQ(spoofed.result, DmarcResult::fail);
+  EXPECT_EQ(spoofed.policy, DmarcPolicy::reject);
+  EXPECT_EQ(spoofed.from_domain, "xn--bcher-kva.example");
+  input.dkim.push_back({"xn--bcher-kva.example", true});
+  EXPECT_EQ(testing::run_coroutine(check_dmarc(zone, input)).result, DmarcResult::pass);
+  input.dkim = {{"bücher.example", true}};  // a U-label d= aligns as well
+  EXPECT_EQ(testing::run_coroutine(check_dmarc(zone, input)).result, DmarcResult::pass);
+  input.author = {FromStatus::ok, "bad\xff.example"};
+  const auto invalid = testing::run_coroutine(check_dmarc(zone, input));
+  EXPECT_EQ(invalid.from_status, FromStatus::no_domain);
+  EXPECT_EQ(invalid.policy, DmarcPolicy::reject);
 }
 
 }  // namespace
