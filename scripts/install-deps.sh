@@ -18,6 +18,7 @@ run_packages=(
   nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
   libjemalloc-dev                        # the server's allocator (many threads, many small strings)
   libpsl-dev publicsuffix                # DMARC RFC 7489 mode: the Public Suffix List
+  libidn2-dev                            # DMARC: UTF-8 (EAI) domains to A-labels before DNS
   openssl procps
 )
 
@@ -34,6 +35,7 @@ test_packages=(
   python3-dkim python3-nacl              # dkimpy: DKIM signs/verifies against Postamt (Ed25519 needs PyNaCl)
   python3-yaml                           # reads the RFC 7208 SPF test suite (tests/data/spf)
   python3-spf                            # pyspf: the second SPF implementation the SPF tests compare with
+  python3-authres                        # another RFC 8601 reader/writer for the Authentication-Results tests
 )
 
 case "$what" in

@@ -8,6 +8,7 @@
 #include <asio/use_awaitable.hpp>
 #include <memory>
 
+#include "mailauth/domain_a_labels.hpp"
 #include "mailauth/public_suffix_list.hpp"
 
 namespace postamt::mailauth {
@@ -43,11 +44,20 @@ asio::awaitable<std::vector<DnsAnswer>> ask_all(RecordLookup& lookup, const std:
 }  // namespace
 
 asio::awaitable<DmarcOutcome> check_dmarc(RecordLookup& lookup, const DmarcInput& input) {
+  // Every name in DNS form (A-labels) before the stepper builds questions from it.
   DmarcEvaluationInput evaluation;
   evaluation.author = input.author;
-  evaluation.spf_pass = input.spf_pass;
-  evaluation.spf_domain = input.spf_domain;
-  evaluation.dkim = input.dkim;
+  if (evaluation.author.ok()) {
+    if (auto a_labels = to_a_labels(evaluation.author.domain)) evaluation.author.domain = std::move(*a_labels);
+    else evaluation.author = {FromStatus::no_domain, {}};
+  }
+  if (auto spf = to_a_labels(input.spf_domain)) {
+    evaluation.spf_pass = input.spf_pass;
+    evaluation.spf_domain = std::move(*spf);
+  }
+  for (const DmarcDkimIdentity& signature : input.dkim) {
+    if (auto d = to_a_labels(signature.domain)) evaluation.dkim.push_back({std::move(*d), signature.pass});
+  }
   evaluation.mode = input.mode;
   evaluation.random_percent = input.random_percent;
   evaluation.from_failure = input.from_failure;

@@ -22,6 +22,9 @@ struct DmarcInput {
   FromFailurePolicy from_failure;  // what a message without a usable From domain gets
 };
 
+// UTF-8 domains (From, SPF, d=) are converted to A-labels first (domain_a_labels.hpp); a
+// From domain that is not a valid IDN counts as FromStatus::no_domain. The outcome's
+// domains are in A-label form. `lookup` must outlive the returned awaitable.
 asio::awaitable<DmarcOutcome> check_dmarc(RecordLookup& lookup, const DmarcInput& input);
 
 }  // namespace postamt::mailauth

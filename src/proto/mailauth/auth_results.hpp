@@ -54,7 +54,8 @@ struct AuthenticationResults {
 inline constexpr std::size_t kMaxAuthResultValue = 256;
 
 // The field value, starting with a space after "Authentication-Results:" and folded
-// (CRLF + TAB) before a line would pass 78 octets; no trailing CRLF.
+// (CRLF + TAB) before a line would pass 78 octets; no trailing CRLF. An empty authserv_id
+// is written as "localhost" (the field needs one); give server.hostname.
 std::string format_authentication_results_value(const AuthenticationResults& results);
 // "Authentication-Results:" + the value + CRLF, ready to prepend to a message.
 std::string format_authentication_results_field(const AuthenticationResults& results);

@@ -104,30 +104,31 @@ DmarcEvaluator::RecordAt DmarcEvaluator::record_at(std::string_view domain) {
   // Several records: none of them counts (RFC 7489 §6.6.3 step 5, RFC 9989 §4.10).
   if (candidates.size() > 1) return {Lookup::multiple, {}};
   auto record = parse_dmarc_record(*candidates.front());
-  // A record that does not parse is not a valid DMARC record: as if absent.
-  if (!record) return {Lookup::none, {}};
+  // One v=DMARC1 record that is not valid (an invalid p= without a usable rua=, a broken
+  // tag list): policy discovery applies no DMARC to the message (RFC 9989 §4.10.1); an
+  // organisational-domain walk passes over it.
+  if (!record) return {Lookup::invalid, {}};
   return {Lookup::found, std::move(*record)};
 }
 
 DmarcEvaluator::Walk DmarcEvaluator::policy_walk(std::string_view from) {
   if (input_.mode == DmarcMode::rfc7489) {
     // RFC 7489 §6.6.3: the From domain, then its organisational domain.
+    // Several records or an invalid one end discovery without a policy (§6.6.3 step 5).
     RecordAt at_from = record_at(from);
     if (at_from.state == Lookup::found) return {Lookup::found, std::string(from), std::move(at_from.record)};
-    if (at_from.state != Lookup::none) {
-      return {at_from.state == Lookup::multiple ? Lookup::none : at_from.state, {}, {}};
-    }
+    if (at_from.state != Lookup::none) return {at_from.state, std::string(from), {}};
     Walk org = organisational_domain(from);
     if (org.domain == from) return {Lookup::none, {}, {}};
     RecordAt at_org = record_at(org.domain);
-    if (at_org.state == Lookup::found) return {Lookup::found, org.domain, std::move(at_org.record)};
-    return {at_org.state == Lookup::multiple ? Lookup::none : at_org.state, {}, {}};
+    return {at_org.state, org.domain, std::move(at_org.record)};
   }
-  // RFC 9989 §4.10.1: the first valid record of the tree walk.
+  // RFC 9989 §4.10.1: the first record of the tree walk. A name with several records
+  // counts as having none (§4.10 step 2); an invalid record ends discovery.
   for (const std::string& target : dmarc_tree_walk_targets(from)) {
     RecordAt at = record_at(target);
-    if (at.state == Lookup::pending || at.state == Lookup::temporary) return {at.state, {}, {}};
-    if (at.state == Lookup::found) return {Lookup::found, target, std::move(at.record)};
+    if (at.state == Lookup::none || at.state == Lookup::multiple) continue;
+    return {at.state, target, std::move(at.record)};
   }
   return {Lookup::none, {}, {}};
 }
@@ -142,7 +143,10 @@ DmarcEvaluator::Walk DmarcEvaluator::organisational_walk(std::string_view domain
     if (at.state == Lookup::pending || at.state == Lookup::temporary) return {at.state, {}, {}};
     if (at.state != Lookup::found) continue;
     if (at.record.public_suffix == PublicSuffixFlag::no) return {Lookup::found, target, {}};
-    if (at.record.public_suffix == PublicSuffixFlag::yes && target != domain) {
+    if (at.record.public_suffix == PublicSuffixFlag::yes) {
+      // The walk stops at either psd value (§4.10 step 2); psd=y where it started leaves
+      // that name, the one with the fewest labels found, as the organisational domain.
+      if (target == domain) return {Lookup::found, target, {}};
       return {Lookup::found, std::string(rightmost_labels(domain, label_count(target) + 1)), {}};
     }
     fewest_labels = target;
@@ -175,6 +179,16 @@ DmarcOutcome DmarcEvaluator::evaluate() {
   if (policy.state == Lookup::temporary) {
     out.result = DmarcResult::temperror;
     out.reason = "DNS failure looking up the DMARC policy";
+    return out;
+  }
+  if (policy.state == Lookup::invalid) {
+    out.result = DmarcResult::none;
+    out.reason = "invalid DMARC record at " + policy.domain;
+    return out;
+  }
+  if (policy.state == Lookup::multiple) {
+    out.result = DmarcResult::none;
+    out.reason = "several DMARC records at " + policy.domain;
     return out;
   }
   if (policy.state != Lookup::found) {

@@ -94,11 +94,13 @@ class DmarcEvaluator {
   DmarcStep next();
   void provide(const DnsQuestion& question, DnsAnswer answer);
 
-  // A hard cap on the distinct questions one evaluation asks (8 walks of 8, plus 3).
-  static constexpr std::size_t kMaxQuestions = 80;
+  // A hard cap on the distinct questions one evaluation asks. The walks need at most 8 for
+  // the From domain, 7 new ones for each of at most 9 identifiers (the top label is shared)
+  // and 3 for the existence check: 74.
+  static constexpr std::size_t kMaxQuestions = 96;
 
  private:
-  enum class Lookup { pending, temporary, none, multiple, found };
+  enum class Lookup { pending, temporary, none, multiple, invalid, found };
   struct RecordAt {
     Lookup state = Lookup::none;
     DmarcRecord record;

@@ -194,15 +194,19 @@ AuthorDomain classify_from_value(std::string_view value) {
   }
   if (mailboxes.size() > 1) return {FromStatus::several_mailboxes, {}};
   if (!mailboxes.front().has_domain) return {FromStatus::no_domain, {}};
-  // Each label non-empty and at most 63 octets, the name at most 253 (RFC 1035 §2.3.4).
+  // A name DNS can hold: labels of letters, digits, '-', '_' (or UTF-8, RFC 6532), each
+  // 1..63 octets, at most 253 in all (RFC 1035 §2.3.4). RFC 5322's dot-atom allows more
+  // ("a@ex!ample.com"), but no such domain can publish or be judged by DMARC.
   const std::string& domain = mailboxes.front().domain;
   if (domain.empty() || domain.size() > 253) return {FromStatus::no_domain, {}};
   std::size_t label = 0;
   for (char c : domain) {
+    const auto u = static_cast<unsigned char>(c);
     if (c == '.') {
       if (label == 0) return {FromStatus::no_domain, {}};
       label = 0;
-    } else if (++label > 63) {
+    } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || u >= 0x80) ||
+               ++label > 63) {
       return {FromStatus::no_domain, {}};
     }
   }

@@ -5,6 +5,7 @@
 
 #include "dmarc_scripted_zone.hpp"
 #include "mailauth/dmarc_check.hpp"
+#include "mailauth/domain_a_labels.hpp"
 #include "mailauth/public_suffix_list.hpp"
 
 namespace postamt::mailauth {
@@ -221,11 +222,35 @@ TEST(DmarcCheck, MultipleRecords) {
   EXPECT_EQ(check(mixed, from("example.com")).requested_policy, DmarcPolicy::reject);
 }
 
-TEST(DmarcCheck, InvalidRecordCountsAsAbsent) {
+TEST(DmarcCheck, InvalidRecordEndsPolicyDiscovery) {
   ScriptedZone zone;
   zone.dmarc("sub.example.com", "v=DMARC1; p=bogus");
   zone.dmarc("example.com", "v=DMARC1; p=quarantine");
-  EXPECT_EQ(check(zone, from("sub.example.com")).policy_domain, "example.com");
+  const auto out = check(zone, from("sub.example.com"));
+  EXPECT_EQ(out.result, DmarcResult::none);  // RFC 9989 §4.10.1: no DMARC processing
+  EXPECT_TRUE(out.policy_domain.empty());
+  EXPECT_EQ(out.reason, "invalid DMARC record at sub.example.com");
+  EXPECT_EQ(zone.dmarc_names(), (std::vector<std::string>{"sub.example.com"}));
+  // An invalid p= with a usable rua= is p=none: processed.
+  ScriptedZone with_rua;
+  with_rua.dmarc("example.com", "v=DMARC1; p=bogus; rua=mailto:d@example.com");
+  const auto none_policy = check(with_rua, from("example.com"));
+  EXPECT_EQ(none_policy.result, DmarcResult::fail);
+  EXPECT_EQ(none_policy.policy, DmarcPolicy::none);
+  // The organisational walk passes over an invalid record.
+  ScriptedZone org;
+  org.dmarc("a.example.com", "v=DMARC1; p=reject; aspf=r");
+  org.dmarc("example.com", "v=DMARC1; p=reject; p=none");  // a tag twice: invalid
+  EXPECT_EQ(check(org, with_spf(from("a.example.com"), "b.example.com")).organisational_domain, "a.example.com");
+}
+
+TEST(DmarcCheck, PsdYesWhereTheWalkStartsStopsIt) {
+  ScriptedZone zone;
+  zone.dmarc("registry.example", "v=DMARC1; p=reject; psd=y");
+  zone.dmarc("example", "v=DMARC1; p=none");
+  const auto out = check(zone, from("registry.example"));
+  EXPECT_EQ(out.organisational_domain, "registry.example");
+  EXPECT_EQ(zone.dmarc_names(), (std::vector<std::string>{"registry.example"}));
 }
 
 TEST(DmarcCheck, DnsFailureIsTemperror) {
@@ -363,6 +388,62 @@ TEST(PublicSuffixList, OrganisationalDomains) {
   EXPECT_EQ(psl->organisational_domain("co.uk"), "co.uk");
   EXPECT_EQ(psl->organisational_domain("com"), "com");
   EXPECT_FALSE(PublicSuffixList::load("/nonexistent/list.dat"));
+}
+
+}  // namespace
+}  // namespace postamt::mailauth
+
+namespace postamt::mailauth {
+namespace {
+
+// A lookup that fails by throwing: the answer counts as unanswered, so DMARC says temperror.
+class ThrowingLookup : public RecordLookup {
+ public:
+  asio::awaitable<DnsAnswer> lookup(DnsQuestion) override {
+    throw std::runtime_error("resolver gone");
+    co_return DnsAnswer{};
+  }
+};
+
+TEST(DmarcCheck, ThrowingLookupIsTemperror) {
+  ThrowingLookup lookup;
+  DmarcInput input;
+  input.author = {FromStatus::ok, "example.com"};
+  const auto out = testing::run_coroutine(check_dmarc(lookup, input));
+  EXPECT_EQ(out.result, DmarcResult::temperror);
+}
+
+}  // namespace
+}  // namespace postamt::mailauth
+
+namespace postamt::mailauth {
+namespace {
+
+TEST(DomainALabels, Conversion) {
+  EXPECT_EQ(to_a_labels("Mail.Example.COM"), "mail.example.com");
+  EXPECT_EQ(to_a_labels("bücher.example"), "xn--bcher-kva.example");
+  EXPECT_EQ(to_a_labels("BÜCHER.example"), "xn--bcher-kva.example");  // UTS #46 maps case
+  EXPECT_FALSE(to_a_labels("bad\xff\xfe.example"));
+}
+
+TEST(DmarcCheck, Utf8FromDomainIsLookedUpAsALabels) {
+  testing::ScriptedZone zone;
+  zone.dmarc("xn--bcher-kva.example", "v=DMARC1; p=reject");
+  DmarcInput input;
+  input.author = classify_from_value(" Jörg <j@bücher.example>");
+  ASSERT_TRUE(input.author.ok());
+  const auto spoofed = testing::run_coroutine(check_dmarc(zone, input));
+  EXPECT_EQ(spoofed.result, DmarcResult::fail);
+  EXPECT_EQ(spoofed.policy, DmarcPolicy::reject);
+  EXPECT_EQ(spoofed.from_domain, "xn--bcher-kva.example");
+  input.dkim.push_back({"xn--bcher-kva.example", true});
+  EXPECT_EQ(testing::run_coroutine(check_dmarc(zone, input)).result, DmarcResult::pass);
+  input.dkim = {{"bücher.example", true}};  // a U-label d= aligns as well
+  EXPECT_EQ(testing::run_coroutine(check_dmarc(zone, input)).result, DmarcResult::pass);
+  input.author = {FromStatus::ok, "bad\xff.example"};
+  const auto invalid = testing::run_coroutine(check_dmarc(zone, input));
+  EXPECT_EQ(invalid.from_status, FromStatus::no_domain);
+  EXPECT_EQ(invalid.policy, DmarcPolicy::reject);
 }
 
 }  // namespace

@@ -72,6 +72,12 @@ TEST(FromDomain, AmbiguousSyntaxIsUnparseable) {
             FromStatus::unparseable);
 }
 
+TEST(FromDomain, DomainsDnsCannotHoldHaveNoDomain) {
+  EXPECT_EQ(classify_from_value(" a@ex!ample.com").status, FromStatus::no_domain);
+  EXPECT_EQ(classify_from_value(" a@=?utf-8?q?x?=.example").status, FromStatus::no_domain);
+  EXPECT_TRUE(classify_from_value(" a@mail_1-x.example").ok());
+}
+
 TEST(FromDomain, LabelLimits) {
   EXPECT_EQ(classify_from_value(" a@" + std::string(64, 'x') + ".example").status, FromStatus::no_domain);
   EXPECT_TRUE(classify_from_value(" a@" + std::string(63, 'x') + ".example").ok());
