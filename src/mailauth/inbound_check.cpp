@@ -12,6 +12,7 @@
 #include "mailauth/resolver_record_lookup.hpp"
 #include "mailauth/spf_check.hpp"
 #include "net/ip_network.hpp"
+#include "proto/mailauth/dmarc_auth_results.hpp"
 #include "proto/mailauth/from_domain.hpp"
 
 namespace postamt::mailauth {
@@ -76,19 +77,7 @@ AuthenticationResults authentication_results(const std::string& authserv_id, con
     if (!d.header_b.empty()) dkim.with("header", "b", d.header_b);
     ar.results.push_back(std::move(dkim));
   }
-  AuthMethodResult dmarc{"dmarc", std::string(to_string(r.dmarc.result)), "", "", {}};
-  if (r.dmarc.record) {
-    // The published p= (what applies to this From, sp=/np= included, when it failed) and
-    // the disposition taken, as receivers customarily write it.
-    const DmarcPolicy published =
-        r.dmarc.result == DmarcResult::fail ? r.dmarc.requested_policy : r.dmarc.record->policy;
-    dmarc.comment = "p=" + std::string(to_string(published)) +
-                    " dis=" + std::string(to_string(r.dmarc.result == DmarcResult::fail ? r.dmarc.policy
-                                                                                         : DmarcPolicy::none));
-  }
-  if (r.dmarc.from_status != FromStatus::ok) dmarc.reason = std::string(to_string(r.dmarc.from_status));
-  if (!r.dmarc.from_domain.empty()) dmarc.with("header", "from", r.dmarc.from_domain);
-  ar.results.push_back(std::move(dmarc));
+  ar.results.push_back(dmarc_auth_result(r.dmarc));
   return ar;
 }
 
