@@ -96,6 +96,19 @@ TEST_F(SpfCheckTest, TheHeloIdentityIsCheckedAlone) {
   EXPECT_EQ(outcome.sender, "postmaster@h.example.org");
 }
 
+TEST_F(SpfCheckTest, TheWholeCheckHasADeadline) {  // RFC 7208 §4.6.4
+  ScriptedLookup dns;  // 5 ms per answer; a chain of includes takes one step each
+  for (int i = 0; i < 8; ++i)
+    dns.zone[{"d" + std::to_string(i) + ".example", RecordType::txt}] =
+        DnsAnswer::with({"v=spf1 include:d" + std::to_string(i + 1) + ".example -all"});
+  SpfRequest request = make_request("192.0.2.1", "h.example", "a@d0.example");
+  request.deadline = 12ms;
+  SpfOutcome outcome = run(check_spf(dns, request));
+  EXPECT_EQ(outcome.result, SpfResult::temperror);
+  EXPECT_NE(outcome.problem.find("longer than"), std::string::npos) << outcome.problem;
+  EXPECT_LT(dns.asked, 8);
+}
+
 TEST_F(SpfCheckTest, AnUnusableClientAddressIsNone) {
   ScriptedLookup dns;
   SpfOutcome outcome = run(check_spf(dns, make_request("not-an-ip", "h", "a@b.c")));
