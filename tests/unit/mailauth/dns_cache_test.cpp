@@ -78,5 +78,18 @@ TEST(DnsCache, TheLeastRecentlyUsedGoesFirstWhenFull) {
   EXPECT_TRUE(cache.find(txt("d.example")));
 }
 
+TEST(DnsCache, ARecordTextBudgetBoundsMemory) {
+  DnsCache cache(100, {}, 1000);
+  std::string big(300, 'x');
+  for (int i = 0; i < 5; ++i) cache.store(txt("n" + std::to_string(i) + ".example"), DnsAnswer::with({big}));
+  EXPECT_LE(cache.bytes(), 1000u);
+  EXPECT_EQ(cache.size(), 3u);  // the two oldest went
+  EXPECT_FALSE(cache.find(txt("n0.example")));
+  EXPECT_TRUE(cache.find(txt("n4.example")));
+  cache.store(txt("huge.example"), DnsAnswer::with({std::string(2000, 'y')}));  // over the budget alone
+  EXPECT_FALSE(cache.find(txt("huge.example")));
+  EXPECT_EQ(cache.size(), 3u);
+}
+
 }  // namespace
 }  // namespace postamt::mailauth
