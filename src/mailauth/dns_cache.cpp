@@ -7,7 +7,7 @@
 namespace postamt::mailauth {
 namespace {
 
-std::string cache_key(const DnsQuestion& question) {
+std::string make_key(const DnsQuestion& question) {
   std::string key = std::to_string(static_cast<unsigned>(question.type)) + ' ';
   std::string_view name = question.name;
   while (!name.empty() && name.back() == '.') name.remove_suffix(1);
@@ -16,6 +16,8 @@ std::string cache_key(const DnsQuestion& question) {
 }
 
 }  // namespace
+
+std::string DnsCache::key_of(const DnsQuestion& question) { return make_key(question); }
 
 DnsCache::DnsCache(std::size_t capacity, std::function<Clock::time_point()> now, std::size_t byte_budget)
     : capacity_(std::max<std::size_t>(1, capacity)), byte_budget_(byte_budget), now_(std::move(now)) {}
@@ -27,7 +29,7 @@ void DnsCache::drop(std::list<Entry>::iterator entry) {
 }
 
 std::optional<DnsAnswer> DnsCache::find(const DnsQuestion& question) {
-  std::string key = cache_key(question);
+  std::string key = make_key(question);
   Clock::time_point at = now();
   std::lock_guard lock(mutex_);
   auto found = index_.find(key);
@@ -49,7 +51,7 @@ void DnsCache::store(const DnsQuestion& question, const DnsAnswer& answer) {
   std::uint32_t ttl = answer.temporary() ? std::min(answer.ttl == 0 ? kFailureTtl : answer.ttl, kFailureTtl)
                                          : std::min(answer.ttl, kMaxTtl);
   if (ttl == 0) return;
-  std::string key = cache_key(question);
+  std::string key = make_key(question);
   std::size_t size = key.size();
   for (const std::string& record : answer.records) size += record.size();
   if (size > byte_budget_) return;

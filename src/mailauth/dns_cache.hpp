@@ -35,7 +35,10 @@ class DnsCache {
   std::optional<DnsAnswer> find(const DnsQuestion& question);
   void store(const DnsQuestion& question, const DnsAnswer& answer);
   std::size_t size() const;
-  std::size_t bytes() const;  // record text held, with the names
+  std::size_t bytes() const;
+
+  // The key of a question: type and lower-case name without a trailing dot.
+  static std::string key_of(const DnsQuestion& question);  // record text held, with the names
 
  private:
   struct Entry {

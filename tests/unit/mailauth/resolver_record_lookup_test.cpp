@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "mailauth/spf_check.hpp"
 #include "mailauth_zone.hpp"
 
 namespace postamt::mailauth {
@@ -118,6 +119,17 @@ TEST_F(ResolverRecordLookupTest, TheSharedCacheAnswersRepeatsAndKeepsNegativesBu
   EXPECT_LE(cached->ttl, 120u);
   ASSERT_TRUE(cache->find(DnsQuestion{"nothing.spf.test", RecordType::txt}));
   EXPECT_FALSE(cache->find(DnsQuestion{"spf.test", RecordType::mx}));
+}
+
+TEST_F(ResolverRecordLookupTest, ConcurrentAsksOfOneQuestionGoOutOnce) {
+  ResolverRecordLookup lookup(resolver(), nullptr);  // no cache: only the in-flight sharing
+  std::vector<DnsQuestion> same(5, DnsQuestion{"coalesce.test", RecordType::txt});
+  std::vector<DnsAnswer> answers = run(ask_all(lookup, same));
+  ASSERT_EQ(answers.size(), 5u);
+  for (const DnsAnswer& answer : answers) EXPECT_THAT(answer.records, ElementsAre("v=spf1 -all"));
+  EXPECT_THAT(ask(lookup, "count.test", RecordType::txt).records, ElementsAre("1"));
+  ask(lookup, "coalesce.test", RecordType::txt);  // once answered, a new ask goes out again
+  EXPECT_THAT(ask(lookup, "count.test", RecordType::txt).records, ElementsAre("2"));
 }
 
 TEST_F(ResolverRecordLookupTest, PoolGivesEachContextItsOwnLookupOverOneCache) {

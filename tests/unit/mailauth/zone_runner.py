@@ -23,6 +23,19 @@ ZONE = {
     "empty.test": [("A", "192.0.2.99")],  # TXT: NODATA
 }
 
-with ZoneServer(ZONE, ttl=120, negative_ttl=42, authentic={"signed.test"}) as server:
+ZONE["coalesce.test"] = [("TXT", "v=spf1 -all")]
+
+
+class CountingZoneServer(ZoneServer):
+    """count.test's TXT record says how often coalesce.test was asked so far."""
+
+    def answer(self, data, protocol):
+        with self._lock:
+            asked = sum(1 for name, _ in self.queries if name == "coalesce.test")
+        self.zone["count.test"] = [("TXT", str(asked))]
+        return super().answer(data, protocol)
+
+
+with CountingZoneServer(ZONE, ttl=120, negative_ttl=42, authentic={"signed.test"}) as server:
     print(f"PORT {server.port}", flush=True)
     sys.stdin.read()
