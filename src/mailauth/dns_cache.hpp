@@ -35,10 +35,10 @@ class DnsCache {
   std::optional<DnsAnswer> find(const DnsQuestion& question);
   void store(const DnsQuestion& question, const DnsAnswer& answer);
   std::size_t size() const;
-  std::size_t bytes() const;
+  std::size_t bytes() const;  // record text held, with the keys
 
   // The key of a question: type and lower-case name without a trailing dot.
-  static std::string key_of(const DnsQuestion& question);  // record text held, with the names
+  static std::string key_of(const DnsQuestion& question);
 
  private:
   struct Entry {
