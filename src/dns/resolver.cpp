@@ -11,6 +11,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <limits>
 #include <mutex>
@@ -86,7 +87,7 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   ~Impl() {
     // Pending queries end with ARES_EDESTRUCTION; the EDNS channel first, so none of them
     // is asked again on the other.
-    for (Channel* channel : {&main_, &without_edns_})
+    for (Channel* channel : all_channels())
       if (channel->handle != nullptr) ares_destroy(channel->handle);
     for (auto& [fd, watch] : watches_) release(*watch);
   }
@@ -96,8 +97,11 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
     if (options.lookup_deadline.count() > 0) lookup_deadline_ = options.lookup_deadline;
     bool edns = options.edns_payload_size > 0;
     int payload = std::max<int>(kClassicUdpPayload, options.edns_payload_size);  // RFC 6891 §6.2.5
-    if (auto ok = open(main_, options, edns ? payload : 0); !ok) return ok;
-    if (edns) return open(without_edns_, options, 0);
+    if (auto ok = open(main_, options, edns ? payload : 0, false); !ok) return ok;
+    if (edns)
+      if (auto ok = open(without_edns_, options, 0, false); !ok) return ok;
+    if (auto ok = open(exact_main_, options, edns ? payload : 0, true); !ok) return ok;
+    if (edns) return open(exact_without_edns_, options, 0, true);
     return {};
   }
 
@@ -108,15 +112,19 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   // channel first: a cancelled question is never asked again on the other.
   void shut_down() {
     shut_down_ = true;
-    for (Channel* channel : {&main_, &without_edns_})
+    for (Channel* channel : all_channels())
       if (channel->handle != nullptr) ares_cancel(channel->handle);
     reschedule_timer();
   }
 
   // Asks all questions at once; completes with one outcome per question, in order.
-  asio::awaitable<std::vector<QueryOutcome>> ask(std::vector<Question> questions) {
+  // `exact_rcode`: on the channels that hand back SERVFAIL/REFUSED answers as they are
+  // (ARES_FLAG_NOCHECKRESP) instead of trying the next server and reporting ECONNREFUSED.
+  asio::awaitable<std::vector<QueryOutcome>> ask(std::vector<Question> questions, bool exact_rcode = false) {
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::vector<QueryOutcome>)>(
-        [this](auto handler, std::vector<Question> asked) { start(std::move(handler), std::move(asked)); },
+        [this, exact_rcode](auto handler, std::vector<Question> asked) {
+          start(std::move(handler), std::move(asked), exact_rcode);
+        },
         asio::use_awaitable, std::move(questions));
   }
 
@@ -139,8 +147,10 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
     bool closed = false;
   };
 
+  std::array<Channel*, 4> all_channels() { return {&main_, &without_edns_, &exact_main_, &exact_without_edns_}; }
+
   // One c-ares channel with the resolver's settings; EDNS when `edns_payload` > 0.
-  Result<void> open(Channel& channel, const ResolverOptions& options, int edns_payload) {
+  Result<void> open(Channel& channel, const ResolverOptions& options, int edns_payload, bool exact_rcode) {
     channel.owner = this;
     ares_options settings{};
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
@@ -149,7 +159,7 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
     settings.timeout = static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(
         options.attempt_timeout.count(), 1, std::numeric_limits<int>::max()));
     settings.tries = std::max(1, options.attempts);
-    settings.flags = 0;
+    settings.flags = exact_rcode ? ARES_FLAG_NOCHECKRESP : 0;
     if (edns_payload > 0) {
       settings.flags |= ARES_FLAG_EDNS;
       settings.ednspsz = edns_payload;
@@ -175,11 +185,13 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   }
 
   template <class Handler>
-  void start(Handler handler, std::vector<Question> questions) {
+  void start(Handler handler, std::vector<Question> questions, bool exact_rcode) {
     auto* batch = new HandlerBatch<Handler>(std::move(handler), executor_);
     DeadlineClock::time_point deadline{};
     if (lookup_deadline_) deadline = DeadlineClock::now() + *lookup_deadline_;
-    batch->ask(std::move(questions), main_.handle, without_edns_.handle, lookup_deadline_ ? &deadlines_ : nullptr,
+    Channel& first = exact_rcode ? exact_main_ : main_;
+    Channel& fallback = exact_rcode ? exact_without_edns_ : without_edns_;
+    batch->ask(std::move(questions), first.handle, fallback.handle, lookup_deadline_ ? &deadlines_ : nullptr,
                deadline);  // may already have freed the batch
     reschedule_timer();
   }
@@ -256,7 +268,7 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   void reschedule_timer() {
     std::optional<DeadlineClock::time_point> wake;
     DeadlineClock::time_point now = DeadlineClock::now();
-    for (const Channel* channel : {&main_, &without_edns_}) {
+    for (const Channel* channel : all_channels()) {
       timeval next{};
       if (channel->handle == nullptr || ares_timeout(channel->handle, nullptr, &next) == nullptr) continue;
       auto when = now + std::chrono::seconds(next.tv_sec) + std::chrono::microseconds(next.tv_usec);
@@ -275,7 +287,7 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   }
 
   void on_timer() {
-    for (const Channel* channel : {&main_, &without_edns_})
+    for (const Channel* channel : all_channels())
       if (channel->handle != nullptr) ares_process_fd(channel->handle, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     DeadlineClock::time_point now = DeadlineClock::now();
     while (!deadlines_.empty() && deadlines_.begin()->first <= now)
@@ -288,6 +300,11 @@ class Resolver::Impl : public std::enable_shared_from_this<Resolver::Impl> {
   RandomSource random_;
   Channel main_;          // every question starts here (with EDNS unless configured off)
   Channel without_edns_;  // only with EDNS: for servers that answer it with FORMERR
+  // The same pair for lookup_records, with ARES_FLAG_NOCHECKRESP: c-ares 1.18 would retry
+  // a SERVFAIL or REFUSED on the next server and, once out of servers, report
+  // ARES_ECONNREFUSED, so the RCODE (which DNSSEC-aware callers need) would be lost.
+  Channel exact_main_;
+  Channel exact_without_edns_;
   std::optional<std::chrono::milliseconds> lookup_deadline_;
   DeadlineList deadlines_;  // of the lookups not yet completed
   std::unordered_map<int, std::shared_ptr<SocketWatch>> watches_;
@@ -372,7 +389,7 @@ asio::awaitable<RecordAnswer> Resolver::lookup_records(std::string name, RecordK
   }
   std::vector<Question> questions(1);
   questions[0] = Question{name, static_cast<int>(kind)};
-  std::vector<QueryOutcome> outcomes = co_await impl_->ask(std::move(questions));
+  std::vector<QueryOutcome> outcomes = co_await impl_->ask(std::move(questions), true);
   co_return parse_record_answer(outcomes.front(), kind, name);
 }
 

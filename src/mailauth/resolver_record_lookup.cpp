@@ -1,6 +1,10 @@
 #include "mailauth/resolver_record_lookup.hpp"
 
 #include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <optional>
 
@@ -40,15 +44,46 @@ DnsAnswer to_dns_answer(const dns::RecordAnswer& answer) {
   return DnsAnswer::timed_out();
 }
 
+// One question on its way: the timer is cancelled when the answer is there.
+struct ResolverRecordLookup::InFlight {
+  explicit InFlight(const asio::any_io_executor& executor) : done(executor) {
+    done.expires_at(asio::steady_timer::time_point::max());
+  }
+  asio::steady_timer done;
+  std::optional<DnsAnswer> answer;
+};
+
 ResolverRecordLookup::ResolverRecordLookup(dns::Resolver& resolver, std::shared_ptr<DnsCache> cache)
     : resolver_(resolver), cache_(std::move(cache)) {}
+
+ResolverRecordLookup::~ResolverRecordLookup() = default;
 
 asio::awaitable<DnsAnswer> ResolverRecordLookup::lookup(DnsQuestion question) {
   if (cache_)
     if (auto cached = cache_->find(question)) co_return std::move(*cached);
+  std::string key = DnsCache::key_of(question);
+  if (auto found = in_flight_.find(key); found != in_flight_.end()) {
+    std::shared_ptr<InFlight> pending = found->second;
+    std::error_code ignored;
+    co_await pending->done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    co_return pending->answer.value_or(DnsAnswer::timed_out());
+  }
+  auto pending = std::make_shared<InFlight>(co_await asio::this_coro::executor);
+  in_flight_.emplace(key, pending);
+  // Whatever happens below, the waiters are released and the entry goes.
+  struct Release {
+    std::unordered_map<std::string, std::shared_ptr<InFlight>>& table;
+    const std::string& key;
+    InFlight& pending;
+    ~Release() {
+      table.erase(key);
+      pending.done.cancel();
+    }
+  } release{in_flight_, key, *pending};
   dns::RecordAnswer raw = co_await resolver_.lookup_records(question.name, static_cast<dns::RecordKind>(question.type));
   DnsAnswer answer = to_dns_answer(raw);
   if (cache_) cache_->store(question, answer);
+  pending->answer = answer;
   co_return answer;
 }
 

@@ -22,15 +22,21 @@ namespace postamt::mailauth {
 // unreadable or oversized answer a SERVFAIL (temporary); a name that cannot exist NXDOMAIN.
 DnsAnswer to_dns_answer(const dns::RecordAnswer& answer);
 
+// A question already on its way is not asked twice: later askers wait for its answer (a
+// burst of mail from one domain asks DNS once, before the cache has the answer).
 class ResolverRecordLookup final : public RecordLookup {
  public:
-  // `resolver` must outlive this object; `cache` may be shared with other lookups.
+  // `resolver` must outlive this object, and this object every lookup it started; `cache`
+  // may be null (nothing kept) or shared with other lookups.
   ResolverRecordLookup(dns::Resolver& resolver, std::shared_ptr<DnsCache> cache);
+  ~ResolverRecordLookup() override;
   asio::awaitable<DnsAnswer> lookup(DnsQuestion question) override;
 
  private:
+  struct InFlight;
   dns::Resolver& resolver_;
   std::shared_ptr<DnsCache> cache_;
+  std::unordered_map<std::string, std::shared_ptr<InFlight>> in_flight_;  // by DnsCache::key_of
 };
 
 // One resolver + lookup per io_context, created on first use from that context, all over

@@ -3,8 +3,9 @@
 // step's questions (proto/mailauth/spf_evaluator.hpp) are asked at once; the check ends
 // with the verdict, the explanation and the Received-SPF field.
 //
-//   mailauth::SpfRequest request{.client_ip = "192.0.2.1", .helo = "mx.example.com",
-//                                .mail_from = "alice@example.com", .receiver = hostname};
+//   mailauth::SpfRequest request;
+//   request.client_ip = "192.0.2.1";  request.helo = "mx.example.com";
+//   request.mail_from = "alice@example.com";  request.receiver = config.server.hostname;
 //   mailauth::SpfOutcome spf = co_await mailauth::check_spf(lookups.for_executor(ex), request);
 //   if (spf.result == mailauth::SpfResult::fail) ... "550 5.7.23 " + spf.explanation
 //

@@ -429,6 +429,12 @@ void SpfEvaluator::step() {
   verdict_.dns_terms = run.terms;
   verdict_.void_lookups = run.voids;
   if (!outcome) {
+    if (run.missing.empty()) {  // cannot happen: a run stops only for a missing answer
+      verdict_.result = SpfResult::temperror;
+      verdict_.problem = "SPF evaluation stopped without a question";
+      done_ = true;
+      return;
+    }
     if (answers_.size() + run.missing.size() > kMaxQuestions) {
       verdict_.result = SpfResult::temperror;
       verdict_.problem = "too many DNS questions";
@@ -445,7 +451,6 @@ void SpfEvaluator::step() {
     verdict_.explanation_from_record = explanation && !explanation->empty();
     verdict_.explanation = verdict_.explanation_from_record ? *explanation : default_explanation(domain, inputs_.ip);
   }
-  if (verdict_.result == SpfResult::none && verdict_.mechanism.empty()) verdict_.problem = outcome->problem;
   done_ = true;
 }
 
