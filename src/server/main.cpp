@@ -9,6 +9,7 @@
 #include "base/log.hpp"
 #include "server/admin_commands.hpp"
 #include "server/config/config_loader.hpp"
+#include "server/dkim_commands.hpp"
 #include "server/privileges.hpp"
 #include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
@@ -208,6 +209,38 @@ int main(int argc, char** argv) {
   security->add_subcommand("unlock", "Lift the lock on an address (or network) or the delay on an account")
       ->callback(with_config([&](const auto& c) { return postamt::server::security_unlock(c, unlock_target); }))
       ->add_option("target", unlock_target, "IP address, network as listed, or account")->required();
+
+  // dkim add|list|rotate|retire, dns records: signing keys and the records to publish
+  std::string dkim_domain;
+  std::string dkim_selector_name;
+  std::optional<std::string> dkim_selector;
+  std::string dkim_algorithm = "both";
+  auto* dkim = app.add_subcommand("dkim", "Manage DKIM signing keys")->require_subcommand(1);
+  auto* dkim_add = dkim->add_subcommand("add", "Create signing keys for a domain");
+  dkim_add->add_option("domain", dkim_domain)->required();
+  dkim_add->add_option("--selector", dkim_selector,
+                       "Selector (with both algorithms: the base, suffixed r/e; default pa<date>)");
+  dkim_add->add_option("--algorithm", dkim_algorithm, "rsa, ed25519 or both")
+      ->check(CLI::IsMember({"rsa", "ed25519", "both"}))
+      ->capture_default_str();
+  dkim_add->callback(with_config([&](const auto& c) {
+    return postamt::server::dkim_add(c, dkim_domain, dkim_selector, dkim_algorithm);
+  }));
+  dkim->add_subcommand("list", "List the keys: domain selector algorithm state created")
+      ->callback(with_config([](const auto& c) { return postamt::server::dkim_list(c); }));
+  dkim->add_subcommand("rotate", "New keys for a domain; the active ones start retiring")
+      ->callback(with_config([&](const auto& c) { return postamt::server::dkim_rotate(c, dkim_domain); }))
+      ->add_option("domain", dkim_domain)->required();
+  auto* dkim_retire = dkim->add_subcommand("retire", "Remove a key (after rotate, once its mail is delivered)");
+  dkim_retire->add_option("domain", dkim_domain)->required();
+  dkim_retire->add_option("selector", dkim_selector_name)->required();
+  dkim_retire->callback(with_config([&](const auto& c) {
+    return postamt::server::dkim_retire(c, dkim_domain, dkim_selector_name);
+  }));
+  auto* dns = app.add_subcommand("dns", "DNS records to publish")->require_subcommand(1);
+  dns->add_subcommand("records", "Print a domain's MX, SPF, DKIM and DMARC records as zone-file lines")
+      ->callback(with_config([&](const auto& c) { return postamt::server::dns_records(c, dkim_domain); }))
+      ->add_option("domain", dkim_domain)->required();
 
   // debug mailbox|message: inspection of stored mail
   std::string mailbox_name = "INBOX";

@@ -1,8 +1,5 @@
 #include "server/quickstart.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,9 +13,11 @@
 #include "auth/address.hpp"
 #include "auth/password_hash.hpp"
 #include "base/atomic_file.hpp"
+#include "mailauth/dkim_key_store.hpp"
 #include "net/self_signed_cert.hpp"
 #include "server/config/config_loader.hpp"
 #include "server/data_dir_lock.hpp"
+#include "server/dns_records.hpp"
 #include "server/serve.hpp"
 #include "server/service_setup.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
@@ -78,47 +77,11 @@ std::string config_text(const QuickstartOptions& options, const std::string& ser
   return out.str();
 }
 
-struct DkimKey {
-  std::string private_pem;
-  std::string public_base64;  // SubjectPublicKeyInfo DER, for the p= tag (RFC 6376 §3.6.1)
-};
-
-std::optional<DkimKey> make_dkim_key() {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), EVP_PKEY_free);
-  if (!key) return std::nullopt;
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  const long length = BIO_get_mem_data(bio.get(), &data);
-  DkimKey result;
-  result.private_pem.assign(data, static_cast<std::size_t>(length));
-
-  unsigned char* der = nullptr;
-  const int der_length = i2d_PUBKEY(key.get(), &der);
-  if (der_length <= 0) return std::nullopt;
-  std::string encoded(static_cast<std::size_t>(der_length) * 4 / 3 + 8, '\0');
-  const int encoded_length =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), der, der_length);
-  OPENSSL_free(der);
-  encoded.resize(static_cast<std::size_t>(encoded_length));
-  result.public_base64 = std::move(encoded);
-  return result;
-}
-
 std::string generate_password() {
   static constexpr char kAlphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   std::string password;
   for (int i = 0; i < 20; ++i) password += kAlphabet[randombytes_uniform(sizeof kAlphabet - 1)];
   return password;
-}
-
-std::string dkim_selector() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "postamt%Y%m", &utc);
-  return buffer;
 }
 
 struct RoleAddresses {
@@ -147,14 +110,18 @@ Result<RoleAddresses> add_role_addresses(storage::MailStore& store, const std::s
   if (auto existing = store.find_aliases(abuse); existing && existing->empty()) {
     if (auto added = store.add_alias(abuse, target); !added) return permanent_error(added.error().message);
   }
-  result.summary += postmaster + " and " + abuse + " deliver to " + target + "\n";
+  // The rua= address of the DMARC record printed below (server/dns_records.hpp).
+  const std::string reports = std::string(kDmarcReportsLocalPart) + "@" + domain;
+  if (auto existing = store.find_aliases(reports); existing && existing->empty()) {
+    if (auto added = store.add_alias(reports, target); !added) return permanent_error(added.error().message);
+  }
+  result.summary += postmaster + ", " + abuse + " and " + reports + " deliver to " + target + "\n";
   return result;
 }
 
 // The data directory and everything in it, and the private keys, go to the service user;
 // directories 0700 and files 0600 (DESIGN: least privilege). Only ever at set-up.
-Result<void> hand_over_setup(const Config& config, const std::filesystem::path& dkim_key,
-                             const ServiceAccount& account) {
+Result<void> hand_over_setup(const Config& config, const ServiceAccount& account) {
   const auto& data = config.server.data_dir;
   std::error_code ec;
   if (auto ok = hand_over(data, account); !ok) return ok;
@@ -165,9 +132,8 @@ Result<void> hand_over_setup(const Config& config, const std::filesystem::path& 
     if (!it->is_symlink()) ::chmod(it->path().c_str(), it->is_directory() ? 0700 : 0600);
   }
   if (ec) return permanent_error("cannot walk " + data.string() + ": " + ec.message());
-  for (const auto& key : {config.tls.key, dkim_key}) {
-    if (auto ok = hand_over(key, account); !ok) return ok;
-  }
+  // The DKIM keys are in the data directory (data/dkim/), handed over above.
+  if (auto ok = hand_over(config.tls.key, account); !ok) return ok;
   // The config stays root's, readable by the service user's group (0640): the server reads
   // it at start and at SIGHUP, and must not be able to change it.
   if (::chown(config.source.c_str(), 0, account.gid) != 0) {
@@ -226,13 +192,19 @@ int quickstart(const QuickstartOptions& options) {
     if (new_tls_dir) std::filesystem::permissions(tls_dir, std::filesystem::perms(0755), ec);
   }
 
-  const std::string selector = dkim_selector();
-  const auto dkim_path = dir / "dkim" / (*domain + "." + selector + ".key");
-  auto dkim = make_dkim_key();
-  if (!dkim) return fail("cannot generate a DKIM key");
-  if (auto written = write_file_atomically(dkim_path, dkim->private_pem, 0600); !written) {
-    return fail(written.error().message);
+  // One RSA-2048 and one Ed25519 key (RFC 8463), unless the domain has active keys already.
+  mailauth::DkimKeyStore keys(config->server.data_dir);
+  auto existing_keys = keys.list(*domain);
+  if (!existing_keys) return fail(existing_keys.error().message);
+  bool has_active_key = false;
+  for (const auto& entry : *existing_keys) has_active_key = has_active_key || entry.state == mailauth::DkimKeyState::active;
+  if (!has_active_key) {
+    auto added = keys.add(*domain, std::nullopt, {mailauth::DkimKeyType::rsa, mailauth::DkimKeyType::ed25519},
+                          static_cast<std::uint64_t>(std::time(nullptr)));
+    if (!added) return fail("cannot create the DKIM keys: " + added.error().message);
   }
+  auto records = dns_records_text(config->server.data_dir, *hostname, *domain);
+  if (!records) return fail(records.error().message);
 
   auto store = storage::open_sqlite_store(config->server.data_dir);
   if (auto found = store->find_domain(*domain); !found) {
@@ -258,7 +230,7 @@ int quickstart(const QuickstartOptions& options) {
   if (account) {
     // Set once here, never by the server at start: the data directory, its files and the
     // private keys belong to the service user, everything else stays root's.
-    if (auto ok = hand_over_setup(*config, dkim_path, *account); !ok) return fail(ok.error().message);
+    if (auto ok = hand_over_setup(*config, *account); !ok) return fail(ok.error().message);
     unit_path = dir / "postamt.service";
     const auto binary = std::filesystem::read_symlink("/proc/self/exe", ec);
     const auto unit = systemd_unit_text(ec ? std::filesystem::path("/usr/local/bin/postamt") : binary,
@@ -269,7 +241,7 @@ int quickstart(const QuickstartOptions& options) {
   std::cout << "Postamt is set up in " << dir.string() << "\n"
             << "  config:      " << config_path.string() << "\n"
             << "  certificate: " << config->tls.cert.string() << " (self-signed)\n"
-            << "  DKIM key:    " << dkim_path.string() << " (selector " << selector << ")\n";
+            << "  DKIM keys:   " << keys.root().string() << " (postamt dkim list)\n";
   if (account) {
     std::cout << "  runs as:     " << account->name << (account->created ? " (system user created now)" : "")
               << "\n  systemd:     " << unit_path.string() << "\n";
@@ -280,13 +252,8 @@ int quickstart(const QuickstartOptions& options) {
     std::cout << "\nAccount " << *options.account << " password (shown once): " << *password << "\n";
   }
   std::cout << "\n" << roles->summary;
-  std::cout << "\nPublish these DNS records for " << *domain << ":\n"
-            << "  " << *domain << ".  MX   10 " << *hostname << ".\n"
-            << "  " << *domain << ".  TXT  \"v=spf1 mx -all\"\n"
-            << "  " << selector << "._domainkey." << *domain << ".  TXT  \"v=DKIM1; k=rsa; p="
-            << dkim->public_base64 << "\"\n"
-            << "  _dmarc." << *domain << ".  TXT  \"v=DMARC1; p=quarantine; rua=mailto:postmaster@"
-            << *domain << "\"\n"
+  std::cout << "\nPublish these DNS records for " << *domain << " (again: postamt dns records " << *domain << "):\n"
+            << *records
             << "\nStart the server with: postamt serve --config " << config_path.string() << "\n";
   return 0;
 }

@@ -59,9 +59,10 @@ def test_quickstart_writes_a_working_setup(tmp_path, postamt_binary):
     cert, key = target / "tls" / "cert.pem", target / "tls" / "key.pem"
     assert cert.is_file() and key.is_file()
     assert stat.S_IMODE(key.stat().st_mode) & 0o077 == 0, "the TLS key must not be group/world readable"
-    dkim_keys = sorted((target / "dkim").glob("*.key"))
-    assert len(dkim_keys) == 1, dkim_keys
-    assert stat.S_IMODE(dkim_keys[0].stat().st_mode) & 0o077 == 0, "the DKIM key must be private"
+    # One RSA and one Ed25519 DKIM key (data/dkim/DOMAIN/SELECTOR.pem, test_dkim_signing.py).
+    dkim_keys = sorted((target / "data" / "dkim" / "example.test").glob("*.pem"))
+    assert len(dkim_keys) == 2, dkim_keys
+    assert all(stat.S_IMODE(k.stat().st_mode) & 0o077 == 0 for k in dkim_keys), "the DKIM keys must be private"
     assert (target / "data").is_dir()
 
     # The config is valid.
@@ -79,28 +80,32 @@ def test_quickstart_writes_a_working_setup(tmp_path, postamt_binary):
     assert cert_pub and cert_pub == key_pub, "tls/key.pem does not belong to tls/cert.pem"
 
     # DNS records: MX, SPF, DKIM (whose p= is the DKIM key's public half), DMARC.
-    assert re.search(rf"example\.test\.\s+MX\s+10\s+{re.escape(HOSTNAME)}\.", out), out
+    assert re.search(rf"example\.test\.\s+\d+\s+IN\s+MX\s+10\s+{re.escape(HOSTNAME)}\.", out), out
     assert "v=spf1" in out, out
     assert "_dmarc.example.test." in out and "v=DMARC1" in out, out
-    dkim = re.search(r"(\S+)\._domainkey\.example\.test\.\s+TXT\s+\"v=DKIM1; k=rsa; p=([A-Za-z0-9+/=]+)\"",
-                     out)
+    # The RSA record's value is longer than 255 octets: split into two strings.
+    dkim = re.search(r"(\S+)\._domainkey\.example\.test\.\s+\d+\s+IN\s+TXT\s+\"v=DKIM1; k=rsa; p=([A-Za-z0-9+/=]+)\""
+                     r" \"([A-Za-z0-9+/=]+)\"", out)
     assert dkim, f"no DKIM record in:\n{out}"
-    assert dkim.group(1) in dkim_keys[0].name, "the DKIM selector should name the key file"
-    der = subprocess.run(["openssl", "pkey", "-in", str(dkim_keys[0]), "-pubout", "-outform", "DER"],
+    rsa_key = [k for k in dkim_keys if k.stem == dkim.group(1)]
+    assert rsa_key, "the DKIM selector should name the key file"
+    der = subprocess.run(["openssl", "pkey", "-in", str(rsa_key[0]), "-pubout", "-outform", "DER"],
                          capture_output=True, timeout=30)
     assert der.returncode == 0, der.stderr
-    assert base64.b64encode(der.stdout).decode() == dkim.group(2), "DKIM p= is not the key's public half"
+    assert base64.b64encode(der.stdout).decode() == dkim.group(2) + dkim.group(3), "DKIM p= is not the key's public half"
+    assert re.search(r"\._domainkey\.example\.test\.\s+\d+\s+IN\s+TXT\s+\"v=DKIM1; k=ed25519; p=", out), out
 
     # The domain and the account exist.
     assert "example.test" in stdout_lines(ok(run_postamt("--config", str(config), "domain", "list")))
     assert any(line.split()[0] == "alice@example.test"
                for line in stdout_lines(ok(run_postamt("--config", str(config), "user", "list"))))
-    # postmaster@ (RFC 5321 §4.5.1) and abuse@ (RFC 2142) exist: the DMARC rua= address
+    # postmaster@ (RFC 5321 §4.5.1), abuse@ (RFC 2142) and dmarc-reports@ exist: the DMARC rua= address
     # printed above must not bounce.
     aliases = stdout_lines(ok(run_postamt("--config", str(config), "alias", "list")))
     assert "postmaster@example.test -> alice@example.test" in aliases, aliases
     assert "abuse@example.test -> alice@example.test" in aliases, aliases
-    assert "rua=mailto:postmaster@example.test" in out, out
+    assert "dmarc-reports@example.test -> alice@example.test" in aliases, aliases
+    assert "rua=mailto:dmarc-reports@example.test" in out, out
 
 
 def test_quickstart_refuses_to_overwrite_without_force(tmp_path, postamt_binary):
@@ -127,7 +132,8 @@ def test_quickstart_dev_ports(tmp_path, postamt_binary):
     assert re.search(r"^Account postmaster@example\.test password \(shown once\): \S{12,}$", done.stdout, re.M), \
         done.stdout
     aliases = stdout_lines(ok(run_postamt("--config", str(target / "postamt.toml"), "alias", "list")))
-    assert aliases == ["abuse@example.test -> postmaster@example.test"], aliases
+    assert aliases == ["abuse@example.test -> postmaster@example.test",
+                       "dmarc-reports@example.test -> postmaster@example.test"], aliases
     for address in ("127.0.0.1:2525", "127.0.0.1:2587", "127.0.0.1:2465", "127.0.0.1:2143",
                     "127.0.0.1:2993", "127.0.0.1:2110", "127.0.0.1:2995", "127.0.0.1:8025"):
         assert f'"{address}"' in text, f"{address} missing from the dev-ports config:\n{text}"

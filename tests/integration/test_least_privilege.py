@@ -135,7 +135,8 @@ def test_quickstart_keeps_secrets_private_and_its_directory_reachable(tmp_path, 
     mode = lambda path: stat.S_IMODE(os.lstat(path).st_mode)  # noqa: E731
     assert mode(directory) == 0o755 and mode(directory / "tls") == 0o755
     assert mode(directory / "tls" / "key.pem") == 0o600
-    assert all(mode(key) == 0o600 for key in (directory / "dkim").iterdir())
+    dkim_keys = list((directory / "data" / "dkim").rglob("*.pem"))
+    assert len(dkim_keys) == 2 and all(mode(key) == 0o600 for key in dkim_keys)
     assert mode(directory / "postamt.toml") == 0o640
     data_modes = modes_in(directory / "data")
     assert set(data_modes.values()) <= {"0o700", "0o600"}, data_modes

@@ -75,7 +75,7 @@ def test_production_quickstart_runs_as_its_own_user(setup_dir, service_user, pos
         info = path.lstat()
         assert info.st_uid == account.pw_uid, f"{path} not the service user's"
         assert stat.S_IMODE(info.st_mode) & 0o077 == 0, f"{path} is {oct(info.st_mode)}"
-    for key in [setup_dir / "tls" / "key.pem", *(setup_dir / "dkim").glob("*.key")]:
+    for key in [setup_dir / "tls" / "key.pem", *(setup_dir / "data" / "dkim").rglob("*.pem")]:
         assert key.stat().st_uid == account.pw_uid, key
         assert stat.S_IMODE(key.stat().st_mode) & 0o077 == 0, key
     assert config.stat().st_uid == 0 and config.stat().st_gid == account.pw_gid

@@ -218,3 +218,21 @@ TEST(DkimSignatureBuilder, FoldsAndRoundTrips) {
 
 }  // namespace
 }  // namespace postamt::mailauth
+
+#include "proto/mailauth/zone_lines.hpp"
+
+namespace postamt::mailauth {
+namespace {
+
+TEST(ZoneLines, SplitsLongTxtValues) {
+  EXPECT_EQ(zone_txt_line("example.com", 3600, "v=spf1 mx -all"), "example.com. 3600 IN TXT \"v=spf1 mx -all\"");
+  const std::string long_value(600, 'a');
+  const std::string line = zone_txt_line("s._domainkey.example.com.", 300, long_value);
+  EXPECT_EQ(line, "s._domainkey.example.com. 300 IN TXT \"" + std::string(255, 'a') + "\" \"" + std::string(255, 'a') +
+                      "\" \"" + std::string(90, 'a') + "\"");
+  EXPECT_EQ(zone_txt_line("x.example", 1, "a\"b\\"), "x.example. 1 IN TXT \"a\\\"b\\\\\"");
+  EXPECT_EQ(zone_mx_line("example.com", 3600, 10, "mail.example.com"), "example.com. 3600 IN MX 10 mail.example.com.");
+}
+
+}  // namespace
+}  // namespace postamt::mailauth
