@@ -3,6 +3,8 @@
 #include <array>
 #include <optional>
 
+#include "proto/mailauth/tag_list.hpp"
+
 namespace postamt::mailauth {
 namespace {
 
@@ -138,6 +140,29 @@ std::vector<ArcSetText> arc_set_texts(const ArcChain& chain, std::uint32_t insta
     texts.push_back(ArcSetText{set.auth_results_field.raw, set.message_signature_field.raw, set.seal_field.raw});
   }
   return texts;
+}
+
+ArcChainTop find_arc_chain_top(const std::vector<HeaderField>& fields) {
+  ArcChainTop top;
+  for (const HeaderField& field : fields) {
+    const auto kind = arc_field_kind(field.name);
+    if (!kind) continue;
+    std::optional<std::uint32_t> instance;
+    bool failed_seal = false;
+    if (*kind == ArcFieldKind::auth_results) {
+      if (auto aar = parse_arc_authentication_results(field.value)) instance = aar->instance;
+    } else if (auto tags = parse_tag_list(field.value)) {
+      if (auto i = find_tag(*tags, "i")) instance = parse_arc_instance(*i);
+      if (*kind == ArcFieldKind::seal) failed_seal = find_tag(*tags, "cv") == std::optional<std::string_view>("fail");
+    }
+    if (!instance) continue;
+    if (*instance > top.highest_instance) {
+      top.highest_instance = *instance;
+      top.newest_seal_failed = false;
+    }
+    if (*instance == top.highest_instance && failed_seal) top.newest_seal_failed = true;
+  }
+  return top;
 }
 
 }  // namespace postamt::mailauth

@@ -55,4 +55,13 @@ std::vector<ArcSetText> arc_set_texts(const ArcChain& chain, std::uint32_t insta
 
 bool is_arc_field_name(std::string_view name);
 
+// What a sealer needs of a chain even when it is malformed (RFC 8617 §5.1.2): the highest
+// instance among the ARC fields whose i= reads (0: none), and whether an ARC-Seal of that
+// instance says cv=fail (then no set may be added).
+struct ArcChainTop {
+  std::uint32_t highest_instance = 0;
+  bool newest_seal_failed = false;
+};
+ArcChainTop find_arc_chain_top(const std::vector<HeaderField>& fields);
+
 }  // namespace postamt::mailauth

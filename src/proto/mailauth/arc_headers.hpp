@@ -38,8 +38,10 @@ struct ArcMessageSignature {
   DkimAlgorithm algorithm = DkimAlgorithm::rsa_sha256;  // a=
   std::string signature;                                // b=, decoded
   std::string body_hash;                                // bh=, decoded
-  DkimCanon header_canon = DkimCanon::simple;           // c= (default simple/simple)
-  DkimCanon body_canon = DkimCanon::simple;
+  // c=; without it relaxed/relaxed, not DKIM's simple/simple: what the ARC test suite
+  // (ams_fields_c_na) and dkimpy's ARC code take, so chains they accept verify here too.
+  DkimCanon header_canon = DkimCanon::relaxed;
+  DkimCanon body_canon = DkimCanon::relaxed;
   std::string domain;                                   // d=, lower-cased
   // h=, in order, as written. May be empty and may hold empty names (they select
   // nothing); unlike DKIM, From is not required. ARC-Seal must not be listed (§4.1.2).

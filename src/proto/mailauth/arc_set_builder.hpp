@@ -1,10 +1,11 @@
 #pragma once
 // Writes the three header fields of a new ARC set (RFC 8617 §4.1, §5.1): folded lines,
-// CRLF line breaks, no final CRLF. Tags are written in alphabetical order with b= on a
-// line of its own, cut after 70 and then every 72 characters: the layout of the ARC test
-// suite's reference signer, so that our seals reproduce its expected values. The seal
-// covers the AMS as relaxed canonicalisation sees it, where a fold inside b= becomes a
-// space, so the layout is part of what is signed. Pure.
+// CRLF line breaks, no final CRLF. Tags are written in alphabetical order, b= second on a
+// line of its own and not folded inside (a 2048-bit RSA signature makes a line of ~350
+// octets, within RFC 5322's 998). This is the layout of the ARC test suite's reference
+// signer, and our seals reproduce its expected values: the seal covers the AMS as relaxed
+// canonicalisation sees it, where a fold inside b= would become a space, so the layout is
+// part of what is signed. Pure.
 #include <cstdint>
 #include <string>
 #include <string_view>
