@@ -30,6 +30,7 @@ test_packages=(
   dovecot-imapd dovecot-pop3d            # the reference IMAP server for differential tests
   python3-dnslib                         # a private DNS server for outbound delivery tests
   python3-aiosmtpd                       # scripted receiving SMTP peers for outbound delivery tests
+  python3-dkim                           # dkimpy: the DKIM and ARC peer (arc_sign/arc_verify)
 )
 
 case "$what" in
