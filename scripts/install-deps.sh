@@ -30,7 +30,7 @@ test_packages=(
   dovecot-imapd dovecot-pop3d            # the reference IMAP server for differential tests
   python3-dnslib                         # a private DNS server for outbound delivery tests
   python3-aiosmtpd                       # scripted receiving SMTP peers for outbound delivery tests
-  python3-dkim                           # dkimpy: the DKIM and ARC peer (arc_sign/arc_verify)
+  python3-dkim python3-nacl              # dkimpy: DKIM signs/verifies against Postamt (Ed25519 needs PyNaCl)
 )
 
 case "$what" in

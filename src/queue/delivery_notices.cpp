@@ -5,6 +5,7 @@
 #include "delivery/message_preparer.hpp"
 #include "delivery/recipient_resolver.hpp"
 #include "delivery/trace_headers.hpp"
+#include "mailauth/dkim_signing_service.hpp"
 #include "queue/notice_report.hpp"
 
 namespace postamt::queue {
@@ -18,12 +19,14 @@ bool notice_wanted(const storage::QueueRecipient& recipient, NoticeAction action
 }
 
 DeliveryNotices::DeliveryNotices(std::string hostname, storage::MailStore& store, storage::BlobStore& blobs,
-                                 delivery::GroupCommitter& committer, std::uint64_t max_returned_size)
+                                 delivery::GroupCommitter& committer, std::uint64_t max_returned_size,
+                                 const mailauth::DkimSigningService* dkim)
     : hostname_(std::move(hostname)),
       store_(store),
       blobs_(blobs),
       committer_(committer),
-      max_returned_size_(max_returned_size) {}
+      max_returned_size_(max_returned_size),
+      dkim_(dkim) {}
 
 storage::StoreResult<void> DeliveryNotices::send(const storage::QueueMessage& message,
                                                  std::span<const NoticeEntry> entries, storage::UnixTime now) {
@@ -63,6 +66,9 @@ storage::StoreResult<void> DeliveryNotices::send(const storage::QueueMessage& me
   notice.content = "Return-Path: <>\r\nReceived: by " + hostname_ + " (Postamt) id notice-" +
                    std::to_string(message.id) + ";\r\n\t" + delivery::rfc5322_date(static_cast<std::time_t>(now)) +
                    "\r\n";
+  // Issue 14 §1: mail Postamt originates is signed too (From MAILER-DAEMON@hostname:
+  // the keys of the hostname's domain or its nearest parent with keys).
+  if (dkim_) notice.content += dkim_->sign(report, hostname_);
   notice.content += report;
   notice.recipients.push_back(delivery::IncomingRecipient{*sender, std::move(*resolution), "", ""});
   delivery::MessagePreparer preparer(store_, blobs_, committer_.blob_durability());

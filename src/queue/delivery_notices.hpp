@@ -15,6 +15,10 @@
 #include "storage/api/blob_store.hpp"
 #include "storage/api/mail_store.hpp"
 
+namespace postamt::mailauth {
+class DkimSigningService;
+}
+
 namespace postamt::queue {
 
 enum class NoticeAction { failed, relayed };
@@ -32,7 +36,8 @@ bool notice_wanted(const storage::QueueRecipient& recipient, NoticeAction action
 class DeliveryNotices {
  public:
   DeliveryNotices(std::string hostname, storage::MailStore& store, storage::BlobStore& blobs,
-                  delivery::GroupCommitter& committer, std::uint64_t max_returned_size);
+                  delivery::GroupCommitter& committer, std::uint64_t max_returned_size,
+                  const mailauth::DkimSigningService* dkim = nullptr);
 
   // One notice for `message` covering `entries` (the caller filtered them with
   // notice_wanted). Nothing is sent for the null sender or no entries.
@@ -45,6 +50,7 @@ class DeliveryNotices {
   storage::BlobStore& blobs_;
   delivery::GroupCommitter& committer_;
   std::uint64_t max_returned_size_;
+  const mailauth::DkimSigningService* dkim_;  // signs notices From MAILER-DAEMON@hostname
 };
 
 }  // namespace postamt::queue

@@ -108,7 +108,7 @@ class QueueScheduler::Impl : public std::enable_shared_from_this<Impl> {
         timer_(io),
         resolver_(make_resolver(io, deps.config)),
         tls_client_(client_context(std::nullopt)),
-        notices_(deps.config.server.hostname, deps.store, deps.blobs, deps.committer, kMaxReturnedSize),
+        notices_(deps.config.server.hostname, deps.store, deps.blobs, deps.committer, kMaxReturnedSize, deps.dkim),
         load_content_([this](const storage::QueueMessage& message) { return load(message); }) {
     if (!outbound_.relayhost.empty()) {
       relayhost_ = parse_relayhost(outbound_.relayhost);

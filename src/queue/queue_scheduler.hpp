@@ -18,6 +18,10 @@
 #include "storage/api/blob_store.hpp"
 #include "storage/api/mail_store.hpp"
 
+namespace postamt::mailauth {
+class DkimSigningService;
+}
+
 namespace postamt::queue {
 
 struct SchedulerDependencies {
@@ -26,6 +30,8 @@ struct SchedulerDependencies {
   storage::BlobStore& blobs;
   net::BlockingPool& pool;
   delivery::GroupCommitter& committer;
+  // Signs the delivery notices Postamt originates (nullptr: unsigned).
+  const mailauth::DkimSigningService* dkim;
 };
 
 class QueueScheduler {

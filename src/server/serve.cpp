@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "base/log.hpp"
@@ -34,6 +35,7 @@
 #include "delivery/group_committer.hpp"
 #include "imap/imap_service.hpp"
 #include "imap/text_indexer.hpp"
+#include "mailauth/dkim_signing_service.hpp"
 #include "pop3/pop3_service.hpp"
 #include "queue/queue_scheduler.hpp"
 #include "smtp/smtp_service.hpp"
@@ -83,6 +85,7 @@ class Server {
         tls_(config.tls),
         throttle_(throttle_policy(config.auth)),
         credential_cache_(config.auth.cache_ttl, config.auth.cache_size),
+        dkim_(config.server.data_dir),
         signals_(pool_.main_context()),
         drain_timer_(pool_.main_context()),
         disk_timer_(pool_.main_context()) {}
@@ -222,8 +225,13 @@ class Server {
         auth::AuthenticatorOptions{config_.auth.failure_delay, config_.auth.hash_threads, config_.auth.hash_queue});
     throttle_state_ = std::make_unique<auth::ThrottleStateSync>(pool_.main_context().get_executor(), throttle_,
                                                                 config_.server.data_dir);
+    // DKIM keys (data/dkim/): a key that cannot be read stops the start rather than let
+    // mail go out unsigned unnoticed.
+    auto keys = dkim_.load();
+    if (!keys) throw std::runtime_error("DKIM keys: " + keys.error().message);
+    log::info("dkim.keys_loaded", {{"keys", *keys}});
     smtp_ = std::make_unique<smtp::SmtpService>(
-        smtp::SmtpDependencies{config_, *store_, *blobs_, blocking_, *committer_, *authenticator_});
+        smtp::SmtpDependencies{config_, *store_, *blobs_, blocking_, *committer_, *authenticator_, &dkim_});
     pop3_ = std::make_unique<pop3::Pop3Service>(
         pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
     imap_ = std::make_unique<imap::ImapService>(
@@ -243,7 +251,7 @@ class Server {
     text_indexer_->start();
     // Outbound: what SMTP queues for other servers. A commit that queued mail wakes it.
     scheduler_ = std::make_unique<queue::QueueScheduler>(
-        pool_.main_context(), queue::SchedulerDependencies{config_, *store_, *blobs_, blocking_, *committer_});
+        pool_.main_context(), queue::SchedulerDependencies{config_, *store_, *blobs_, blocking_, *committer_, &dkim_});
     committer_->set_queue_listener([scheduler = scheduler_.get()] { scheduler->wake(); });
   }
 
@@ -313,8 +321,15 @@ class Server {
     }
     auto tls_reloaded = tls_.reload();
     if (!tls_reloaded) log::error("reload.tls_failed", {{"error", tls_reloaded.error().message}});
+    // DKIM keys added, rotated or retired with `postamt dkim` since the start.
+    auto keys = dkim_.load();
+    if (!keys) {
+      log::error("reload.dkim_failed", {{"error", keys.error().message}});
+    } else {
+      log::info("dkim.keys_loaded", {{"keys", *keys}});
+    }
     // "done" only when everything was taken; a failure above already said what was kept.
-    if (reloaded && tls_reloaded) log::info("reload.done", {{"cert", config_.tls.cert.string()}});
+    if (reloaded && tls_reloaded && keys) log::info("reload.done", {{"cert", config_.tls.cert.string()}});
   }
 
   // SIGTERM: stop accepting, ask every session to finish (each says goodbye in its own
@@ -354,6 +369,7 @@ class Server {
   net::TlsContextProvider tls_;
   auth::AuthThrottle throttle_;
   auth::CredentialCache credential_cache_;
+  mailauth::DkimSigningService dkim_;  // before the services that sign with it
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   asio::steady_timer disk_timer_;

@@ -57,6 +57,7 @@ class MessageSpool {
   // The first octets of the message (up to kSpoolHeadLimit), until finish() or discard().
   std::string_view head() const;
   std::uint64_t body_size() const { return body_size_; }  // octets appended
+  std::size_t trace_size() const { return trace_size_; }  // octets of trace before the message
   bool on_disk() const { return writer_ != nullptr; }
   const std::optional<storage::StorageError>& error() const { return error_; }
 

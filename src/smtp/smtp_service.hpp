@@ -25,6 +25,9 @@ class GroupCommitter;
 namespace auth {
 class Authenticator;
 }
+namespace mailauth {
+class DkimSigningService;
+}
 }  // namespace postamt
 
 namespace postamt::smtp {
@@ -36,6 +39,8 @@ struct SmtpDependencies {
   net::BlockingPool& pool;
   delivery::GroupCommitter& committer;
   auth::Authenticator& authenticator;
+  // Signs what local accounts submit (nullptr: no signing).
+  const mailauth::DkimSigningService* dkim;
 };
 
 class SmtpService {

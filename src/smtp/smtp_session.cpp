@@ -19,6 +19,7 @@
 #include "smtp/message_spool.hpp"
 #include "smtp/sender_policy.hpp"
 #include "smtp/smtp_service_state.hpp"
+#include "smtp/submission_signing.hpp"
 #include "smtp/transfer_deadline.hpp"
 #include "storage/api/disk_space.hpp"
 
@@ -394,6 +395,23 @@ class SmtpSession {
       co_await refuse_message(make_reply(452, "4.3.1", "Insufficient system storage, try again later"),
                               "smtp.message_refused", "spool write failed");
       co_return;
+    }
+    // Issue 14 §1: what a local account submits is DKIM-signed once, before it is stored.
+    if (submission() && account_ && state_->deps.dkim && head.from_fields == 1 && head.from_addresses.size() == 1) {
+      const std::string& author = head.from_addresses.front();
+      const std::string domain = auth::normalize_domain(author.substr(author.rfind('@') + 1)).value_or("");
+      auto signed_ok = co_await sign_submission(*finished, spool_.trace_size(), domain, *state_->deps.dkim,
+                                                state_->deps.blobs, state_->deps.pool);
+      if (!signed_ok) {
+        log::error("smtp.spool_failed", {{"sid", sid()}, {"id", transaction_id_}, {"error", signed_ok.error().message}});
+        if (finished->spooled) co_await state_->deps.pool.run([&] {
+          finished->spooled.reset();
+          return true;
+        });
+        co_await refuse_message(make_reply(452, "4.3.1", "Insufficient system storage, try again later"),
+                                "smtp.message_refused", "spool write failed");
+        co_return;
+      }
     }
     const auto& envelope = engine_.envelope();
     delivery::IncomingMessage message;

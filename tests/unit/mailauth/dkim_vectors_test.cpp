@@ -72,6 +72,10 @@ TEST(DkimVerify, DkimpyVectors) {
       const auto results = verify_message(message, lookup, chunk);
       const auto got = statuses(results);
       EXPECT_EQ(got, split(fields[1], ',')) << fields[0] << ": " << (results.empty() ? "" : results[0].reason);
+      if (notes.find("testing") != std::string::npos) {
+        ASSERT_EQ(results.size(), 1u);
+        EXPECT_TRUE(results[0].testing) << fields[0];
+      }
       if (notes.find("l=") != std::string::npos) {
         ASSERT_EQ(results.size(), 1u);
         EXPECT_TRUE(results[0].body_length.has_value()) << fields[0];
@@ -104,6 +108,25 @@ TEST(DkimVerify, DnsFailuresAndBadRecords) {
   EXPECT_EQ(statuses(verify_message(message, lookup)), std::vector<std::string>{"permerror"});
   lookup.answers["rsa._domainkey.example.org"] = DnsAnswer::with({"garbage"});
   EXPECT_EQ(statuses(verify_message(message, lookup)), std::vector<std::string>{"permerror"});
+}
+
+// x=: a signature past its expiry is a permerror however its crypto would end (checked
+// first); without a clock (now = 0) the edited header simply fails to verify.
+TEST(DkimVerify, ExpiredSignature) {
+  ScriptedLookup lookup = vector_zone();
+  std::string message = read_test_file("dkim/vectors/rsa_relaxed_relaxed.eml");
+  const auto t = message.find(" t=");
+  ASSERT_NE(t, std::string::npos);
+  const std::uint64_t signed_at = std::stoull(message.substr(t + 3));
+  message.insert(t, " x=" + std::to_string(signed_at + 60) + ";");
+  DkimVerifierOptions options;
+  options.now = signed_at + 120;
+  const auto expired = verify_message(message, lookup, 4096, options);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].status, DkimStatus::permerror);
+  EXPECT_EQ(expired[0].reason, "signature expired");
+  options.now = signed_at + 30;
+  EXPECT_EQ(statuses(verify_message(message, lookup, 4096, options)), std::vector<std::string>{"fail"});
 }
 
 TEST(DkimVerify, OneBodyHashPerCanonicalisation) {
