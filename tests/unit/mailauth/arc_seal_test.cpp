@@ -3,10 +3,14 @@
 // changes after a seal make the chain fail.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <string>
 
 #include "mailauth/arc_sealer.hpp"
+#include "mailauth/arc_sealer_keys.hpp"
 #include "mailauth/arc_verifier.hpp"
 #include "mailauth/dkim_crypto.hpp"
 
@@ -42,9 +46,10 @@ ArcVerdict verify(const std::string& message, const std::map<std::string, std::s
 }
 
 // Verifies first, then seals (the order the integration must keep).
-std::string forward(const Sealer& hop, const std::string& message, const std::map<std::string, std::string>& zone) {
+std::string forward(const ArcSealer& sealer, const std::string& message,
+                    const std::map<std::string, std::string>& zone) {
   const ArcVerdict verdict = verify(message, zone);
-  auto sealed = hop.sealer.seal(ArcSealInput{message, "mx.forward.test; arc=" + std::string(arc_status_name(verdict.status)),
+  auto sealed = sealer.seal(ArcSealInput{message, "mx.forward.test; arc=" + std::string(arc_status_name(verdict.status)),
                                              &verdict, 1796457600, {}});
   EXPECT_TRUE(sealed && sealed->has_value());
   return (*sealed)->header_text() + message;
@@ -56,13 +61,13 @@ TEST(ArcSeal, Ed25519AndRsaSealsBuildAChainThatVerifies) {
   const std::map<std::string, std::string> zone{{"s1._domainkey.forward.test", ed.record},
                                                 {"s1._domainkey.list.test", rsa.record}};
   EXPECT_EQ(verify(kMessage, zone).status, ArcChainStatus::none);
-  const std::string one = forward(ed, kMessage, zone);
+  const std::string one = forward(ed.sealer, kMessage, zone);
   EXPECT_NE(one.find("a=ed25519-sha256"), std::string::npos);
   EXPECT_NE(one.find("h=from:to:subject:date:message-id;"), std::string::npos);
   const ArcVerdict first = verify(one, zone);
   EXPECT_EQ(first.status, ArcChainStatus::pass) << first.reason;
 
-  const std::string two = forward(rsa, one, zone);
+  const std::string two = forward(rsa.sealer, one, zone);
   EXPECT_NE(two.find("cv=pass; d=list.test; i=2"), std::string::npos);
   const ArcVerdict second = verify(two, zone, 1);
   EXPECT_EQ(second.status, ArcChainStatus::pass) << second.reason;
@@ -74,7 +79,7 @@ TEST(ArcSeal, Ed25519AndRsaSealsBuildAChainThatVerifies) {
 TEST(ArcSeal, AChangedMessageFailsAndIsSealedOnceWithCvFail) {
   const Sealer rsa = make_sealer(DkimKeyType::rsa, "forward.test");
   const std::map<std::string, std::string> zone{{"s1._domainkey.forward.test", rsa.record}};
-  std::string changed = forward(rsa, kMessage, zone);
+  std::string changed = forward(rsa.sealer, kMessage, zone);
   changed.replace(changed.find("Hello."), 6, "Hullo.");
   const ArcVerdict verdict = verify(changed, zone);
   EXPECT_EQ(verdict.status, ArcChainStatus::fail);
@@ -100,6 +105,36 @@ TEST(ArcSeal, AVerdictThatDoesNotFitTheMessageIsRefused) {
   EXPECT_FALSE(rsa.sealer.seal(ArcSealInput{kMessage, "mx; arc=none", nullptr, 1, {}}));
   const ArcVerdict none;
   EXPECT_FALSE(rsa.sealer.seal(ArcSealInput{kMessage, "mx", &none, 1, {"From", "ARC-Seal"}}));
+}
+
+}  // namespace
+}  // namespace postamt::mailauth
+
+namespace postamt::mailauth {
+namespace {
+
+TEST(ArcSealerKeys, TheForwardingDomainsActiveRsaKeySeals) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("arc-keys-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  DkimKeyStore store(dir);
+  EXPECT_FALSE(load_arc_sealer(store, "forward.test").value().has_value());
+  auto added = store.add("forward.test", std::nullopt, {DkimKeyType::rsa, DkimKeyType::ed25519}, 1796457600);
+  ASSERT_TRUE(added) << added.error().message;
+  auto sealer = load_arc_sealer(store, "forward.test");
+  ASSERT_TRUE(sealer && sealer->has_value());
+  const DkimKeyEntry* rsa = nullptr;
+  for (const auto& entry : *added) {
+    if (entry.type == DkimKeyType::rsa) rsa = &entry;
+  }
+  ASSERT_NE(rsa, nullptr);
+  EXPECT_EQ((*sealer)->selector(), rsa->selector);
+  const std::map<std::string, std::string> zone{
+      {rsa->selector + "._domainkey.forward.test", store.load_key(*rsa)->key_record()}};
+  const std::string sealed = forward(**sealer, kMessage, zone);
+  EXPECT_NE(sealed.find("a=rsa-sha256"), std::string::npos);
+  EXPECT_EQ(verify(sealed, zone).status, ArcChainStatus::pass);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
