@@ -22,6 +22,9 @@ struct ArcVerifier::BodyHash {
 
 namespace {
 
+constexpr std::size_t kMaxBodyHashes = 4;
+constexpr std::size_t kNoBodyHash = static_cast<std::size_t>(-1);
+
 struct KeyVerdict {
   bool valid = false;
   bool temporary = false;
@@ -38,7 +41,8 @@ struct ArcVerifier::Signature {
   std::string key_name;       // selector._domainkey.domain
   // AMS only: the body hash it claims, the BodyHash computing ours, l=.
   std::string claimed_body_hash;
-  std::size_t body_hash = 0;
+  DkimCanon body_canon = DkimCanon::relaxed;
+  std::size_t body_hash = kNoBodyHash;
   std::optional<std::uint64_t> body_length;
   std::optional<KeyVerdict> key_verdict;
 };
@@ -158,14 +162,24 @@ void ArcVerifier::take_head(std::string_view head, bool cut_short) {
     }
     canonicalize_header(ams.header_canon, without_b_value(set.message_signature_field.raw), header_sink, false);
     message_signature.header_digest = header_sink.finish();
+    message_signature.body_canon = ams.body_canon;
+    message_signatures_.push_back(std::move(message_signature));
+  }
+
+  // Body hashes, the newest AMS first: it decides, so it always gets one. The older ones
+  // only refine oldest-pass; past kMaxBodyHashes distinct (c=, l=) pairs they go
+  // unchecked, so 50 sets cannot make us hash the body 50 times.
+  for (auto it = message_signatures_.rbegin(); it != message_signatures_.rend(); ++it) {
     std::size_t index = 0;
     while (index < body_hashes_.size() &&
-           (body_hashes_[index]->canon != ams.body_canon || body_hashes_[index]->limit != ams.body_length)) {
+           (body_hashes_[index]->canon != it->body_canon || body_hashes_[index]->limit != it->body_length)) {
       ++index;
     }
-    if (index == body_hashes_.size()) body_hashes_.push_back(std::make_unique<BodyHash>(ams.body_canon, ams.body_length));
-    message_signature.body_hash = index;
-    message_signatures_.push_back(std::move(message_signature));
+    if (index == body_hashes_.size()) {
+      if (body_hashes_.size() >= kMaxBodyHashes) continue;  // body_hash stays kNoBodyHash
+      body_hashes_.push_back(std::make_unique<BodyHash>(it->body_canon, it->body_length));
+    }
+    it->body_hash = index;
   }
 }
 
@@ -199,8 +213,11 @@ std::vector<DnsQuestion> ArcVerifier::questions() const {
     asked.push_back(std::move(question));
   };
   if (!head_done_ || decided_early_) return asked;
-  // The newest first: those decide; the lookups run at once anyway.
-  for (auto it = message_signatures_.rbegin(); it != message_signatures_.rend(); ++it) add(*it);
+  // Every seal's key and the newest AMS's: those decide. An older AMS is checked (for
+  // oldest-pass) only when its key is one of these, as it is when each sealer uses one
+  // key: a chain then costs one lookup per sealer key, and answer() feeds every signature
+  // of the name.
+  add(message_signatures_.back());
   for (auto it = seals_.rbegin(); it != seals_.rend(); ++it) add(*it);
   return asked;
 }
@@ -231,6 +248,7 @@ ArcVerdict ArcVerifier::verdict() const {
 
   // The AMS check: body hash, then the key's verdict on the header hash.
   auto check_message_signature = [&](const Signature& ams) -> KeyVerdict {
+    if (ams.body_hash == kNoBodyHash) return {false, false, "body hash not computed (too many distinct c=/l=)"};
     const BodyHash& hash = *body_hashes_[ams.body_hash];
     if (ams.body_length && *ams.body_length > hash.canonicalizer.canonical_length()) {
       return {false, false, "l= is longer than the body"};

@@ -11,8 +11,10 @@
 //
 // (or `co_await verify_arc(verifier, lookup)`, mailauth/arc_lookup.hpp). The questions
 // are known once the header is in (header_complete()), so they may be asked while the
-// body still streams. Keys asked: `s._domainkey.d` (TXT) of every ARC-Seal and of every
-// ARC-Message-Signature (the newest decides; the older ones give oldest_pass).
+// body still streams. Keys asked: `s._domainkey.d` (TXT) of every ARC-Seal and of the
+// newest ARC-Message-Signature (an older AMS is checked, for oldest_pass, when its key is
+// among those). Bounds: at most 50 sets (§4.2.1), at most 4 body hashes however many
+// distinct c=/l= the AMSs name (the newest AMS's always), the header up to max_head_size.
 //
 // Verify before sealing (ANCHORS §1): ArcSealer takes the verdict given here.
 #include <cstdint>
@@ -35,7 +37,8 @@ struct ArcVerdict {
   bool temporary = false;
   std::uint32_t instance_count = 0;  // N, the highest instance (0 without a chain)
   // §5.2 step 6, on a passing chain: 0 when every AMS verified, otherwise the lowest
-  // instance from which every AMS up to N verified (the newest always does on pass).
+  // instance from which every AMS up to N verified (the newest always does on pass). An
+  // older AMS whose key was not asked (see above) counts as not verified.
   std::uint32_t oldest_pass = 0;
   // The d= of each ARC-Seal, i=1 first (filled whenever the chain is well-formed, pass or
   // fail): compare with mailauth.trusted_arc_sealers, and only on pass.
