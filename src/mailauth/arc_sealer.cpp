@@ -6,14 +6,35 @@
 #include "proto/mailauth/arc_set_builder.hpp"
 #include "proto/mailauth/dkim_canon.hpp"
 #include "proto/mailauth/message_head.hpp"
+#include "proto/mailauth/tag_list.hpp"
 
 namespace postamt::mailauth {
+namespace {
+
+// The payload goes into a header field as it is: every line break must be a fold (CRLF
+// followed by WSP), or it would end the field and start another (header injection).
+bool is_foldable_payload(std::string_view payload) {
+  if (trim_fws(payload).empty()) return false;
+  for (std::size_t i = 0; i < payload.size(); ++i) {
+    if (payload[i] == '\r' && (i + 1 >= payload.size() || payload[i + 1] != '\n')) return false;
+    if (payload[i] == '\n') {
+      if (i == 0 || payload[i - 1] != '\r') return false;
+      if (i + 1 >= payload.size() || (payload[i + 1] != ' ' && payload[i + 1] != '\t')) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 ArcSealer::ArcSealer(std::string domain, std::string selector, DkimPrivateKey key)
     : domain_(to_lower_ascii(domain)), selector_(std::move(selector)), key_(std::move(key)) {}
 
 Result<std::optional<ArcSealedSet>> ArcSealer::seal(const ArcSealInput& input) const {
   if (!input.chain) return permanent_error("ARC sealing needs the chain's verdict");
+  if (!is_foldable_payload(input.auth_results_payload)) {
+    return permanent_error("the Authentication-Results payload is empty or has a line break that is not a fold");
+  }
   const SplitHead split = split_message_head(input.message);
   if (split.over_limits) return permanent_error("header too large to seal");
 

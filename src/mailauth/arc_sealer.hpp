@@ -34,7 +34,9 @@ struct ArcSealedSet {
 
 struct ArcSealInput {
   std::string_view message;               // the whole message as it will be forwarded
-  std::string_view auth_results_payload;  // our A-R: "authserv-id; spf=… dkim=… arc=…"
+  // Our A-R payload: "authserv-id; spf=… dkim=… arc=…" (what follows
+  // "Authentication-Results:"); line breaks only as folds (CRLF WSP).
+  std::string_view auth_results_payload;
   const ArcVerdict* chain = nullptr;      // ArcVerifier's verdict on `message` (required)
   std::uint64_t now = 0;                  // t= (Unix seconds)
   // h= of the AMS; empty: the kArcSignedFields present in the message.
@@ -48,7 +50,8 @@ class ArcSealer {
 
   // The new set, or nullopt when no set may be added: the newest seal says cv=fail
   // (§5.1.2), or the chain has 50 sets already. Errors: no verdict, a verdict that does not
-  // fit the message (pass for a message without a chain), a signing failure.
+  // fit the message (pass for a message without a chain), an empty payload or one with a
+  // line break that is not a fold, h= naming ARC-Seal, a signing failure.
   Result<std::optional<ArcSealedSet>> seal(const ArcSealInput& input) const;
 
   const std::string& domain() const { return domain_; }

@@ -98,6 +98,16 @@ ArcVerdict verify_message(const std::string& message, GivenRecords& lookup) {
   return future.get();
 }
 
+std::string with_crlf(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 32);
+  for (char c : text) {
+    if (c == '\n') out += '\r';
+    out += c;
+  }
+  return out;
+}
+
 // A message read from a file may end its lines in LF alone: the new fields follow it.
 std::string in_line_ends_of(const std::string& message, std::string text) {
   if (message.find("\r\n") != std::string::npos) return text;
@@ -134,7 +144,10 @@ int run_seal(const ArcCliOptions& options) {
     std::cerr << "postamt: error: " << options.key_file << ": " << key.error().message << "\n";
     return kBadInput;
   }
-  const std::string message = read_stdin();
+  // A message from a file may end its lines in LF alone: sealed as CRLF, given back as LF.
+  const std::string given = read_stdin();
+  const bool lf_only = given.find("\r\n") == std::string::npos;
+  const std::string message = lf_only ? with_crlf(given) : given;
   const ArcVerdict verdict = verify_message(message, lookup);  // verify first (ANCHORS §1)
 
   std::string payload = merged_auth_results(split_message_head(message).fields, options.authserv_id);
@@ -155,11 +168,11 @@ int run_seal(const ArcCliOptions& options) {
   }
   if (!sealed->has_value()) {
     std::cerr << "postamt: the chain has ended (cv=fail) or is full: no ARC set added\n";
-    if (!options.set_only) std::cout << message;
+    if (!options.set_only) std::cout << given;
     return 1;
   }
-  std::cout << in_line_ends_of(message, (*sealed)->header_text());
-  if (!options.set_only) std::cout << message;
+  std::cout << in_line_ends_of(given, (*sealed)->header_text());
+  if (!options.set_only) std::cout << given;
   std::cerr << "postamt: sealed i=" << (*sealed)->instance << " cv=" << arc_status_name((*sealed)->chain_status)
             << "\n";
   return 0;

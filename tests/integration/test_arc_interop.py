@@ -138,3 +138,14 @@ def test_tampering_after_the_seal_fails_on_both_sides(postamt_binary, keys):
     assert dkim.arc_verify(failed_once.stdout, dnsfunc=dnsfunc_for(keys["zone"]))[0] != b"pass"
     again = postamt_seal(postamt_binary, keys, failed_once.stdout)
     assert again.returncode == 1 and again.stdout == failed_once.stdout  # passed on unchanged
+
+
+def test_a_message_with_lf_line_ends_is_sealed_in_its_own_line_ends(postamt_binary, keys):
+    lf_message = MESSAGE.replace(b"\r\n", b"\n")
+    sealed = postamt_seal(postamt_binary, keys, lf_message)
+    assert sealed.returncode == 0, sealed.stderr
+    assert b"\r" not in sealed.stdout and sealed.stdout.endswith(lf_message)
+    status, fields, output = postamt_verify(postamt_binary, keys, sealed.stdout)
+    assert status == 0 and fields["cv"] == "pass", output
+    cv, _, reason = dkim.arc_verify(sealed.stdout.replace(b"\n", b"\r\n"), dnsfunc=dnsfunc_for(keys["zone"]))
+    assert cv == b"pass", reason

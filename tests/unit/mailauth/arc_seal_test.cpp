@@ -104,7 +104,12 @@ TEST(ArcSeal, AVerdictThatDoesNotFitTheMessageIsRefused) {
   EXPECT_FALSE(rsa.sealer.seal(ArcSealInput{kMessage, "mx; arc=pass", &claimed_pass, 1, {}}));
   EXPECT_FALSE(rsa.sealer.seal(ArcSealInput{kMessage, "mx; arc=none", nullptr, 1, {}}));
   const ArcVerdict none;
-  EXPECT_FALSE(rsa.sealer.seal(ArcSealInput{kMessage, "mx", &none, 1, {"From", "ARC-Seal"}}));
+  EXPECT_FALSE(rsa.sealer.seal(ArcSealInput{kMessage, "mx; none", &none, 1, {"From", "ARC-Seal"}}));
+  // The payload cannot start a field of its own.
+  EXPECT_FALSE(rsa.sealer.seal(ArcSealInput{kMessage, "mx; spf=pass\r\nARC-Seal: forged", &none, 1, {}}));
+  EXPECT_FALSE(rsa.sealer.seal(ArcSealInput{kMessage, "mx; spf=pass\nX: y", &none, 1, {}}));
+  EXPECT_FALSE(rsa.sealer.seal(ArcSealInput{kMessage, " \r\n ", &none, 1, {}}));
+  EXPECT_TRUE(rsa.sealer.seal(ArcSealInput{kMessage, "mx; spf=pass;\r\n  dkim=none", &none, 1, {}}));
 }
 
 }  // namespace
