@@ -1,11 +1,14 @@
 #include "mailauth/arc_verifier.hpp"
 
+#include <algorithm>
+
 #include "mailauth/dkim_crypto.hpp"
 #include "mailauth/sha256_sink.hpp"
 #include "proto/mailauth/arc_chain.hpp"
 #include "proto/mailauth/dkim_canon.hpp"
 #include "proto/mailauth/dkim_key_record.hpp"
 #include "proto/mailauth/message_head.hpp"
+#include "proto/mailauth/tag_list.hpp"
 
 namespace postamt::mailauth {
 
@@ -134,7 +137,10 @@ void ArcVerifier::take_head(std::string_view head, bool cut_short) {
   if (chain.status != ArcChainStatus::pass) return decide(chain.status, chain.reason);
 
   early_.instance_count = static_cast<std::uint32_t>(chain.sets.size());
-  for (const ArcSet& set : chain.sets) early_.sealer_domains.push_back(set.seal.domain);
+  for (const ArcSet& set : chain.sets) {
+    early_.sealer_domains.push_back(set.seal.domain);
+    early_.auth_results.emplace_back(set.auth_results.payload);
+  }
 
   for (std::uint32_t instance = 1; instance <= chain.sets.size(); ++instance) {
     const ArcSet& set = chain.sets[instance - 1];
@@ -283,6 +289,28 @@ ArcVerdict ArcVerifier::verdict() const {
   }
   verdict.status = ArcChainStatus::pass;
   return verdict;
+}
+
+std::optional<std::uint32_t> trusted_arc_instance(const ArcVerdict& verdict,
+                                                  const std::vector<std::string>& trusted_sealers) {
+  if (verdict.status != ArcChainStatus::pass) return std::nullopt;
+  auto trusted = [&](const std::string& domain) {
+    for (const auto& listed : trusted_sealers) {
+      const std::string name = to_lower_ascii(trim_fws(listed));
+      if (name.empty()) continue;
+      if (domain == name) return true;
+      if (domain.size() > name.size() + 1 && domain.ends_with(name) && domain[domain.size() - name.size() - 1] == '.') {
+        return true;
+      }
+    }
+    return false;
+  };
+  const auto newest = std::min<std::size_t>(verdict.instance_count, verdict.sealer_domains.size());
+  for (auto instance = static_cast<std::uint32_t>(newest); instance >= 1; --instance) {
+    if (verdict.oldest_pass != 0 && instance < verdict.oldest_pass) break;  // changed after this set
+    if (trusted(verdict.sealer_domains[instance - 1])) return instance;
+  }
+  return std::nullopt;
 }
 
 }  // namespace postamt::mailauth

@@ -43,8 +43,21 @@ struct ArcVerdict {
   // The d= of each ARC-Seal, i=1 first (filled whenever the chain is well-formed, pass or
   // fail): compare with mailauth.trusted_arc_sealers, and only on pass.
   std::vector<std::string> sealer_domains;
+  // The ARC-Authentication-Results payload of each set ("authserv-id; results"), i=1
+  // first, as the sealers wrote them (same condition as sealer_domains): what a trusted
+  // sealer saw (e.g. its dmarc=pass), to parse with the A-R parser.
+  std::vector<std::string> auth_results;
   std::string reason;  // why (fail), for the log and the A-R comment
 };
+
+// The local policy of RFC 7489 §10.1 / RFC 8617 §7.2 for mailauth.trusted_arc_sealers:
+// on a passing chain, the newest instance whose sealer (AS d=, compared case-insensitively
+// with the list, exactly or as a subdomain of a listed domain) is trusted and since which
+// the message is unchanged (its AMS and every newer one verified: oldest_pass is 0 or at
+// most that instance). nullopt otherwise. The caller may then override a DMARC failure,
+// best when that set's auth_results says dmarc=pass.
+std::optional<std::uint32_t> trusted_arc_instance(const ArcVerdict& verdict,
+                                                  const std::vector<std::string>& trusted_sealers);
 
 struct ArcVerifierOptions {
   std::size_t max_head_size = 256 * 1024;  // header bytes kept until the header ends

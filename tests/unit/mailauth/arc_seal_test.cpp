@@ -144,3 +144,33 @@ TEST(ArcSealerKeys, TheForwardingDomainsActiveRsaKeySeals) {
 
 }  // namespace
 }  // namespace postamt::mailauth
+
+namespace postamt::mailauth {
+namespace {
+
+TEST(ArcTrustedSealers, TheNewestTrustedSetSinceWhichNothingChanged) {
+  ArcVerdict verdict;
+  verdict.status = ArcChainStatus::pass;
+  verdict.instance_count = 3;
+  verdict.sealer_domains = {"lists.example.org", "forwarder.example", "mx.other.example"};
+  EXPECT_EQ(trusted_arc_instance(verdict, {"example.org"}), 1u);  // a subdomain of a listed one
+  EXPECT_EQ(trusted_arc_instance(verdict, {"Lists.Example.Org", "forwarder.example"}), 2u);
+  EXPECT_EQ(trusted_arc_instance(verdict, {"ample.org", "other.example.com"}), std::nullopt);
+  verdict.oldest_pass = 2;  // the message changed after set 1
+  EXPECT_EQ(trusted_arc_instance(verdict, {"example.org"}), std::nullopt);
+  EXPECT_EQ(trusted_arc_instance(verdict, {"forwarder.example"}), 2u);
+  verdict.status = ArcChainStatus::fail;
+  EXPECT_EQ(trusted_arc_instance(verdict, {"forwarder.example"}), std::nullopt);
+}
+
+TEST(ArcTrustedSealers, TheVerdictCarriesEachSetsAuthenticationResults) {
+  const Sealer rsa = make_sealer(DkimKeyType::rsa, "forward.test");
+  const std::map<std::string, std::string> zone{{"s1._domainkey.forward.test", rsa.record}};
+  const ArcVerdict verdict = verify(forward(rsa.sealer, kMessage, zone), zone);
+  ASSERT_EQ(verdict.status, ArcChainStatus::pass) << verdict.reason;
+  EXPECT_EQ(verdict.auth_results, (std::vector<std::string>{"mx.forward.test; arc=none"}));
+  EXPECT_EQ(trusted_arc_instance(verdict, {"forward.test"}), 1u);
+}
+
+}  // namespace
+}  // namespace postamt::mailauth
