@@ -55,6 +55,8 @@ std::string key_question_name(const DkimSignature& signature) {
 
 DkimVerifier::DkimVerifier(DkimVerifierOptions options) : options_(options) {}
 DkimVerifier::~DkimVerifier() = default;
+DkimVerifier::DkimVerifier(DkimVerifier&&) noexcept = default;
+DkimVerifier& DkimVerifier::operator=(DkimVerifier&&) noexcept = default;
 
 std::size_t DkimVerifier::signature_count() const { return entries_.size(); }
 

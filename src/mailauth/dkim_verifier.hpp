@@ -55,8 +55,8 @@ class DkimVerifier {
  public:
   explicit DkimVerifier(DkimVerifierOptions options = {});
   ~DkimVerifier();
-  DkimVerifier(const DkimVerifier&) = delete;
-  DkimVerifier& operator=(const DkimVerifier&) = delete;
+  DkimVerifier(DkimVerifier&&) noexcept;
+  DkimVerifier& operator=(DkimVerifier&&) noexcept;
 
   // The message as received (header, empty line, body), in order, any split. Bare LF
   // line ends are read as CRLF.

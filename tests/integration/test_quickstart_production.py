@@ -78,6 +78,16 @@ def test_production_quickstart_runs_as_its_own_user(setup_dir, service_user, pos
     for key in [setup_dir / "tls" / "key.pem", *(setup_dir / "data" / "dkim").rglob("*.pem")]:
         assert key.stat().st_uid == account.pw_uid, key
         assert stat.S_IMODE(key.stat().st_mode) & 0o077 == 0, key
+    # `postamt dkim` run as root hands the keys it makes to the service user (the server,
+    # started below as that user, reads every active key or refuses to start).
+    rotated = run_postamt("--config", str(config), "dkim", "rotate", "example.test")
+    assert rotated.returncode == 0, rotated.stderr
+    keys = list((data / "dkim" / "example.test").iterdir())
+    assert len(keys) == 5, keys  # four keys (two retiring) and the state file
+    for path in [data / "dkim", data / "dkim" / "example.test", *keys]:
+        info = path.lstat()
+        assert info.st_uid == account.pw_uid, f"{path} not the service user's"
+        assert stat.S_IMODE(info.st_mode) & 0o077 == 0, f"{path} is {oct(info.st_mode)}"
     assert config.stat().st_uid == 0 and config.stat().st_gid == account.pw_gid
     assert stat.S_IMODE(config.stat().st_mode) == 0o640, "readable by the server, not writable"
 

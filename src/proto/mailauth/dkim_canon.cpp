@@ -68,24 +68,32 @@ BodyCanonicalizer::BodyCanonicalizer(DkimCanon canon, HashSink& sink, std::optio
 }
 
 void BodyCanonicalizer::write(std::string_view bytes) {
-  produced_ += bytes.size();
+  if (bytes.size() >= 512) {  // a long run: straight to the sink, no copy
+    flush();
+    emit(bytes);
+    return;
+  }
   out_.append(bytes);
   if (out_.size() >= 4096) flush();
 }
 
 void BodyCanonicalizer::flush() {
-  // Only what falls within l= reaches the sink.
-  std::string_view pending(out_);
-  if (limit_) {
-    const std::uint64_t before = produced_ - out_.size();
-    const std::uint64_t room = before >= *limit_ ? 0 : *limit_ - before;
-    pending = pending.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, pending.size())));
-  }
-  if (!pending.empty()) sink_.update(pending);
+  emit(out_);
   out_.clear();
 }
 
-void BodyCanonicalizer::content(char c) {
+void BodyCanonicalizer::emit(std::string_view bytes) {
+  // Only what falls within l= reaches the sink; everything is counted.
+  std::string_view within = bytes;
+  if (limit_) {
+    const std::uint64_t room = produced_ >= *limit_ ? 0 : *limit_ - produced_;
+    within = within.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, within.size())));
+  }
+  produced_ += bytes.size();
+  if (!within.empty()) sink_.update(within);
+}
+
+void BodyCanonicalizer::content(std::string_view run) {
   while (pending_line_ends_ > 0) {
     write("\r\n");
     --pending_line_ends_;
@@ -95,9 +103,7 @@ void BodyCanonicalizer::content(char c) {
     pending_wsp_ = false;
   }
   any_content_ = true;
-  out_.push_back(c);
-  ++produced_;
-  if (out_.size() >= 4096) flush();
+  write(run);
 }
 
 void BodyCanonicalizer::line_end() {
@@ -107,23 +113,43 @@ void BodyCanonicalizer::line_end() {
 
 void BodyCanonicalizer::feed(std::string_view chunk) {
   const bool relaxed = canon_ == DkimCanon::relaxed;
-  for (char c : chunk) {
+  // Bytes that end a run of content: line ends, and for relaxed the WSP it folds.
+  auto special = [relaxed](char c) { return c == '\r' || c == '\n' || (relaxed && is_wsp(c)); };
+  std::size_t i = 0;
+  while (i < chunk.size()) {
+    const char c = chunk[i];
     if (pending_cr_) {
       pending_cr_ = false;
       if (c == '\n') {
         line_end();
+        ++i;
         continue;
       }
-      content('\r');  // a bare CR is content
+      content("\r");  // a bare CR is content; c is looked at below
     }
     if (c == '\r') {
       pending_cr_ = true;
+      ++i;
     } else if (c == '\n') {
       line_end();  // a bare LF ends a line too
+      ++i;
     } else if (relaxed && is_wsp(c)) {
       pending_wsp_ = true;
+      ++i;
     } else {
-      content(c);
+      // Ordinary bytes go out as one run.
+      std::size_t end = i + 1;
+      while (end < chunk.size()) {
+        if (!special(chunk[end])) {
+          ++end;
+        } else if (relaxed && chunk[end] == ' ' && end + 1 < chunk.size() && !special(chunk[end + 1])) {
+          end += 2;  // one SP between content stays one SP: part of the run
+        } else {
+          break;
+        }
+      }
+      content(chunk.substr(i, end - i));
+      i = end;
     }
   }
 }
@@ -131,7 +157,7 @@ void BodyCanonicalizer::feed(std::string_view chunk) {
 void BodyCanonicalizer::finish() {
   if (pending_cr_) {
     pending_cr_ = false;
-    content('\r');
+    content("\r");
   }
   // Trailing empty lines are dropped (§3.4.3, §3.4.4), then the last line ends in CRLF.
   // simple: an empty body is a single CRLF. relaxed: an empty body stays empty.

@@ -50,10 +50,11 @@ class BodyCanonicalizer {
   std::uint64_t canonical_length() const { return produced_; }
 
  private:
-  void content(char c);
+  void content(std::string_view run);
   void line_end();
   void write(std::string_view bytes);
   void flush();
+  void emit(std::string_view bytes);
 
   DkimCanon canon_;
   HashSink& sink_;

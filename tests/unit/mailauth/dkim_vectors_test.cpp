@@ -132,8 +132,9 @@ TEST(DkimVerify, ExpiredSignature) {
 TEST(DkimVerify, OneBodyHashPerCanonicalisation) {
   // Two signatures with relaxed bodies share one body hash.
   const std::string message = read_test_file("dkim/vectors/two_signatures.eml");
-  DkimVerifier verifier;
-  verifier.feed(message);
+  DkimVerifier first;
+  first.feed(message);
+  DkimVerifier verifier = std::move(first);  // movable: a session may keep it in a member
   EXPECT_TRUE(verifier.header_complete());
   EXPECT_EQ(verifier.signature_count(), 2u);
   EXPECT_EQ(verifier.body_hash_count(), 1u);
@@ -145,6 +146,50 @@ TEST(DkimVerify, MessageWithoutSignatures) {
   ScriptedLookup lookup;
   EXPECT_TRUE(verify_message("From: a@b.example\r\n\r\nhi\r\n", lookup).empty());
   EXPECT_TRUE(lookup.asked.empty());
+}
+
+}  // namespace
+}  // namespace postamt::mailauth
+
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace postamt::mailauth {
+namespace {
+
+// A zone whose every answer takes `delay`: the driver must ask all keys at once.
+class SlowLookup final : public RecordLookup {
+ public:
+  SlowLookup(ScriptedLookup& zone, std::chrono::milliseconds delay) : zone_(zone), delay_(delay) {}
+  asio::awaitable<DnsAnswer> lookup(DnsQuestion question) override {
+    max_in_flight = std::max(max_in_flight, ++in_flight);
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay_);
+    co_await timer.async_wait(asio::use_awaitable);
+    --in_flight;
+    ++answered;
+    co_return co_await zone_.lookup(std::move(question));
+  }
+  int answered = 0;
+  int in_flight = 0;
+  int max_in_flight = 0;
+
+ private:
+  ScriptedLookup& zone_;
+  std::chrono::milliseconds delay_;
+};
+
+TEST(DkimVerify, KeysAreLookedUpConcurrently) {
+  ScriptedLookup zone = vector_zone();
+  SlowLookup slow(zone, std::chrono::milliseconds(50));
+  DkimVerifier verifier;
+  verifier.feed(read_test_file("dkim/vectors/two_signatures.eml"));
+  verifier.finish();
+  asio::io_context io;
+  auto future = asio::co_spawn(io, verify_dkim(verifier, slow), asio::use_future);
+  io.run();
+  EXPECT_EQ(statuses(future.get()), (std::vector<std::string>{"pass", "pass"}));
+  EXPECT_EQ(slow.answered, 2);
+  EXPECT_EQ(slow.max_in_flight, 2) << "the two key lookups were not in flight together";
 }
 
 }  // namespace

@@ -168,6 +168,18 @@ TEST(DkimCanon, EmptyBodiesAndEdges) {
   EXPECT_EQ(canon_body(DkimCanon::relaxed, "a\r\n\r\nb  \r\n"), "a\r\n\r\nb\r\n");
 }
 
+TEST(DkimCanon, RunsAndSplits) {
+  for (std::size_t chunk : {1u, 2u, 3u, 100u}) {
+    EXPECT_EQ(canon_body(DkimCanon::relaxed, "a b\tc  d e \r\n", chunk), "a b c d e\r\n");
+    EXPECT_EQ(canon_body(DkimCanon::simple, "a b\tc  d e \r\n", chunk), "a b\tc  d e \r\n");
+  }
+  // Long runs go to the sink directly; l= still cuts them exactly.
+  const std::string line(3000, 'x');
+  const std::string body = line + "\r\n" + line + "\r\n";
+  EXPECT_EQ(canon_body(DkimCanon::simple, body, 700), body);
+  EXPECT_EQ(canon_body(DkimCanon::relaxed, body, 4096, 3001), line + "\r");
+}
+
 TEST(DkimCanon, LengthCap) {
   StringSink sink;
   BodyCanonicalizer canonicalizer(DkimCanon::simple, sink, 3);
