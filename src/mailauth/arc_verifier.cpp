@@ -97,6 +97,8 @@ std::size_t find_header_end(std::string_view bytes, std::size_t from) {
 
 ArcVerifier::ArcVerifier(ArcVerifierOptions options) : options_(options) {}
 ArcVerifier::~ArcVerifier() = default;
+ArcVerifier::ArcVerifier(ArcVerifier&&) noexcept = default;
+ArcVerifier& ArcVerifier::operator=(ArcVerifier&&) noexcept = default;
 
 void ArcVerifier::feed(std::string_view bytes) {
   if (finished_) return;

@@ -69,6 +69,9 @@ class ArcVerifier {
   ~ArcVerifier();
   ArcVerifier(const ArcVerifier&) = delete;
   ArcVerifier& operator=(const ArcVerifier&) = delete;
+  // Movable, so a session can keep one per transaction (not while a lookup drives it).
+  ArcVerifier(ArcVerifier&&) noexcept;
+  ArcVerifier& operator=(ArcVerifier&&) noexcept;
 
   // The message as received (header, empty line, body), any split; bare LF ends are
   // read as CRLF.

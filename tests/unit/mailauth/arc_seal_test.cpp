@@ -34,6 +34,11 @@ Sealer make_sealer(DkimKeyType type, const std::string& domain) {
   return Sealer{std::move(record), ArcSealer(domain, "s1", std::move(*key))};
 }
 
+void verify_answer(ArcVerifier& verifier, const DnsQuestion& question, const std::map<std::string, std::string>& zone) {
+  const auto found = zone.find(question.name);
+  verifier.answer(question, found == zone.end() ? DnsAnswer::nx_domain() : DnsAnswer::with({found->second}));
+}
+
 ArcVerdict verify(const std::string& message, const std::map<std::string, std::string>& zone, std::size_t chunk = 64) {
   ArcVerifier verifier;
   for (std::size_t i = 0; i < message.size(); i += chunk) verifier.feed(std::string_view(message).substr(i, chunk));
@@ -166,7 +171,15 @@ TEST(ArcTrustedSealers, TheNewestTrustedSetSinceWhichNothingChanged) {
 TEST(ArcTrustedSealers, TheVerdictCarriesEachSetsAuthenticationResults) {
   const Sealer rsa = make_sealer(DkimKeyType::rsa, "forward.test");
   const std::map<std::string, std::string> zone{{"s1._domainkey.forward.test", rsa.record}};
-  const ArcVerdict verdict = verify(forward(rsa.sealer, kMessage, zone), zone);
+  const std::string sealed = forward(rsa.sealer, kMessage, zone);
+  // A verifier moved half-way (a session keeps one per transaction) goes on where it was.
+  ArcVerifier first;
+  first.feed(std::string_view(sealed).substr(0, 100));
+  ArcVerifier moved(std::move(first));
+  moved.feed(std::string_view(sealed).substr(100));
+  moved.finish();
+  for (const auto& question : moved.questions()) verify_answer(moved, question, zone);
+  const ArcVerdict verdict = moved.verdict();
   ASSERT_EQ(verdict.status, ArcChainStatus::pass) << verdict.reason;
   EXPECT_EQ(verdict.auth_results, (std::vector<std::string>{"mx.forward.test; arc=none"}));
   EXPECT_EQ(trusted_arc_instance(verdict, {"forward.test"}), 1u);
