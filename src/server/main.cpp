@@ -8,6 +8,7 @@
 #include "base/build_info.hpp"
 #include "base/log.hpp"
 #include "server/admin_commands.hpp"
+#include "server/arc_commands.hpp"
 #include "server/config/config_loader.hpp"
 #include "server/dkim_commands.hpp"
 #include "server/mailauth_commands.hpp"
@@ -242,6 +243,9 @@ int main(int argc, char** argv) {
   dns->add_subcommand("records", "Print a domain's MX, SPF, DKIM and DMARC records as zone-file lines")
       ->callback(with_config([&](const auto& c) { return postamt::server::dns_records(c, dkim_domain); }))
       ->add_option("domain", dkim_domain)->required();
+
+  // arc verify|seal: ARC chains (no configuration read)
+  postamt::server::add_arc_commands(app, status);
 
   // debug mailbox|message: inspection of stored mail
   std::string mailbox_name = "INBOX";
