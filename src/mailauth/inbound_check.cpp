@@ -7,6 +7,7 @@
 #include <ctime>
 #include <random>
 
+#include "mailauth/arc_lookup.hpp"
 #include "mailauth/dkim_lookup.hpp"
 #include "mailauth/dmarc_check.hpp"
 #include "mailauth/resolver_record_lookup.hpp"
@@ -52,6 +53,21 @@ asio::awaitable<bool> dkim_keys(RecordLookup& lookup, DkimVerifier& verifier) {
   co_return true;
 }
 
+asio::awaitable<ArcVerdict> arc_chain(RecordLookup& lookup, ArcVerifier& verifier) {
+  co_return co_await verify_arc(verifier, lookup);
+}
+
+// RFC 8617 §7.2: a trusted sealer vouches only for what it saw, so its own
+// ARC-Authentication-Results must say dmarc=pass for the override to hold.
+bool sealer_saw_dmarc_pass(const ArcVerdict& verdict, std::uint32_t instance) {
+  if (instance == 0 || instance > verdict.auth_results.size()) return false;
+  auto parsed = parse_authentication_results(verdict.auth_results[instance - 1]);
+  if (!parsed) return false;
+  return std::ranges::any_of(parsed->results, [](const AuthMethodResult& r) {
+    return r.method == "dmarc" && r.result == "pass";
+  });
+}
+
 // The Authentication-Results of this message (RFC 8601 §2.7), the one place that says it.
 AuthenticationResults authentication_results(const std::string& authserv_id, const InboundResult& r,
                                              const InboundIdentity& identity) {
@@ -78,6 +94,12 @@ AuthenticationResults authentication_results(const std::string& authserv_id, con
     ar.results.push_back(std::move(dkim));
   }
   ar.results.push_back(dmarc_auth_result(r.dmarc));
+  AuthMethodResult arc{"arc", r.arc.temporary ? "temperror" : std::string(arc_status_name(r.arc.status)), "", "", {}};
+  if (r.arc.status == ArcChainStatus::fail && !r.arc.reason.empty()) arc.reason = r.arc.reason;
+  if (r.arc.instance_count > 0) arc.comment = "i=" + std::to_string(r.arc.instance_count);
+  if (r.arc.oldest_pass > 0) arc.with("header", "oldest-pass", std::to_string(r.arc.oldest_pass));
+  if (r.trusted_arc) arc.comment += " trusted sealer at i=" + std::to_string(*r.trusted_arc);
+  ar.results.push_back(std::move(arc));
   return ar;
 }
 
@@ -114,9 +136,11 @@ asio::awaitable<InboundResult> InboundCheck::finish(std::string_view head) {
   SpfRequest helo = mail_from;
   helo.identity = SpfIdentity::helo;
   // RFC 7208 §2.3, §2.4: both identities, and the key records, asked at once.
-  auto [spf_mail, spf_helo, keys_asked] =
-      co_await (spf_for(lookup, mail_from) && spf_for(lookup, helo) && dkim_keys(lookup, dkim_));
+  arc_.finish();
+  auto [spf_mail, spf_helo, keys_asked, arc] = co_await (spf_for(lookup, mail_from) && spf_for(lookup, helo) &&
+                                                        dkim_keys(lookup, dkim_) && arc_chain(lookup, arc_));
   (void)keys_asked;
+  result.arc = std::move(arc);
   result.spf = std::move(spf_mail);
   result.spf_helo = std::move(spf_helo);
   result.dkim = dkim_.results();
@@ -137,6 +161,11 @@ asio::awaitable<InboundResult> InboundCheck::finish(std::string_view head) {
   summary.spf_fail = result.spf.result == SpfResult::fail;
   summary.dkim_pass = std::ranges::any_of(result.dkim, [](const DkimResult& d) { return d.status == DkimStatus::pass; });
   summary.from_unusable = result.dmarc.from_status != FromStatus::ok;
+  if (const auto instance = trusted_arc_instance(result.arc, checker_.config().trusted_arc_sealers);
+      instance && sealer_saw_dmarc_pass(result.arc, *instance)) {
+    result.trusted_arc = instance;
+    summary.trusted_arc = true;
+  }
   // Allow-listed domains count only when authenticated: a From domain is easy to forge.
   const auto allowed = [&](const std::string& domain) {
     return !domain.empty() && std::ranges::find(checker_.config().allow_domains, domain) !=
@@ -149,12 +178,17 @@ asio::awaitable<InboundResult> InboundCheck::finish(std::string_view head) {
                            return d.status == DkimStatus::pass && allowed(lowered(d.domain));
                          });
 
-  result.fields = format_authentication_results_field(authentication_results(hostname, result, identity_));
+  const AuthenticationResults ours = authentication_results(hostname, result, identity_);
+  result.fields = format_authentication_results_field(ours);
+  result.auth_results_payload = format_authentication_results_value(ours);
+  const auto first = result.auth_results_payload.find_first_not_of(" \t");
+  result.auth_results_payload.erase(0, first == std::string::npos ? 0 : first);
   result.fields += "Received-SPF: " + result.spf.received_spf + "\r\n";
   result.forged = forged_authentication_results(head, hostname);
   result.summary_text = "spf=" + std::string(spf_result_name(result.spf.result)) + " dkim=" +
                         (result.dkim.empty() ? std::string("none") : std::string(dkim_status_name(result.dkim.front().status))) +
-                        " dmarc=" + std::string(to_string(result.dmarc.result));
+                        " dmarc=" + std::string(to_string(result.dmarc.result)) +
+                        " arc=" + std::string(arc_status_name(result.arc.status));
   co_return result;
 }
 

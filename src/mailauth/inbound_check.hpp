@@ -14,10 +14,12 @@
 #include <asio/awaitable.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/config.hpp"
+#include "mailauth/arc_verifier.hpp"
 #include "mailauth/dkim_verifier.hpp"
 #include "mailauth/inbound_policy.hpp"
 #include "proto/mailauth/auth_results.hpp"
@@ -42,11 +44,14 @@ struct InboundIdentity {
 struct InboundResult {
   AuthSummary summary;
   std::string fields;              // Authentication-Results and Received-SPF, each ending in CRLF
+  std::string auth_results_payload;  // ours after "Authentication-Results:" (ARC's AAR reuses it)
   std::vector<ByteRange> forged;   // fields of the message's header claiming our authserv-id
   SpfOutcome spf;                  // MAIL FROM (postmaster@HELO for the null sender)
   SpfOutcome spf_helo;             // the HELO identity (RFC 7208 §2.3)
   std::vector<DkimResult> dkim;
   DmarcOutcome dmarc;
+  ArcVerdict arc;
+  std::optional<std::uint32_t> trusted_arc;  // the trusted sealer's instance that vouched
   std::string summary_text;        // "spf=pass dkim=pass dmarc=pass" for the log
 };
 
@@ -74,7 +79,10 @@ class InboundCheck {
  public:
   InboundCheck(const InboundChecker& checker, InboundIdentity identity);
   // The message as received, in order (after the SMTP dot-unstuffing).
-  void feed(std::string_view bytes) { dkim_.feed(bytes); }
+  void feed(std::string_view bytes) {
+    dkim_.feed(bytes);
+    arc_.feed(bytes);
+  }
   // The message ended; `head` is its header block as the session kept it.
   asio::awaitable<InboundResult> finish(std::string_view head);
 
@@ -82,6 +90,7 @@ class InboundCheck {
   const InboundChecker& checker_;
   InboundIdentity identity_;
   DkimVerifier dkim_;
+  ArcVerifier arc_;
 };
 
 }  // namespace postamt::mailauth

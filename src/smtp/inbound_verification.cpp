@@ -66,11 +66,12 @@ asio::awaitable<InboundVerdict> conclude_inbound_check(mailauth::InboundCheck& c
     verdict.refusal = proto::smtp::Reply{static_cast<unsigned>(decision.code), decision.status, decision.text};
     co_return verdict;
   }
-  verdict.edit.prepend = std::move(result.fields);
+  verdict.edit.prepend = result.fields;
   for (const mailauth::ByteRange& forged : result.forged) {
     verdict.edit.drop.emplace_back(forged.offset, forged.offset + forged.length);
   }
   for (const mailauth::Action action : actions) verdict.mailboxes.push_back(action == mailauth::Action::junk ? "Junk" : "");
+  verdict.result = std::make_shared<const mailauth::InboundResult>(std::move(result));
   co_return verdict;
 }
 

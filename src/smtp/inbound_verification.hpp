@@ -5,6 +5,7 @@
 // accepted is bounced later (no backscatter).
 #include <asio/awaitable.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 
 namespace postamt::mailauth {
 class InboundCheck;
+struct InboundResult;
 }
 
 namespace postamt::smtp {
@@ -25,6 +27,7 @@ struct InboundVerdict {
   std::vector<std::string> mailboxes;         // per recipient: "" (INBOX) or "Junk"
   std::string results;                        // "spf=pass dkim=pass dmarc=pass", for the log
   std::string reason;                         // why refused or junked, for the log
+  std::shared_ptr<const mailauth::InboundResult> result;  // what was found (ARC sealing needs it)
 };
 
 // `head` is the start of the message (MessageSpool::head()); `recipients` the accepted

@@ -78,7 +78,7 @@ void edited(std::string_view stored, std::size_t trace_size, const MessageSpool:
 
 }  // namespace
 
-asio::awaitable<storage::StoreResult<MessageSpool::Finished>> MessageSpool::finish(HeadEdit edit) {
+asio::awaitable<storage::StoreResult<MessageSpool::Finished>> MessageSpool::finish(const HeadEdit& edit) {
   if (!error_ && writer_ && !buffer_.empty()) co_await spill();
   if (error_) co_return std::unexpected(*error_);
   Finished finished;

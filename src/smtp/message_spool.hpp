@@ -63,7 +63,7 @@ class MessageSpool {
     std::vector<std::pair<std::size_t, std::size_t>> drop;  // ascending, not overlapping
     bool empty() const { return prepend.empty() && drop.empty(); }
   };
-  asio::awaitable<storage::StoreResult<Finished>> finish(HeadEdit edit = {});
+  asio::awaitable<storage::StoreResult<Finished>> finish(const HeadEdit& edit);
   // Drops the message and any temporary file (on the pool: unlinking may block).
   asio::awaitable<void> discard();
 

@@ -16,6 +16,7 @@
 #include "proto/smtp/server_engine.hpp"
 #include "mailauth/inbound_check.hpp"
 #include "smtp/envelope_text.hpp"
+#include "smtp/forward_sealing.hpp"
 #include "smtp/inbound_verification.hpp"
 #include "smtp/message_head.hpp"
 #include "smtp/message_spool.hpp"
@@ -315,6 +316,14 @@ class SmtpSession {
     return trace;
   }
 
+  // The domain of the first recipient an alias forwards to a remote address ("" when none).
+  std::string forwarding_domain() const {
+    for (const auto& accepted : recipients_) {
+      if (!accepted.resolution.remote.empty()) return accepted.address.substr(accepted.address.rfind('@') + 1);
+    }
+    return {};
+  }
+
   // Issue 14: mail other servers send (not submissions, not relay_networks) is checked.
   bool verifies_senders() const {
     return state_->deps.inbound != nullptr && config().mailauth.verify && !submission() && !account_ &&
@@ -416,29 +425,34 @@ class SmtpSession {
         co_return;
       }
     }
-    auto finished = co_await spool_.finish(std::move(verified.edit));
+    auto finished = co_await spool_.finish(verified.edit);
     if (!finished) {
       log::error("smtp.spool_failed", {{"sid", sid()}, {"id", transaction_id_}, {"error", finished.error().message}});
       co_await refuse_message(make_reply(452, "4.3.1", "Insufficient system storage, try again later"),
                               "smtp.message_refused", "spool write failed");
       co_return;
     }
-    // Issue 14 §1: what a local account submits is DKIM-signed once, before it is stored.
+    // Issue 14 §1: what a local account submits is DKIM-signed once, before it is stored;
+    // §5: what arrives for an alias that forwards it leaves with our ARC seal.
+    storage::StoreResult<void> added;
     if (submission() && account_ && state_->deps.dkim && head.from_fields == 1 && head.from_addresses.size() == 1) {
       const std::string& author = head.from_addresses.front();
       const std::string domain = auth::normalize_domain(author.substr(author.rfind('@') + 1)).value_or("");
-      auto signed_ok = co_await sign_submission(*finished, spool_.trace_size(), domain, *state_->deps.dkim,
-                                                state_->deps.blobs, state_->deps.pool);
-      if (!signed_ok) {
-        log::error("smtp.spool_failed", {{"sid", sid()}, {"id", transaction_id_}, {"error", signed_ok.error().message}});
-        if (finished->spooled) co_await state_->deps.pool.run([&] {
-          finished->spooled.reset();
-          return true;
-        });
-        co_await refuse_message(make_reply(452, "4.3.1", "Insufficient system storage, try again later"),
-                                "smtp.message_refused", "spool write failed");
-        co_return;
-      }
+      added = co_await sign_submission(*finished, spool_.trace_size(), domain, *state_->deps.dkim, state_->deps.blobs,
+                                       state_->deps.pool);
+    } else if (const std::string forwarder = forwarding_domain(); verified.result && !forwarder.empty()) {
+      added = co_await seal_forwarded(*finished, spool_.trace_size(), forwarder, *verified.result,
+                                      config().server.data_dir, state_->deps.blobs, state_->deps.pool);
+    }
+    if (!added) {
+      log::error("smtp.spool_failed", {{"sid", sid()}, {"id", transaction_id_}, {"error", added.error().message}});
+      if (finished->spooled) co_await state_->deps.pool.run([&] {
+        finished->spooled.reset();
+        return true;
+      });
+      co_await refuse_message(make_reply(452, "4.3.1", "Insufficient system storage, try again later"),
+                              "smtp.message_refused", "spool write failed");
+      co_return;
     }
     const auto& envelope = engine_.envelope();
     delivery::IncomingMessage message;

@@ -11,6 +11,8 @@
 #include <asio/awaitable.hpp>
 
 #include <cstddef>
+#include <functional>
+#include <string>
 #include <string_view>
 
 #include "smtp/message_spool.hpp"
@@ -29,5 +31,13 @@ asio::awaitable<storage::StoreResult<void>> sign_submission(MessageSpool::Finish
                                                             std::string_view author_domain,
                                                             const mailauth::DkimSigningService& dkim,
                                                             storage::BlobStore& blobs, net::BlockingPool& pool);
+
+// The general form: `make_fields(message)` (the message after the trace fields) runs on the
+// storage pool and returns header fields to put right after the trace ("" changes nothing).
+// A spooled message is read through its mapping and copied once into a new spool file.
+asio::awaitable<storage::StoreResult<void>> insert_after_trace(
+    MessageSpool::Finished& finished, std::size_t trace_size,
+    std::function<std::string(std::string_view message)> make_fields, storage::BlobStore& blobs,
+    net::BlockingPool& pool);
 
 }  // namespace postamt::smtp

@@ -265,3 +265,61 @@ def test_submission_is_not_checked(mta):
     assert code == 250, reply
     stored = delivered(mta, f"alice@{LOCAL}")[-1]
     assert not [v for v in auth_results(stored) if v.strip().startswith(HOSTNAME)]
+
+
+def test_mail_forwarded_through_an_alias_leaves_arc_sealed(start_server, keys, tmp_path):
+    """RFC 8617: strict.example's mail reaches forward@example.test, an alias to a remote
+    address; the copy that leaves carries our ARC set, which dkimpy's arc_verify accepts,
+    and our ARC-Authentication-Results says what we saw (dmarc=pass)."""
+    from dnslib import TXT
+    from outbound_peers import OutboundLab, Record, a, mx
+
+    def records(entries):
+        out = []
+        for kind, value in entries:
+            if kind == "TXT":
+                raw = value.encode()
+                out.append(Record("TXT", TXT([raw[i:i + 255] for i in range(0, len(raw), 255)])))
+            elif kind == "MX":
+                out.append(mx(*value))
+            elif kind == "A":
+                out.append(a(value))
+        return out
+
+    with OutboundLab(tmp_path / "lab") as lab:
+        peer = lab.sink("remote.test")
+        for name, entries in zone(keys).items():
+            if not isinstance(entries, str):
+                lab.zone.set(name, *records(entries))
+        sections = lab.sections()
+        sections["mailauth"] = {"verify": True}
+        server = start_server(**sections)
+        provision(server, users=["alice"], aliases={f"forward@{LOCAL}": ["bob@remote.test"]})
+        done = server.cli("dkim", "add", LOCAL)
+        assert done.returncode == 0, done.stderr
+        published = server.cli("dns", "records", LOCAL).stdout
+
+        data = sign(make_message("Ann <ann@strict.example>", "forwarded"), keys, "rsa", "strict.example", "rsa")
+        code, reply = send(server, "ann@strict.example", [f"forward@{LOCAL}"], data)
+        assert code == 250, reply
+        forwarded = peer.wait_for_messages(1, timeout=30)[0].data
+
+    txt = {}
+    for line in published.splitlines():
+        match = re.match(r'^(\S+)\. \d+ IN TXT (.+)$', line)
+        if match:
+            txt[match.group(1).lower()] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(2)))
+    txt["rsa._domainkey.strict.example"] = keys["rsa"][1]
+
+    def dnsfunc(name, timeout=5):
+        name = (name.decode() if isinstance(name, bytes) else name).rstrip(".").lower()
+        return txt[name].encode() if name in txt else None
+
+    cv, results, comment = dkim.arc_verify(forwarded, dnsfunc=dnsfunc)
+    assert cv == dkim.CV_Pass, (cv, results, comment)
+    head = re.sub(rb"\r\n[ \t]+", b" ", forwarded.split(b"\r\n\r\n", 1)[0]).decode()
+    aar = re.search(r"^ARC-Authentication-Results: i=1; (.*)$", head, re.M)
+    assert aar and aar.group(1).startswith(HOSTNAME) and "dmarc=pass" in aar.group(1), head[:2000]
+    assert re.search(rf"^ARC-Seal: .*\bcv=none\b.*\bd={re.escape(LOCAL)}\b", head, re.M), head[:2000]
+    # The original signature still verifies at the next hop.
+    assert dkim.verify(forwarded, dnsfunc=dnsfunc)

@@ -37,7 +37,7 @@ class MessageSpoolTest : public ::testing::Test {
       spool.start("Received: by test\r\n");
       for (std::size_t at = 0; at < message.size(); at += 4000) co_await spool.append(std::string_view(message).substr(at, 4000));
       on_disk = spool.on_disk();
-      auto finished = co_await spool.finish(std::move(edit));
+      auto finished = co_await spool.finish(edit);
       EXPECT_TRUE(finished.has_value());
       if (!finished) co_return;
       if (finished->spooled) {
