@@ -7,6 +7,7 @@
 #include <string>
 
 #include "proto/mailauth/dmarc_report.hpp"
+#include "proto/mailauth/dmarc_report_uri.hpp"
 
 namespace postamt::mailauth {
 namespace {
@@ -213,6 +214,55 @@ TEST(DmarcReport, LimitsAreEnforced) {
   for (int i = 0; i < 100; ++i) results += "<spf><domain>d</domain><result>pass</result></spf>";
   results += "</auth_results></record>";
   EXPECT_FALSE(parse_aggregate_report(minimal(results)));
+}
+
+}  // namespace
+}  // namespace postamt::mailauth
+
+// --- rua (RFC 7489 §6.2, §7.1)
+
+namespace postamt::mailauth {
+namespace {
+
+TEST(DmarcReportUri, KeepsMailtoUrisWithTheirSizeLimits) {
+  const auto uris = parse_report_uris(
+      " mailto:dmarc@Example.ORG!10m , https://example.org/r, mailto:a%21b@reports.test!50k,"
+      "mailto:x@y.test?subject=hi, mailto:dmarc@example.org, mailto:big@z.test!1t");
+  ASSERT_EQ(uris.size(), 4u);
+  EXPECT_EQ(uris[0], (ReportUri{"mailto:dmarc@Example.ORG", "dmarc@example.org", "example.org", 10u << 20}));
+  EXPECT_EQ(uris[1].address, "a!b@reports.test");
+  EXPECT_EQ(uris[1].max_size, 50u << 10);
+  EXPECT_EQ(uris[2].address, "x@y.test");
+  EXPECT_EQ(uris[2].max_size, 0u);
+  EXPECT_EQ(uris[3].max_size, 1ull << 40);
+}
+
+TEST(DmarcReportUri, LeavesOutMalformedUris) {
+  EXPECT_TRUE(parse_report_uris("").empty());
+  EXPECT_TRUE(parse_report_uris("mailto:").empty());
+  EXPECT_TRUE(parse_report_uris("mailto:nobody").empty());
+  EXPECT_TRUE(parse_report_uris("mailto:a@b.test!").empty());
+  EXPECT_TRUE(parse_report_uris("mailto:a@b.test!x").empty());
+  EXPECT_TRUE(parse_report_uris("mailto:a@b.test!99999999999999999999t").empty());
+  EXPECT_TRUE(parse_report_uris("mailto:a%4@b.test").empty());
+  EXPECT_TRUE(parse_report_uris("mailto:a%0d%0aRCPT@b.test").empty()) << "no line breaks smuggled in";
+  EXPECT_TRUE(parse_report_uris("mailto:<a@b.test>").empty());
+  EXPECT_EQ(parse_report_uris("mailto:a@b.test,mailto:c@d.test,mailto:e@f.test", 2).size(), 2u);
+}
+
+TEST(DmarcReportUri, SameOrganizationAndTheExternalCheck) {
+  EXPECT_TRUE(same_organization("example.org", "", "example.org"));
+  EXPECT_TRUE(same_organization("example.org", "", "reports.example.org"));
+  EXPECT_TRUE(same_organization("mail.example.org", "example.org", "example.org"));
+  EXPECT_FALSE(same_organization("mail.example.org", "", "example.org")) << "unknown org: only below";
+  EXPECT_FALSE(same_organization("example.org", "", "badexample.org"));
+  EXPECT_FALSE(same_organization("example.org", "", "thirdparty.example"));
+  EXPECT_EQ(external_report_authorization_name("Example.ORG", "Reports.Test"), "example.org._report._dmarc.reports.test");
+  EXPECT_TRUE(authorizes_external_reports("v=DMARC1"));
+  EXPECT_TRUE(authorizes_external_reports("v = DMARC1; rua=mailto:x@y.test"));
+  EXPECT_FALSE(authorizes_external_reports("v=DMARC10"));
+  EXPECT_FALSE(authorizes_external_reports("v=spf1 -all"));
+  EXPECT_FALSE(authorizes_external_reports(""));
 }
 
 }  // namespace
