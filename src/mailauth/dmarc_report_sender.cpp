@@ -109,7 +109,10 @@ class DmarcReportSender::Impl : public std::enable_shared_from_this<Impl> {
       co_return false;
     }
     const std::string name = external_report_authorization_name(policy.policy_domain, uri.domain);
-    const DnsAnswer answer = co_await deps_.lookup->lookup(DnsQuestion{name, RecordType::txt});
+    // Called outside the co_await expression: g++ 12 destroys a by-value argument of a
+    // coroutine called inside one twice.
+    auto asking = deps_.lookup->lookup(DnsQuestion{name, RecordType::txt});
+    const DnsAnswer answer = co_await std::move(asking);
     if (answer.temporary()) {
       why = "the TXT lookup of " + name + " failed for now";
       temporary = true;
