@@ -10,6 +10,7 @@
 #include "server/admin_commands.hpp"
 #include "server/config/config_loader.hpp"
 #include "server/privileges.hpp"
+#include "server/dmarc_commands.hpp"
 #include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
 #include "server/security_commands.hpp"
@@ -208,6 +209,11 @@ int main(int argc, char** argv) {
   security->add_subcommand("unlock", "Lift the lock on an address (or network) or the delay on an account")
       ->callback(with_config([&](const auto& c) { return postamt::server::security_unlock(c, unlock_target); }))
       ->add_option("target", unlock_target, "IP address, network as listed, or account")->required();
+
+  // dmarc reports|send-reports|evaluations|record-evaluation: DMARC aggregate reports
+  postamt::server::add_dmarc_commands(app, [&](postamt::server::ConfigAction action) {
+    return std::function<void()>(with_config(std::move(action)));
+  });
 
   // debug mailbox|message: inspection of stored mail
   std::string mailbox_name = "INBOX";
