@@ -16,6 +16,7 @@
 #include "auth/address.hpp"
 #include "auth/password_hash.hpp"
 #include "base/atomic_file.hpp"
+#include "mailauth/dmarc_report_ingest.hpp"
 #include "net/self_signed_cert.hpp"
 #include "server/config/config_loader.hpp"
 #include "server/data_dir_lock.hpp"
@@ -252,6 +253,13 @@ int quickstart(const QuickstartOptions& options) {
   // report address printed below bounces.
   auto roles = add_role_addresses(*store, *domain, mailbox_owner);
   if (!roles) return fail(roles.error().message);
+  // The DMARC report address (rua): other receivers' aggregate reports arrive in its INBOX
+  // and `postamt dmarc reports` reads them from there. Nobody logs in to it.
+  const std::string reports = mailauth::dmarc_reports_address(*domain);
+  if (auto found = store->find_account(reports); !found) {
+    if (auto added = store->add_account(reports, auth::hash_password(generate_password())); !added)
+      return fail(added.error().message);
+  }
   store.reset();
 
   std::filesystem::path unit_path;

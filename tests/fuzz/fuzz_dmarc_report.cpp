@@ -1,4 +1,5 @@
-// Fuzzes the DMARC aggregate report parser (proto/mailauth/dmarc_report.hpp) with hostile
+// Fuzzes the DMARC aggregate report parser (proto/mailauth/dmarc_report.hpp), and the rua
+// URI parser beside it (dmarc_report_uri.hpp), with hostile
 // XML: no crash, UB, leak or unbounded memory; whatever it accepts stays within the
 // limits it was given, and writing an accepted report and parsing that again gives the
 // same report (the writer escapes everything the parser may return).
@@ -8,6 +9,7 @@
 #include <string_view>
 
 #include "proto/mailauth/dmarc_report.hpp"
+#include "proto/mailauth/dmarc_report_uri.hpp"
 
 #include "fuzz_bits.hpp"
 
@@ -20,6 +22,14 @@ using postamt::fuzz::fail;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  // The rua list and the external-destination TXT record come from DNS: the same input.
+  for (const auto& uri : parse_report_uris(input, 8)) {
+    if (uri.address.empty() || uri.domain.empty() || uri.address.find('@') == std::string::npos) fail();
+    for (const char c : uri.address) {
+      if (static_cast<unsigned char>(c) <= 0x20) fail();  // nothing that could split an SMTP command
+    }
+  }
+  (void)authorizes_external_reports(input);
   ReportParseLimits limits;
   limits.max_xml_octets = 1 << 20;
   limits.max_records = 64;
