@@ -37,6 +37,7 @@
 #include "pop3/pop3_service.hpp"
 #include "queue/queue_scheduler.hpp"
 #include "mailauth/dmarc_report_ingest.hpp"
+#include "mailauth/dmarc_report_recorder.hpp"
 #include "mailauth/dmarc_report_sender.hpp"
 #include "server/dmarc_report_wiring.hpp"
 #include "smtp/smtp_service.hpp"
@@ -177,6 +178,7 @@ class Server {
     scheduler_->start();
     if (dmarc_reports_) dmarc_reports_->start(pool_.main_context());
     dmarc_ingest_->start(pool_.main_context());
+    dmarc_recorder_->start(pool_.main_context());
     throttle_state_->start();
     for (const auto& [protocol, addresses] : bound) {
       for (const auto& address : addresses) log::info("listen", {{"proto", protocol}, {"address", address}});
@@ -189,6 +191,7 @@ class Server {
                                  {"schema", store_->schema_version()}});
     pool_.run();
     for (auto& endpoint : http_) endpoint->stop();
+    dmarc_recorder_->stop();  // the evaluations still waiting go to the store
     blocking_.stop();
     authenticator_->stop();
     text_indexer_->stop();
@@ -261,6 +264,9 @@ class Server {
       dmarc_reports_->set_queued_listener([scheduler = scheduler_.get()] { scheduler->wake(); });
     }
     dmarc_ingest_ = std::make_unique<mailauth::DmarcReportIngestTask>(*store_, *blobs_, blocking_);
+    // INTEGRATION POINT: the SMTP server hands each DMARC evaluation to
+    // dmarc_recorder_->record(...) (batched into the store for the daily reports).
+    dmarc_recorder_ = std::make_unique<mailauth::DmarcEvaluationRecorder>(*store_, blocking_);
   }
 
   // /healthz: the probe's verdict, computed at most once a second however often it is
@@ -385,6 +391,7 @@ class Server {
   std::unique_ptr<mailauth::RecordLookup> report_lookup_;  // null until wired (dmarc_report_wiring)
   std::unique_ptr<mailauth::DmarcReportSender> dmarc_reports_;  // null with send_reports = false
   std::unique_ptr<mailauth::DmarcReportIngestTask> dmarc_ingest_;
+  std::unique_ptr<mailauth::DmarcEvaluationRecorder> dmarc_recorder_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::ThrottleStateSync> throttle_state_;
   std::unique_ptr<smtp::SmtpService> smtp_;
