@@ -66,6 +66,8 @@ FoundReports find_report_documents(std::string_view message, std::size_t max_xml
   const auto metadata = mime::analyze_message(message);
   for (const auto& part : metadata.parts) {
     if (found.documents.size() >= kMaxDocuments) break;
+    // The "" entry repeats a single-part message's body (its part "1" follows).
+    if (part.is_message) continue;
     const bool gzip_type = part.type == "application" && (part.subtype == "gzip" || part.subtype == "x-gzip");
     const bool zip_type = part.type == "application" && (part.subtype == "zip" || part.subtype == "x-zip-compressed");
     const bool xml_type = (part.type == "text" || part.type == "application") && part.subtype == "xml";

@@ -151,7 +151,9 @@ StoreResult<void> SqliteMailStore::record_dmarc_evaluations(std::span<const Dmar
   // Not synced: losing the last evaluations in a power cut costs a few counts in a report.
   auto txn = Transaction::begin(*db_, Transaction::Mode::write_unsynced);
   if (!txn) return fail(txn);
+  const std::int64_t now = now_seconds();
   for (const auto& e : evaluations) {
+    const std::int64_t time = e.time > 0 ? e.time : now;  // an evaluation without a time happened now
     auto stmt = db_->prepare(
         "INSERT INTO dmarc_evaluations(day, policy_domain, policy_org_domain, source_ip, header_from, "
         "envelope_from, policy, disposition, dkim_aligned, spf_aligned, spf_auth, dkim_auth, first_time, count) "
@@ -159,7 +161,7 @@ StoreResult<void> SqliteMailStore::record_dmarc_evaluations(std::span<const Dmar
         "ON CONFLICT(day, policy_domain, source_ip, header_from, envelope_from, disposition, dkim_aligned, "
         "spf_aligned, spf_auth, dkim_auth, policy, policy_org_domain) DO UPDATE SET count = count + 1");
     if (!stmt) return fail(stmt);
-    stmt->bind(1, day_of(e.time))
+    stmt->bind(1, day_of(time))
         .bind(2, clean(e.policy_domain))
         .bind(3, clean(e.policy_org_domain))
         .bind(4, clean(e.source_ip, 64))
@@ -171,7 +173,7 @@ StoreResult<void> SqliteMailStore::record_dmarc_evaluations(std::span<const Dmar
         .bind(10, clean(e.spf_aligned, 16))
         .bind(11, encode_spf(e.spf))
         .bind(12, encode_dkim(e.dkim))
-        .bind(13, e.time);
+        .bind(13, time);
     if (auto done = stmt->run(); !done) return done;
   }
   return txn->commit();

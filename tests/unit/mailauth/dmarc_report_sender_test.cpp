@@ -255,6 +255,16 @@ TEST_F(DmarcReportIngestTest, TheSampleReportIsReadIntoTheStoreOnce) {
   EXPECT_EQ((*rows)[1].row.spf[0].result, "softfail");
 }
 
+TEST_F(DmarcReportIngestTest, ASinglePartGzipMessageIsOneReport) {
+  const std::string xml = read_data("dmarc/rfc9990-sample-report.xml");
+  const std::string mail = "From: <r@reporter.test>\r\nSubject: Report\r\nMIME-Version: 1.0\r\n"
+                           "Content-Type: application/gzip\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                           mime::encode_base64_lines(gzip_compress(xml)) + "\r\n";
+  const auto found = find_report_documents(mail, 1 << 20);
+  ASSERT_EQ(found.documents.size(), 1u);
+  EXPECT_EQ(found.documents[0], xml);
+}
+
 TEST_F(DmarcReportIngestTest, ReportsAboutOtherDomainsAndJunkAreNotStored) {
   ASSERT_TRUE(store_->add_domain("example.net"));
   const std::string xml = read_data("dmarc/rfc9990-sample-report.xml");
