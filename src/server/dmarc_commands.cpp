@@ -94,8 +94,15 @@ int dmarc_reports(const Config& config, const Options& options) {
     return 0;
   }
   if (summaries.empty()) {
-    std::cout << "No DMARC reports" << (options.domain.empty() ? "" : " for " + options.domain) << " in the last "
-              << options.days << " days.\n";
+    std::cout << "No DMARC reports" << (options.domain.empty() ? "" : " for " + printable(options.domain))
+              << " in the last " << options.days << " days.\n";
+    // Without the account the reports bounce: say so.
+    if (!options.domain.empty() && store->find_domain(lower(options.domain))) {
+      const std::string address = mailauth::dmarc_reports_address(options.domain);
+      if (auto account = store->find_account(address); !account)
+        std::cout << "Reports arrive at " << printable(address) << ", which does not exist: create it with "
+                  << "`postamt user add " << printable(address) << "`.\n";
+    }
     return 0;
   }
   std::string current;
