@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
 #include "base/log.hpp"
 #include "mailauth/dmarc_report_gzip.hpp"

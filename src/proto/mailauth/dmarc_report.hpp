@@ -87,6 +87,9 @@ struct ReportParseLimits {
   std::size_t max_xml_octets = 20 * 1024 * 1024;  // the decompressed document
   std::size_t max_records = 100'000;
   std::size_t max_results_per_record = 64;       // dkim + spf auth results, reasons
+  // The same over the whole report: what an empty <spf/> costs in memory is many times
+  // its six octets of XML, so the report's total is bounded too.
+  std::size_t max_results = 300'000;
   std::size_t max_text_octets = 4096;            // one element's text
   std::size_t max_depth = 16;
 };

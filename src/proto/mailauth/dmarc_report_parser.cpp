@@ -99,6 +99,7 @@ class ReportParser {
     const bool adds = path_ == "feedback/record/row/policy_evaluated/reason" ||
                       path_ == "feedback/record/auth_results/dkim" || path_ == "feedback/record/auth_results/spf";
     if (adds && results >= limits_.max_results_per_record) return stop("too many results in one record");
+    if (adds && ++total_results_ > limits_.max_results) return stop("too many results in the report");
     if (path_ == "feedback/record/row/policy_evaluated/reason") record.reasons.emplace_back();
     if (path_ == "feedback/record/auth_results/dkim") record.dkim_results.emplace_back();
     if (path_ == "feedback/record/auth_results/spf") record.spf_results.emplace_back();
@@ -216,6 +217,7 @@ class ReportParser {
   std::string text_;
   std::string error_;
   AggregateReport report_;
+  std::size_t total_results_ = 0;
   bool has_begin_ = false;
   bool has_end_ = false;
 };

@@ -214,6 +214,16 @@ TEST(DmarcReport, LimitsAreEnforced) {
   for (int i = 0; i < 100; ++i) results += "<spf><domain>d</domain><result>pass</result></spf>";
   results += "</auth_results></record>";
   EXPECT_FALSE(parse_aggregate_report(minimal(results)));
+
+  std::string two = "<record><row><source_ip>192.0.2.1</source_ip><count>1</count></row><auth_results>"
+                    "<spf><domain>d</domain><result>pass</result></spf><spf><domain>d</domain><result>pass</result></spf>"
+                    "</auth_results></record>";
+  limits = {};
+  limits.max_results = 5;
+  EXPECT_TRUE(parse_aggregate_report(minimal(two + two), limits));
+  auto total = parse_aggregate_report(minimal(two + two + two), limits);
+  ASSERT_FALSE(total);
+  EXPECT_NE(total.error().message.find("too many results in the report"), std::string::npos);
 }
 
 }  // namespace
