@@ -16,6 +16,7 @@ run_packages=(
   libasio-dev libssl-dev libsqlite3-dev libgmime-3.0-dev libc-ares-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libcrypt-dev
   nlohmann-json3-dev libcpp-httplib-dev zlib1g-dev
+  libexpat1-dev                          # XML of DMARC aggregate reports
   libjemalloc-dev                        # the server's allocator (many threads, many small strings)
   libpsl-dev publicsuffix                # DMARC RFC 7489 mode: the Public Suffix List
   libidn2-dev                            # DMARC: UTF-8 (EAI) domains to A-labels before DNS

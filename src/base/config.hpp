@@ -161,6 +161,12 @@ struct MailauthConfig {
   std::vector<std::string> allow_domains;
   // ARC sealers (d= of an ARC-Seal) whose valid chain may override a DMARC failure.
   std::vector<std::string> trusted_arc_sealers;
+  // DMARC aggregate reports (RFC 7489 §7.2): sent once a day, at report_hour (UTC), to the
+  // rua of every domain whose mail was evaluated; from report_from ("": postmaster@ the
+  // server's hostname), which is also report_metadata/email.
+  bool send_reports = true;
+  int report_hour = 1;
+  std::string report_from;
 };
 
 struct LimitsConfig {

@@ -10,6 +10,7 @@
 #include "mailauth/arc_lookup.hpp"
 #include "mailauth/dkim_lookup.hpp"
 #include "mailauth/dmarc_check.hpp"
+#include "mailauth/dmarc_report_recorder.hpp"
 #include "mailauth/resolver_record_lookup.hpp"
 #include "mailauth/spf_check.hpp"
 #include "net/ip_network.hpp"
@@ -190,6 +191,40 @@ asio::awaitable<InboundResult> InboundCheck::finish(std::string_view head) {
                         " dmarc=" + std::string(to_string(result.dmarc.result)) +
                         " arc=" + std::string(arc_status_name(result.arc.status));
   co_return result;
+}
+
+void InboundCheck::record(const InboundResult& result, std::string_view disposition) const {
+  if (checker_.recorder_ == nullptr || !result.dmarc.record || result.dmarc.policy_domain.empty()) return;
+  const DmarcRecord& published = *result.dmarc.record;
+  const auto mode = [](DmarcAlignmentMode m) { return m == DmarcAlignmentMode::strict ? "s" : "r"; };
+  storage::DmarcEvaluation evaluation;
+  evaluation.source_ip = identity_.client_ip;
+  evaluation.header_from = result.dmarc.from_domain;
+  evaluation.envelope_from = result.spf.domain;
+  evaluation.policy_domain = result.dmarc.policy_domain;
+  evaluation.policy_org_domain = result.dmarc.organisational_domain;
+  evaluation.policy.p = std::string(to_string(published.policy));
+  if (published.subdomain_policy) evaluation.policy.sp = std::string(to_string(*published.subdomain_policy));
+  if (published.nonexistent_policy) evaluation.policy.np = std::string(to_string(*published.nonexistent_policy));
+  evaluation.policy.pct = static_cast<int>(published.percent);
+  evaluation.policy.adkim = mode(published.dkim_alignment);
+  evaluation.policy.aspf = mode(published.spf_alignment);
+  for (const DmarcReportUri& uri : published.aggregate_report_uris) {
+    if (!evaluation.policy.rua.empty()) evaluation.policy.rua += ',';
+    evaluation.policy.rua += uri.uri;
+    if (uri.max_size) evaluation.policy.rua += "!" + std::to_string(*uri.max_size);
+  }
+  evaluation.disposition = std::string(disposition);
+  evaluation.dkim_aligned = result.dmarc.dkim_aligned ? "pass" : "fail";
+  evaluation.spf_aligned = result.dmarc.spf_aligned ? "pass" : "fail";
+  evaluation.spf.domain = result.spf.domain;
+  evaluation.spf.scope = result.spf.identity == SpfIdentity::helo ? "helo" : "mfrom";
+  evaluation.spf.result = std::string(spf_result_name(result.spf.result));
+  for (const DkimResult& d : result.dkim) {
+    if (d.domain.empty()) continue;
+    evaluation.dkim.push_back({d.domain, d.selector, std::string(dkim_status_name(d.status))});
+  }
+  checker_.recorder_->record(std::move(evaluation));
 }
 
 }  // namespace postamt::mailauth

@@ -34,6 +34,7 @@ namespace postamt::mailauth {
 
 class RecordLookupPool;
 class PublicSuffixList;
+class DmarcEvaluationRecorder;
 
 struct InboundIdentity {
   std::string client_ip;
@@ -63,6 +64,9 @@ class InboundChecker {
   InboundChecker(const Config& config, RecordLookupPool& lookups, const PublicSuffixList* suffixes);
   ~InboundChecker();
   std::unique_ptr<InboundCheck> begin(InboundIdentity identity) const;
+  // Where DMARC evaluations go for the aggregate reports (issue 14 §8); set before the
+  // listeners start. Null: not recorded.
+  void set_evaluation_recorder(DmarcEvaluationRecorder* recorder) { recorder_ = recorder; }
 
   const MailauthConfig& config() const { return config_.mailauth; }
   const std::string& authserv_id() const { return config_.server.hostname; }
@@ -73,6 +77,7 @@ class InboundChecker {
   RecordLookupPool& lookups_;
   const PublicSuffixList* suffixes_;
   std::unique_ptr<net::IpNetworkList> allow_networks_;
+  DmarcEvaluationRecorder* recorder_ = nullptr;
 };
 
 class InboundCheck {
@@ -85,6 +90,9 @@ class InboundCheck {
   }
   // The message ended; `head` is its header block as the session kept it.
   asio::awaitable<InboundResult> finish(std::string_view head);
+  // Records the DMARC evaluation of `result` (when a policy was found) with the
+  // disposition applied: "none", "quarantine" (Junk) or "reject".
+  void record(const InboundResult& result, std::string_view disposition) const;
 
  private:
   const InboundChecker& checker_;

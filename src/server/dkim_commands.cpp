@@ -8,6 +8,7 @@
 
 #include "auth/address.hpp"
 #include "mailauth/dkim_key_store.hpp"
+#include "mailauth/dmarc_report_ingest.hpp"
 #include "server/dns_records.hpp"
 #include "server/service_setup.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
@@ -132,14 +133,13 @@ int dns_records(const Config& config, const std::string& domain) {
   auto text = dns_records_text(config.server.data_dir, config.server.hostname, *name);
   if (!text) return fail(text.error().message);
   std::cout << *text;
-  // The rua= address must exist, or the reports bounce.
-  const std::string reports = std::string(kDmarcReportsLocalPart) + "@" + *name;
+  // The rua= address must be an account: reports arriving there are read from its inbox
+  // (`postamt dmarc reports`); without it they bounce, or go unread behind an alias.
+  const std::string reports = mailauth::dmarc_reports_address(*name);
   auto store = storage::open_sqlite_store(config.server.data_dir);
-  const bool account = store->find_account(reports).has_value();
-  auto aliases = store->find_aliases(reports);
-  if (!account && (!aliases || aliases->empty())) {
-    std::cerr << "postamt: warning: " << reports << " does not exist; create it, e.g. `postamt alias add " << reports
-              << " postmaster@" << *name << "`\n";
+  if (!store->find_account(reports).has_value()) {
+    std::cerr << "postamt: warning: the account " << reports << " does not exist; create it, e.g. `postamt user add "
+              << reports << "` (DMARC reports sent to it are read from its inbox)\n";
   }
   return 0;
 }

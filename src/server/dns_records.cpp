@@ -1,6 +1,7 @@
 #include "server/dns_records.hpp"
 
 #include "mailauth/dkim_key_store.hpp"
+#include "mailauth/dmarc_report_ingest.hpp"
 #include "proto/mailauth/zone_lines.hpp"
 
 namespace postamt::server {
@@ -22,7 +23,7 @@ Result<std::string> dns_records_text(const std::filesystem::path& data_dir, cons
   }
   // RFC 7489 §6.3 / RFC 9989: quarantine what fails, aggregate reports to an address that exists.
   out += ma::zone_txt_line("_dmarc." + domain, kRecordTtl,
-                           "v=DMARC1; p=quarantine; rua=mailto:" + std::string(kDmarcReportsLocalPart) + "@" + domain) +
+                           "v=DMARC1; p=quarantine; rua=mailto:" + mailauth::dmarc_reports_address(domain)) +
          "\n";
   return out;
 }

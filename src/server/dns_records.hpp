@@ -10,9 +10,6 @@
 
 namespace postamt::server {
 
-// The local part of the address DMARC aggregate reports go to (rua=); quickstart makes it
-// an alias of the domain's postmaster. The DMARC report reader (issue 14 §8) reads it.
-inline constexpr std::string_view kDmarcReportsLocalPart = "dmarc-reports";
 inline constexpr std::uint32_t kRecordTtl = 3600;
 
 // Every record for `domain`, one zone-file line each, newline-terminated. `hostname` is

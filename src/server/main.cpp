@@ -13,6 +13,7 @@
 #include "server/dkim_commands.hpp"
 #include "server/mailauth_commands.hpp"
 #include "server/privileges.hpp"
+#include "server/dmarc_commands.hpp"
 #include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
 #include "server/security_commands.hpp"
@@ -246,6 +247,10 @@ int main(int argc, char** argv) {
 
   // arc verify|seal: ARC chains (no configuration read)
   postamt::server::add_arc_commands(app, status);
+  // dmarc reports|send-reports|evaluations|record-evaluation: DMARC aggregate reports
+  postamt::server::add_dmarc_commands(app, [&](postamt::server::ConfigAction action) {
+    return std::function<void()>(with_config(std::move(action)));
+  });
 
   // debug mailbox|message: inspection of stored mail
   std::string mailbox_name = "INBOX";

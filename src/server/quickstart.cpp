@@ -14,6 +14,7 @@
 #include "auth/password_hash.hpp"
 #include "base/atomic_file.hpp"
 #include "mailauth/dkim_key_store.hpp"
+#include "mailauth/dmarc_report_ingest.hpp"
 #include "net/self_signed_cert.hpp"
 #include "server/config/config_loader.hpp"
 #include "server/data_dir_lock.hpp"
@@ -110,12 +111,7 @@ Result<RoleAddresses> add_role_addresses(storage::MailStore& store, const std::s
   if (auto existing = store.find_aliases(abuse); existing && existing->empty()) {
     if (auto added = store.add_alias(abuse, target); !added) return permanent_error(added.error().message);
   }
-  // The rua= address of the DMARC record printed below (server/dns_records.hpp).
-  const std::string reports = std::string(kDmarcReportsLocalPart) + "@" + domain;
-  if (auto existing = store.find_aliases(reports); existing && existing->empty()) {
-    if (auto added = store.add_alias(reports, target); !added) return permanent_error(added.error().message);
-  }
-  result.summary += postmaster + ", " + abuse + " and " + reports + " deliver to " + target + "\n";
+  result.summary += postmaster + " and " + abuse + " deliver to " + target + "\n";
   return result;
 }
 
@@ -224,6 +220,13 @@ int quickstart(const QuickstartOptions& options) {
   // report address printed below bounces.
   auto roles = add_role_addresses(*store, *domain, mailbox_owner);
   if (!roles) return fail(roles.error().message);
+  // The DMARC report address (rua): other receivers' aggregate reports arrive in its INBOX
+  // and `postamt dmarc reports` reads them from there. Nobody logs in to it.
+  const std::string reports = mailauth::dmarc_reports_address(*domain);
+  if (auto found = store->find_account(reports); !found) {
+    if (auto added = store->add_account(reports, auth::hash_password(generate_password())); !added)
+      return fail(added.error().message);
+  }
   store.reset();
 
   std::filesystem::path unit_path;

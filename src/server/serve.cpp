@@ -41,6 +41,10 @@
 #include "mailauth/resolver_record_lookup.hpp"
 #include "pop3/pop3_service.hpp"
 #include "queue/queue_scheduler.hpp"
+#include "mailauth/dmarc_report_ingest.hpp"
+#include "mailauth/dmarc_report_recorder.hpp"
+#include "mailauth/dmarc_report_sender.hpp"
+#include "server/dmarc_report_wiring.hpp"
 #include "smtp/smtp_service.hpp"
 #include "storage/api/blob_collector.hpp"
 #include "storage/api/blob_reclaimer.hpp"
@@ -178,6 +182,9 @@ class Server {
     for (auto& listener : listeners_) listener->start();
     for (auto& endpoint : http_) endpoint->start();
     scheduler_->start();
+    if (dmarc_reports_) dmarc_reports_->start(pool_.main_context());
+    dmarc_ingest_->start(pool_.main_context());
+    dmarc_recorder_->start(pool_.main_context());
     throttle_state_->start();
     for (const auto& [protocol, addresses] : bound) {
       for (const auto& address : addresses) log::info("listen", {{"proto", protocol}, {"address", address}});
@@ -190,6 +197,7 @@ class Server {
                                  {"schema", store_->schema_version()}});
     pool_.run();
     for (auto& endpoint : http_) endpoint->stop();
+    dmarc_recorder_->stop();  // the evaluations still waiting go to the store
     blocking_.stop();
     authenticator_->stop();
     text_indexer_->stop();
@@ -257,6 +265,20 @@ class Server {
     scheduler_ = std::make_unique<queue::QueueScheduler>(
         pool_.main_context(), queue::SchedulerDependencies{config_, *store_, *blobs_, blocking_, *committer_, &dkim_});
     committer_->set_queue_listener([scheduler = scheduler_.get()] { scheduler->wake(); });
+    // DMARC aggregate reports: ours go out once a day through the queue; those others send
+    // to dmarc-reports@ are read from its INBOX every few minutes.
+    if (config_.mailauth.send_reports) {
+      report_lookup_ = make_dmarc_report_lookup(pool_.main_context(), config_);
+      dmarc_reports_ = std::make_unique<mailauth::DmarcReportSender>(
+          dmarc_report_settings(config_),
+          mailauth::DmarcReportDependencies{*store_, *blobs_, report_lookup_.get(), &blocking_});
+      dmarc_reports_->set_sign(make_dmarc_report_signer(config_, dkim_));
+      dmarc_reports_->set_queued_listener([scheduler = scheduler_.get()] { scheduler->wake(); });
+    }
+    dmarc_ingest_ = std::make_unique<mailauth::DmarcReportIngestTask>(*store_, *blobs_, blocking_);
+    // Port 25's DMARC evaluations, batched into the store for the daily reports.
+    dmarc_recorder_ = std::make_unique<mailauth::DmarcEvaluationRecorder>(*store_, blocking_);
+    if (inbound_) inbound_->set_evaluation_recorder(dmarc_recorder_.get());
   }
 
   // /healthz: the probe's verdict, computed at most once a second however often it is
@@ -363,6 +385,8 @@ class Server {
     // Deliveries in flight end with the event loop; their recipients stay queued and go
     // out after the restart (a repeat at worst, never a loss).
     scheduler_->stop();
+    if (dmarc_reports_) dmarc_reports_->stop();
+    dmarc_ingest_->stop();
     throttle_state_->stop();
     if (lookups_) lookups_->shut_down();  // no session waits on DNS past the drain
     tracker_.request_shutdown_all();
@@ -407,6 +431,10 @@ class Server {
   std::unique_ptr<HealthProbe> health_;
   std::unique_ptr<delivery::GroupCommitter> committer_;  // stops before the store goes
   std::unique_ptr<queue::QueueScheduler> scheduler_;     // after the committer: goes first
+  std::unique_ptr<mailauth::RecordLookup> report_lookup_;  // §7.1 checks (dmarc_report_wiring)
+  std::unique_ptr<mailauth::DmarcReportSender> dmarc_reports_;  // null with send_reports = false
+  std::unique_ptr<mailauth::DmarcReportIngestTask> dmarc_ingest_;
+  std::unique_ptr<mailauth::DmarcEvaluationRecorder> dmarc_recorder_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::ThrottleStateSync> throttle_state_;
   std::unique_ptr<smtp::SmtpService> smtp_;

@@ -61,6 +61,11 @@ asio::awaitable<InboundVerdict> conclude_inbound_check(mailauth::InboundCheck& c
   const mailauth::Decision decision = mailauth::combine(decisions, actions);
   verdict.reason = decision.reason;
   const bool junked = std::ranges::find(actions, mailauth::Action::junk) != actions.end();
+  // RFC 7489 §7.2: the disposition reported is what was done with the message (a deferred
+  // one is evaluated again when it comes back).
+  if (decision.action != mailauth::Action::defer) {
+    check.record(result, decision.action == mailauth::Action::reject ? "reject" : junked ? "quarantine" : "none");
+  }
   count(result, decision.action == mailauth::Action::deliver && junked ? mailauth::Action::junk : decision.action);
   if (decision.action == mailauth::Action::reject || decision.action == mailauth::Action::defer) {
     verdict.refusal = proto::smtp::Reply{static_cast<unsigned>(decision.code), decision.status, decision.text};

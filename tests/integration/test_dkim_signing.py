@@ -167,7 +167,7 @@ def test_dns_records_prints_every_record(cli, tmp_path):
     # A 2048-bit RSA record is longer than 255 octets: two strings on one line.
     assert len(rsa_lines) == 1 and len(TXT_STRING.findall(rsa_lines[0])) == 2, rsa_lines
 
-    ok(cli("alias", "add", "dmarc-reports@example.test", "postmaster@example.test"))
+    ok(cli("user", "add", "dmarc-reports@example.test", "--password", "reports-pw"))
     assert "does not exist" not in ok(cli("dns", "records", "example.test")).stderr
 
 

@@ -20,6 +20,15 @@ std::string lowered(std::string_view text) {
 
 bool is_domain(std::string_view text) { return is_dns_name(lowered(text)); }
 
+bool is_report_address(std::string_view text) {
+  const auto at = text.rfind('@');
+  if (at == 0 || at == std::string_view::npos) return false;
+  for (const char c : text.substr(0, at)) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',') return false;
+  }
+  return is_domain(text.substr(at + 1));
+}
+
 constexpr auto kPolicyKeys = std::to_array<KeySpec<MailauthDomainPolicy>>({
     {"dmarc_reject", boolean_key<&MailauthDomainPolicy::dmarc_reject>},
     {"dmarc_quarantine", boolean_key<&MailauthDomainPolicy::dmarc_quarantine>},
@@ -77,6 +86,11 @@ constexpr auto kMailauthKeys = std::to_array<KeySpec<MailauthConfig>>({
     {"allow_domains", [](Checker& c, const Field& f, MailauthConfig& m) { check_domain_list(c, f, m.allow_domains); }},
     {"trusted_arc_sealers",
      [](Checker& c, const Field& f, MailauthConfig& m) { check_domain_list(c, f, m.trusted_arc_sealers); }},
+    {"send_reports", boolean_key<&MailauthConfig::send_reports>},
+    {"report_hour", integer_key<&MailauthConfig::report_hour, 0, 23>},
+    {"report_from", [](Checker& c, const Field& f, MailauthConfig& m) {
+       if (auto v = c.string(f, "an address such as \"postmaster@example.com\"", is_report_address)) m.report_from = *v;
+     }},
 });
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/api/dmarc_types.hpp"
 #include "storage/api/storage_error.hpp"
 #include "storage/api/types.hpp"
 
@@ -200,6 +201,44 @@ class MailStore {
   virtual StoreResult<std::size_t> release_queued(Id message_id, UnixTime now) = 0;
   // Recipients in the queue by state, for metrics.
   virtual StoreResult<QueueCounts> queue_counts() = 0;
+
+  // --- DMARC aggregate reports (schema version 5; storage/api/dmarc_types.hpp)
+  // Our evaluations at SMTP time. Identical evaluations of one UTC day add to one row's
+  // count (the report's <record> rows come out of the store ready). Cheap enough for one
+  // call per message: one small upsert, committed without syncing the WAL — a power cut
+  // may lose the last evaluations (a report then counts a few messages less), never the
+  // mail or the database. Over-long values are cut (255 octets; 32 DKIM results).
+  virtual StoreResult<void> record_dmarc_evaluations(std::span<const DmarcEvaluation> evaluations) = 0;
+  StoreResult<void> record_dmarc_evaluation(const DmarcEvaluation& evaluation) {
+    return record_dmarc_evaluations(std::span<const DmarcEvaluation>(&evaluation, 1));
+  }
+  // Per policy domain (ascending), the evaluations of days before `until` not reported
+  // yet (count = those not reported), oldest day first. Every domain is listed, whether
+  // its policy asks for reports (rua) or not: the caller decides.
+  virtual StoreResult<std::vector<DmarcPendingReport>> pending_dmarc_reports(UnixTime until) = 0;
+  // After a report for `report` went out (or was given up): each group's count as
+  // listed is reported, and the domain's reported_until becomes `until` — in one
+  // transaction, so a restart sends nothing twice. Evaluations recorded meanwhile stay
+  // pending.
+  virtual StoreResult<void> mark_dmarc_reported(const DmarcPendingReport& report, UnixTime until) = 0;
+  // Every evaluation row, newest day first, at most `limit` (`postamt dmarc evaluations`).
+  virtual StoreResult<std::vector<DmarcEvaluationGroup>> list_dmarc_evaluations(std::size_t limit) = 0;
+  // Retention: drops evaluation rows of days before `evaluations_before` and received
+  // reports whose period ended before `received_before`. Returns the rows removed.
+  virtual StoreResult<std::size_t> prune_dmarc(UnixTime evaluations_before, UnixTime received_before) = 0;
+  // The UTC day (its midnight) of the last daily report run; 0 before the first.
+  virtual StoreResult<UnixTime> dmarc_report_run_day() = 0;
+  virtual StoreResult<void> set_dmarc_report_run_day(UnixTime day) = 0;
+  // Reports other receivers sent about our domains. false: a report of the same reporter
+  // (org_name) and report_id is stored already (nothing changes).
+  virtual StoreResult<bool> add_dmarc_received_report(const DmarcReceivedReport& report) = 0;
+  // Rows of received reports whose period ended at or after `since`, for one policy domain
+  // ("": all), newest report first.
+  virtual StoreResult<std::vector<DmarcReceivedRow>> dmarc_received_rows(std::string_view policy_domain,
+                                                                         UnixTime since) = 0;
+  // The reports mailbox's last UID read by the ingestion (0: none yet).
+  virtual StoreResult<std::uint32_t> dmarc_ingest_cursor(Id mailbox_id) = 0;
+  virtual StoreResult<void> set_dmarc_ingest_cursor(Id mailbox_id, std::uint32_t last_uid) = 0;
 
   // --- change notification
   // Called after every committed transaction that changed messages of mailboxes (append,

@@ -6,7 +6,7 @@
 // (with quota), sqlite_aliases, sqlite_mailboxes, sqlite_messages, sqlite_flags (STORE),
 // sqlite_copy (COPY/MOVE), sqlite_subscriptions, sqlite_blobs, sqlite_text_index (SEARCH
 // candidates), sqlite_queue (the outbound queue), sqlite_queue_operator (its operator
-// actions and counters), sqlite_delivery.
+// actions and counters), sqlite_delivery, sqlite_dmarc (DMARC evaluations and reports).
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -125,6 +125,19 @@ class SqliteMailStore final : public MailStore {
   StoreResult<std::size_t> hold_queued(Id message_id) override;
   StoreResult<std::size_t> release_queued(Id message_id, UnixTime now) override;
   StoreResult<QueueCounts> queue_counts() override;
+
+  StoreResult<void> record_dmarc_evaluations(std::span<const DmarcEvaluation> evaluations) override;
+  StoreResult<std::vector<DmarcPendingReport>> pending_dmarc_reports(UnixTime until) override;
+  StoreResult<void> mark_dmarc_reported(const DmarcPendingReport& report, UnixTime until) override;
+  StoreResult<std::vector<DmarcEvaluationGroup>> list_dmarc_evaluations(std::size_t limit) override;
+  StoreResult<std::size_t> prune_dmarc(UnixTime evaluations_before, UnixTime received_before) override;
+  StoreResult<UnixTime> dmarc_report_run_day() override;
+  StoreResult<void> set_dmarc_report_run_day(UnixTime day) override;
+  StoreResult<bool> add_dmarc_received_report(const DmarcReceivedReport& report) override;
+  StoreResult<std::vector<DmarcReceivedRow>> dmarc_received_rows(std::string_view policy_domain,
+                                                                 UnixTime since) override;
+  StoreResult<std::uint32_t> dmarc_ingest_cursor(Id mailbox_id) override;
+  StoreResult<void> set_dmarc_ingest_cursor(Id mailbox_id, std::uint32_t last_uid) override;
 
   // The listener must not throw; if it does anyway, the exception is logged and dropped
   // (the transaction is committed already).

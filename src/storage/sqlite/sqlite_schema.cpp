@@ -266,8 +266,80 @@ INSERT OR IGNORE INTO blob_text_pending(blob_id) SELECT blob_id FROM blob_texts 
 DELETE FROM blob_texts;
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                          kSchemaV4};
+// Version 5: DMARC aggregate reports (RFC 7489 §7.2, RFC 9990; storage/api/dmarc_types.hpp).
+// - dmarc_evaluations: our own evaluations at SMTP time, identical ones of one UTC day in
+//   one row (`count`), so a busy day costs a row per distinct (source, result) and not per
+//   message. `reported` counts those already sent in a report; the rest waits for the next.
+//   The auth results are stored as text lists (fields separated by \x1f, entries by \x1e,
+//   both removed from the values first).
+// - dmarc_report_domains: per policy domain, the end of the period its last report covered.
+// - dmarc_received_reports / _rows: reports other receivers sent about our domains; one
+//   report per (reporter, report id), so a report read twice is stored once.
+// - dmarc_ingest_cursors: per reports mailbox, the last UID read into the tables above.
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE dmarc_evaluations (
+  id                INTEGER PRIMARY KEY,
+  day               INTEGER NOT NULL,
+  policy_domain     TEXT NOT NULL,
+  policy_org_domain TEXT NOT NULL,
+  source_ip         TEXT NOT NULL,
+  header_from       TEXT NOT NULL,
+  envelope_from     TEXT NOT NULL,
+  policy            TEXT NOT NULL,
+  disposition       TEXT NOT NULL,
+  dkim_aligned      TEXT NOT NULL,
+  spf_aligned       TEXT NOT NULL,
+  spf_auth          TEXT NOT NULL,
+  dkim_auth         TEXT NOT NULL,
+  first_time        INTEGER NOT NULL,
+  count             INTEGER NOT NULL,
+  reported          INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (day, policy_domain, source_ip, header_from, envelope_from, disposition, dkim_aligned,
+          spf_aligned, spf_auth, dkim_auth, policy, policy_org_domain)
+) STRICT;
+CREATE INDEX dmarc_evaluations_unreported ON dmarc_evaluations(policy_domain, day)
+  WHERE count > reported;
+
+CREATE TABLE dmarc_report_domains (
+  policy_domain  TEXT PRIMARY KEY,
+  reported_until INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE dmarc_received_reports (
+  id            INTEGER PRIMARY KEY,
+  org_name      TEXT NOT NULL,
+  email         TEXT NOT NULL,
+  report_id     TEXT NOT NULL,
+  policy_domain TEXT NOT NULL,
+  begin_time    INTEGER NOT NULL,
+  end_time      INTEGER NOT NULL,
+  received_at   INTEGER NOT NULL,
+  UNIQUE (org_name, report_id)
+) STRICT;
+CREATE INDEX dmarc_received_domain ON dmarc_received_reports(policy_domain, end_time);
+
+CREATE TABLE dmarc_received_rows (
+  report        INTEGER NOT NULL REFERENCES dmarc_received_reports(id) ON DELETE CASCADE,
+  source_ip     TEXT NOT NULL,
+  count         INTEGER NOT NULL,
+  disposition   TEXT NOT NULL,
+  dkim_aligned  TEXT NOT NULL,
+  spf_aligned   TEXT NOT NULL,
+  header_from   TEXT NOT NULL,
+  envelope_from TEXT NOT NULL,
+  dkim_auth     TEXT NOT NULL,
+  spf_auth      TEXT NOT NULL
+) STRICT;
+CREATE INDEX dmarc_received_rows_report ON dmarc_received_rows(report);
+
+CREATE TABLE dmarc_ingest_cursors (
+  mailbox_id INTEGER PRIMARY KEY REFERENCES mailboxes(id) ON DELETE CASCADE,
+  last_uid   INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                          kSchemaV4, kSchemaV5};
 
 StoreResult<int> user_version(Database& db) {
   auto stmt = db.prepare("PRAGMA user_version");
