@@ -28,6 +28,7 @@ import email
 import email.policy
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import loadgen
@@ -160,7 +161,6 @@ class MilterPeerSide(Side):
         return self
 
     def settle(self, timeout: float = WAIT_LIMIT) -> float:
-        import time
         start = time.monotonic()
         self.postfix.wait_until_queue_empty(timeout)
         return time.monotonic() - start
