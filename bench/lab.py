@@ -39,6 +39,10 @@ from peers.postfix import PostfixReceiver, postfix_unavailable  # noqa: E402
 DOMAIN = "bench.test"
 PASSWORD = "bench-password"
 WAIT_LIMIT = 60.0
+# Sender authentication is on by default on the smtp listener; the plain workloads compare
+# ingest without it (Postfix here checks nothing either, and there is no DNS on loopback).
+# The smtp_auth workloads turn it on on both sides (bench/auth_lab.py).
+NO_SENDER_AUTHENTICATION = "[mailauth]\nverify = false\n"
 
 
 def sha512_crypt_hash(password: str = PASSWORD) -> str:
@@ -102,7 +106,8 @@ class Side:
 class PostamtSide(Side):
     name = "postamt"
 
-    def __init__(self, binary: Path, directory: Path, users: list[str], max_connections: int):
+    def __init__(self, binary: Path, directory: Path, users: list[str], max_connections: int,
+                 extra_config: str = NO_SENDER_AUTHENTICATION):
         self.binary = binary.resolve()
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -134,6 +139,7 @@ idle_timeout_seconds = 3600
 level = "warn"
 file = "postamt.log"
 
+{extra_config}
 {listeners}""")
         self.cli("domain", "add", DOMAIN)
         for user in users:   # one at a time: each is a writer of the store

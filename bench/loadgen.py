@@ -78,9 +78,11 @@ class Connection:
         self.writer = writer
 
     @classmethod
-    async def open(cls, address: tuple[str, int]) -> "Connection":
+    async def open(cls, address: tuple[str, int], source: str | None = None) -> "Connection":
+        """source: the local address to send from (default: the kernel's choice)."""
+        local = (source, 0) if source else None
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(address[0], address[1], limit=READ_LIMIT), COMMAND_TIMEOUT)
+            asyncio.open_connection(address[0], address[1], limit=READ_LIMIT, local_addr=local), COMMAND_TIMEOUT)
         return cls(reader, writer)
 
     # Measured against the sink: wait_for for single lines, asyncio.timeout for the long
@@ -142,13 +144,19 @@ def smtp_message(size: int, serial: str, recipient: str) -> bytes:
 
 async def smtp_client(index: int, params: dict, deadline: float, samples: Samples) -> None:
     """One connection: EHLO once, then transactions (MAIL, RCPT, DATA pipelined as RFC 2920
-    allows, then the data) until the deadline, then QUIT. Latency: end of data -> 250."""
-    conn = await Connection.open(params["address"])
+    allows, then the data) until the deadline, then QUIT. Latency: end of data -> 250.
+
+    Optional params: "signed" (a message, e.g. DKIM-signed once up front, sent with a unique
+    Message-ID field above it instead of a generated one), "sender" (MAIL FROM), "helo",
+    "source" (the local address to connect from)."""
+    conn = await Connection.open(params["address"], params.get("source"))
+    sender = params.get("sender", "sender@example.org").encode()
+    signed = params.get("signed")
     try:
         code, _ = await smtp_reply(conn)
         if code != 220:
             raise ProtocolError(f"greeting {code}")
-        conn.send(b"EHLO loadgen.example.org\r\n")
+        conn.send(b"EHLO " + params.get("helo", "loadgen.example.org").encode() + b"\r\n")
         code, text = await smtp_reply(conn)
         if code != 250 or b"PIPELINING" not in text.upper():
             raise ProtocolError(f"EHLO {code} {text[:200]!r}")
@@ -157,8 +165,11 @@ async def smtp_client(index: int, params: dict, deadline: float, samples: Sample
         while time.monotonic() < deadline:
             serial += 1
             recipient = recipients[(index * 7919 + serial) % len(recipients)]
-            message = smtp_message(params["size"], f"{params['tag']}.{index}.{serial}", recipient)
-            conn.send(b"MAIL FROM:<sender@example.org>\r\nRCPT TO:<" + recipient.encode() + b">\r\nDATA\r\n")
+            if signed is None:
+                message = smtp_message(params["size"], f"{params['tag']}.{index}.{serial}", recipient)
+            else:
+                message = f"Message-ID: <{params['tag']}.{index}.{serial}@bench.example.org>\r\n".encode() + signed
+            conn.send(b"MAIL FROM:<" + sender + b">\r\nRCPT TO:<" + recipient.encode() + b">\r\nDATA\r\n")
             for expected in (250, 250, 354):
                 code, text = await smtp_reply(conn)
                 if code != expected:

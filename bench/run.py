@@ -12,6 +12,9 @@ here fails on a figure; a workload that errors fails the run.
 
 Workloads (--only takes these names or prefixes such as "smtp"):
   smtp_4k_c1 smtp_4k_c10 smtp_4k_c50 smtp_64k_c1 smtp_64k_c10 smtp_64k_c50
+  smtp_auth_c1 smtp_auth_c50   4 KiB DKIM-signed mail with SPF, DKIM and DMARC verified: Postamt
+                     with [mailauth] verify = true against Postfix + OpenDKIM + OpenDMARC
+                     (bench/auth_lab.py; a second pair of servers, one private DNS zone)
   smtp_readable   accepted (250) to visible over IMAP, one message at a time
   imap_c1 imap_c20   mixed sessions
   pop3_c1 pop3_c20   USER, PASS, STAT, UIDL, RETR all, QUIT
@@ -51,6 +54,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import auth_lab  # noqa: E402
 import loadgen  # noqa: E402
 from lab import DOMAIN, PASSWORD, PeerSide, PostamtSide, Side, peer_unavailable, sha512_crypt_hash  # noqa: E402
 from sink import Sink  # noqa: E402
@@ -246,21 +250,40 @@ def ms(values: list[float], fraction: float) -> float:
     return loadgen.percentile(values, fraction) * 1000.0
 
 
-def smtp_workload(size: int, connections: int):
+def smtp_workload(size: int, connections: int, authenticated: bool = False):
+    """authenticated: the signed messages of auth_lab to the sides that verify them."""
     def run(side: Side, ctx: "Context", results: Results, name: str) -> None:
         side.settle(timeout=300)   # the previous run's mail is delivered before this one starts
         params = {"address": side.smtp, "recipients": ctx.ingest, "size": size,
                   "tag": f"{name}.{side.name}.{time.time_ns()}"}
+        if authenticated:
+            params |= ctx.auth.load_params()
+            queries, cpu = ctx.auth.queries, _own_cpu_seconds()
         samples = check(loadgen.drive("smtp", connections, ctx.sizes.smtp_seconds, params), name)
         data = samples.latencies["DATA"]
         results.add(name, "messages/s", "1/s", True, side.name, len(data) / ctx.sizes.smtp_seconds)
         results.add(name, "DATA->250 p50", "ms", False, side.name, ms(data, 0.5))
         results.add(name, "DATA->250 p99", "ms", False, side.name, ms(data, 0.99))
+        if authenticated:
+            # The zone server runs in this process (its threads; the main thread waits for
+            # the generator meanwhile): what the side's lookups cost it during the window.
+            results.add(name, "DNS queries per message", "", False, side.name,
+                        (ctx.auth.queries - queries) / max(1, len(data)), compared=False)
+            results.add(name, "DNS server CPU in the window", "s", False, side.name,
+                        _own_cpu_seconds() - cpu, compared=False)
         # What the accepted mail still costs after the window: Postfix delivering its queue
         # into the Maildirs, Postamt indexing the text of the new messages for SEARCH.
         results.add(name, "work left after the window", "s", False, side.name, side.settle(timeout=600),
                     compared=False)
+        if authenticated:   # what was stored says spf, dkim and dmarc passed (else the run fails)
+            results.add(name, "stored messages checked: spf+dkim+dmarc pass", "", True, side.name,
+                        auth_lab.check_sample(side, ctx.ingest), compared=False)
     return run
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def readable_workload(side: Side, ctx: "Context", results: Results, name: str) -> None:
@@ -414,18 +437,25 @@ class Context:
     sizes: Sizes
     boxes: list[str]
     ingest: list[str]
+    auth: "auth_lab.AuthZone | None" = None
 
 
-def workloads(big: bool) -> list[tuple[str, Callable, bool]]:
-    """(name, run, repeat): repeat=False runs once per side whatever --reps says."""
-    out = [(f"smtp_{k}k_c{c}", smtp_workload(k * 1024, c), True) for k in (4, 64) for c in (1, 10, 50)]
-    out.append(("smtp_readable", readable_workload, True))
-    out += [(f"imap_c{c}", imap_workload(c), True) for c in (1, 20)]
-    out += [(f"pop3_c{c}", pop3_workload(c), True) for c in (1, 20)]
-    out += [(f"{kind}_c20_paced", paced_workload(kind, 20), True) for kind in ("imap", "pop3")]
-    out.append(("idle", idle_workload, False))
+PLAIN, AUTH = "plain", "auth"   # which pair of servers a workload runs against
+
+
+def workloads(big: bool) -> list[tuple[str, Callable, bool, str]]:
+    """(name, run, repeat, pair): repeat=False runs once per side whatever --reps says; pair
+    PLAIN is Postamt against Postfix + Dovecot, AUTH Postamt verifying against Postfix with
+    OpenDKIM + OpenDMARC."""
+    out = [(f"smtp_{k}k_c{c}", smtp_workload(k * 1024, c), True, PLAIN) for k in (4, 64) for c in (1, 10, 50)]
+    out += [(f"smtp_auth_c{c}", smtp_workload(4096, c, authenticated=True), True, AUTH) for c in (1, 50)]
+    out.append(("smtp_readable", readable_workload, True, PLAIN))
+    out += [(f"imap_c{c}", imap_workload(c), True, PLAIN) for c in (1, 20)]
+    out += [(f"pop3_c{c}", pop3_workload(c), True, PLAIN) for c in (1, 20)]
+    out += [(f"{kind}_c20_paced", paced_workload(kind, 20), True, PLAIN) for kind in ("imap", "pop3")]
+    out.append(("idle", idle_workload, False, PLAIN))
     if big:
-        out.append(("big", big_workload, True))
+        out.append(("big", big_workload, True, PLAIN))
     return out
 
 
@@ -541,6 +571,10 @@ def main() -> int:
         return 2
 
     chosen = [w for w in workloads(args.big) if selected(w[0], only)]
+    if any(w[3] == AUTH for w in chosen) and (problem := auth_lab.auth_unavailable()):
+        print(f"bench: skipping the smtp_auth workloads: {problem}", file=sys.stderr, flush=True)
+        chosen = [w for w in chosen if w[3] != AUTH]
+    pairs_needed = {w[3] for w in chosen}
     results = Results()
     ceilings_measured = Results()
     info = machine()
@@ -559,46 +593,69 @@ def main() -> int:
     ingest = [f"in{i:02d}@{DOMAIN}" for i in range(sizes.ingest_users)]
     users = [u.split("@")[0] for u in boxes + ingest] + ["watch", "idle", "big"]
     connections = max(sizes.idle + 50, 200)
-    postamt = peer = None
+    pairs: dict[str, list[Side]] = {}
+    zone = None
     fill_seconds: dict[str, float] = {}
     try:
-        postamt = PostamtSide(args.binary, directory / "postamt", users, connections)
-        if scheme == "sha512-crypt":
-            postamt.use_sha512_crypt()
-        postamt.start()
-        sides = [postamt]
-        if not args.postamt_only:
-            hashes = postamt.password_hashes()
-            if scheme == "own":  # each side its default: Dovecot's is SHA512-CRYPT
-                hashes = dict.fromkeys(hashes, sha512_crypt_hash())
-            peer = PeerSide(directory / "peer", hashes, connections)
-            peer.start()
-            sides.append(peer)
-        needs_boxes = any(n.startswith(("imap", "pop3")) for n, _, _ in chosen)
-        for side in sides:
+        if PLAIN in pairs_needed:
+            postamt = PostamtSide(args.binary, directory / "postamt", users, connections)
+            pairs[PLAIN] = [postamt]
+            if scheme == "sha512-crypt":
+                postamt.use_sha512_crypt()
+            postamt.start()
+            if not args.postamt_only:
+                hashes = postamt.password_hashes()
+                if scheme == "own":  # each side its default: Dovecot's is SHA512-CRYPT
+                    hashes = dict.fromkeys(hashes, sha512_crypt_hash())
+                peer = PeerSide(directory / "peer", hashes, connections)
+                pairs[PLAIN].append(peer)
+                peer.start()
+        if AUTH in pairs_needed:
+            zone = auth_lab.AuthZone(directory / "zone").__enter__()
+            postamt_auth = auth_lab.AuthPostamtSide(args.binary, directory / "postamt-auth",
+                                                   [u.split("@")[0] for u in ingest], connections, zone)
+            pairs[AUTH] = [postamt_auth]
+            postamt_auth.start()
+            if not args.postamt_only:
+                milter_peer = auth_lab.MilterPeerSide(directory / "peer-auth", ingest, zone)
+                pairs[AUTH].append(milter_peer)
+                milter_peer.start()
+            for side in pairs[AUTH]:   # p=reject is enforced, before anything is measured
+                auth_lab.check_rejects(side, zone, ingest[0])
+            print(f"bench: sender authentication: zone on {zone.host}:53, mail sent from {zone.client_address}; "
+                  f"a message failing DMARC was refused with 550 by {', '.join(s.name for s in pairs[AUTH])}",
+                  flush=True)
+        needs_boxes = any(w[0].startswith(("imap", "pop3")) for w in chosen)
+        for side in pairs.get(PLAIN, []):
             if needs_boxes:
                 fill_seconds[side.name] = fill_mailboxes(side, boxes, sizes.mailbox_messages)
-            if any(n == "big" for n, _, _ in chosen):
+            if any(w[0] == "big" for w in chosen):
                 fill_seconds[side.name + " big"] = fill_mailboxes(side, [f"big@{DOMAIN}"], sizes.big,
                                                                   small=True, connections=10)
         print(f"bench: mailboxes filled ({', '.join(f'{k} {v:.0f} s' for k, v in fill_seconds.items())})",
               flush=True)
-        context = Context(sizes, boxes, ingest)
-        for name, run, repeat in chosen:
+        context = Context(sizes, boxes, ingest, zone)
+        for name, run, repeat, pair in chosen:
+            sides = pairs[pair]
             for rep in range(reps if repeat else 1):
                 order = sides if rep % 2 == 0 else list(reversed(sides))
                 for side in order:
                     t0 = time.monotonic()
-                    recorder = start_perf(args.perf, side, f"{name}-{rep + 1}") if side is postamt else None
+                    recorder = (start_perf(args.perf, side, f"{name}-{rep + 1}") if isinstance(side, PostamtSide)
+                                else None)
                     try:
                         run(side, context, results, name)
                     finally:
                         stop_perf(recorder)
                     print(f"bench: {name} rep {rep + 1} {side.name}: {time.monotonic() - t0:.1f} s", flush=True)
     finally:
-        for side in (peer, postamt):
-            if side is not None:
+        for side in [s for pair in pairs.values() for s in reversed(pair)]:
+            try:
                 side.stop()
+            except Exception as error:   # the other sides are still stopped
+                print(f"bench: stopping {side.name}: {error}", file=sys.stderr)
+        if zone is not None:
+            zone.__exit__(None, None, None)
         if args.keep:
             print(f"bench: kept {directory}")
         else:

@@ -4,7 +4,7 @@
 #   install-deps.sh test  that plus the test tools and private test peers (make test)
 # Idempotent: runs `apt-get update` and `apt-get install` only when a package is missing.
 # Packages install with service start-up disabled (policy-rc.d), so no system Postfix or
-# Dovecot ever takes a host's mail ports; tests start their own private instances.
+# Dovecot (or OpenDKIM/OpenDMARC) ever takes a host's mail ports; tests start their own private instances.
 set -euo pipefail
 
 what=${1:-run}
@@ -37,6 +37,7 @@ test_packages=(
   python3-yaml                           # reads the RFC 7208 SPF test suite (tests/data/spf)
   python3-spf                            # pyspf: the second SPF implementation the SPF tests compare with
   python3-authres                        # another RFC 8601 reader/writer for the Authentication-Results tests
+  opendkim opendkim-tools opendmarc      # the milter stack the sender-authentication benchmark compares with
 )
 
 case "$what" in

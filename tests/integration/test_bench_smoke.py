@@ -1,5 +1,6 @@
 """The benchmark harness works: `bench/run.py --quick` runs every workload once at a tiny size
-against Postamt and a private Postfix + Dovecot, and prints the table.
+against Postamt and a private Postfix + Dovecot (and, for smtp_auth, Postamt verifying
+sender authentication against Postfix + OpenDKIM + OpenDMARC), and prints the table.
 
 Never asserts a speed figure (docs/benchmarks.md has those); only that each workload
 produced a number for both sides and the table and the JSON were written. Uses the release
@@ -21,6 +22,7 @@ from harness import binary_path, release_binary_path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
+from auth_lab import auth_unavailable  # noqa: E402
 from lab import peer_unavailable  # noqa: E402
 
 WORKLOADS = ["smtp_4k_c1", "smtp_4k_c10", "smtp_4k_c50", "smtp_64k_c1", "smtp_64k_c10", "smtp_64k_c50",
@@ -30,13 +32,20 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240),
               pytest.mark.skipif(peer_unavailable() is not None, reason=str(peer_unavailable()))]
 
 
-def test_quick_benchmark_runs_every_workload_against_both_sides(tmp_path):
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """One `bench/run.py --quick` for the tests below: (its output, its results directory)."""
     binary = release_binary_path() or binary_path()
-    results = tmp_path / "results"
+    results = tmp_path_factory.mktemp("bench") / "results"
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--binary", str(binary),
                            "--results", str(results)],
                           capture_output=True, text=True, timeout=220)
     assert done.returncode == 0, f"bench/run.py --quick failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return done, results
+
+
+def test_quick_benchmark_runs_every_workload_against_both_sides(quick_run):
+    done, results = quick_run
     assert "| workload | metric | Postamt | Postfix/Dovecot |" in done.stdout, done.stdout[-3000:]
     documents = list(results.glob("*.json"))
     assert len(documents) == 1, list(results.iterdir())
@@ -52,3 +61,19 @@ def test_quick_benchmark_runs_every_workload_against_both_sides(tmp_path):
             assert isinstance(first[side], (int, float)) and not math.isnan(first[side]), (workload, side, first)
     assert {c["workload"] for c in document["ceiling"]} == {"smtp_4k_c50", "imap_c20", "pop3_c20"}
     assert document["machine"]["cpus"] >= 1
+
+
+@pytest.mark.skipif(auth_unavailable() is not None, reason=f"smtp_auth workloads: {auth_unavailable()}")
+def test_quick_benchmark_measures_verified_mail_on_both_sides(quick_run):
+    """smtp_auth_c1 and smtp_auth_c50 ran against both sides, and what each side stored was
+    checked to carry its own spf=pass, dkim=pass and dmarc=pass (the run fails otherwise)."""
+    done, results = quick_run
+    assert "a message failing DMARC was refused with 550 by postamt, peer" in done.stdout, done.stdout[-3000:]
+    rows = json.loads(next(results.glob("*.json")).read_text())["rows"]
+    for workload in ("smtp_auth_c1", "smtp_auth_c50"):
+        mine = {r["metric"]: r for r in rows if r["workload"] == workload}
+        assert "messages/s" in mine, f"no figures for {workload}"
+        checked = mine["stored messages checked: spf+dkim+dmarc pass"]
+        for side in ("postamt", "peer"):
+            assert mine["messages/s"][side] > 0, (workload, side)
+            assert checked[side] >= 1, (workload, side, checked)

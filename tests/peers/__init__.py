@@ -10,7 +10,12 @@ against, shared by tests/ and bench/. One module per peer:
   `postfix -c DIR start|stop`; postfix_unavailable().
 - dovecot.py: DovecotPeer (`dovecot -F -c FILE`: IMAP and/or POP3, passwd-file users,
   Maildirs, possibly a PostfixReceiver's); dovecot_unavailable().
-- dns_zone.py: ZoneServer, a dnslib DNS server serving a zone given as data.
+- dns_zone.py: ZoneServer, a dnslib DNS server serving a zone given as data (on port 53 of a
+  loopback address of its own for programs that read /etc/resolv.conf:
+  loopback_address_with_free_port53()).
+- milters.py: OpenDkimPeer and OpenDmarcPeer (`opendkim -f`, `opendmarc -f` on inet or unix
+  sockets, resolving against a ZoneServer from a private mount namespace), for
+  PostfixReceiver(milters=[...]); milters_unavailable(), non_loopback_address().
 - tls.py: make_self_signed() for peers that offer TLS.
 
 Every peer runs on loopback with its own configuration and directories, never as a system
@@ -19,7 +24,7 @@ service and never touching /etc/postfix, /etc/dovecot, /var/spool/postfix or /ru
 scripts/install-deps.sh). Postfix and Dovecot need root: their masters drop privileges.
 
 Imports: tests/integration/conftest.py puts tests/ on sys.path, bench/lab.py does the same;
-then `from peers.postfix import PostfixReceiver`. A new peer (rspamd, pebble, a milter)
+then `from peers.postfix import PostfixReceiver`. A new peer (rspamd, pebble)
 gets its own module with a PrivatePeer subclass (_start, _processes, _stop, log_files) and
 a <name>_unavailable() for skips.
 

@@ -23,6 +23,12 @@ zones use it: a query for a type with no record listed before it is never answer
 types listed before it are answered normally. Optional: `negative_ttl` adds an SOA (with
 that MINIMUM and TTL) to NXDOMAIN and NODATA answers (RFC 2308 §3); `authentic` is a set
 of names whose answers carry the AD bit (RFC 4035 §3.2.3), as a validating resolver sets it.
+
+For programs that read /etc/resolv.conf (port 53 only), `port=53` on a loopback address of
+its own: loopback_address_with_free_port53() finds one. `cache_answers=True` (a zone that
+does not change while served, as a benchmark's) answers a query seen before from the packed
+answer with the new ID, on one UDP thread: a local caching resolver's cost per query rather
+than dnslib's parse and pack.
 """
 
 from __future__ import annotations
@@ -68,8 +74,12 @@ def _rdata(rtype: str, value):
 
 class ZoneServer:
     def __init__(self, zone: dict, ttl: int = 300, host: str = "127.0.0.1",
-                 negative_ttl: int | None = None, authentic: set | None = None):
+                 negative_ttl: int | None = None, authentic: set | None = None, port: int = 0,
+                 cache_answers: bool = False):
         self.zone = {}
+        self.wanted_port = port
+        self.cache_answers = cache_answers
+        self._answers: dict[tuple[bytes, str], tuple[tuple[str, str], bytes | None]] = {}
         self.ttl = ttl
         self.negative_ttl = negative_ttl
         self.authentic = {_key(n) for n in (authentic or ())}
@@ -85,6 +95,7 @@ class ZoneServer:
         with_keys = {_key(name): records for name, records in zone.items()}
         with self._lock:
             self.zone = with_keys
+            self._answers = {}
 
     @property
     def port(self) -> int:
@@ -97,6 +108,23 @@ class ZoneServer:
     # -- serving --------------------------------------------------------------------------
 
     def answer(self, data: bytes, protocol: str) -> bytes | None:
+        if not self.cache_answers or len(data) < 12:
+            return self._answer(data, protocol)
+        key = (data[2:], protocol)        # all but the ID (RFC 1035 §4.1.1)
+        known = self._answers.get(key)
+        if known is None:
+            asked: list[tuple[str, str]] = []
+            packed = self._answer(data, protocol, asked)
+            if not asked:                 # unparsable: not worth keeping
+                return packed
+            with self._lock:
+                self._answers[key] = known = (asked[0], packed)
+        else:
+            with self._lock:
+                self.queries.append(known[0])
+        return None if known[1] is None else data[:2] + known[1][2:]
+
+    def _answer(self, data: bytes, protocol: str, asked: list | None = None) -> bytes | None:
         try:
             request = DNSRecord.parse(data)
         except Exception:  # garbage: no answer, as a real server drops it
@@ -107,6 +135,8 @@ class ZoneServer:
         with self._lock:
             self.queries.append((name, qtype))
             zone = self.zone
+        if asked is not None:
+            asked.append((name, qtype))
         reply = request.reply()
         payload = None
         for record in request.ar:
@@ -196,7 +226,8 @@ class ZoneServer:
             daemon_threads = True
             allow_reuse_address = True
 
-        self._udp = ThreadingUdp((self.host, 0), Udp)
+        # With cached answers nothing blocks: one thread serves UDP (no thread per query).
+        self._udp = (socketserver.UDPServer if self.cache_answers else ThreadingUdp)((self.host, self.wanted_port), Udp)
         self._tcp = ThreadingTcp((self.host, self.port), Tcp)
         for srv in (self._udp, self._tcp):
             thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
@@ -210,3 +241,18 @@ class ZoneServer:
             srv.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+
+
+def loopback_address_with_free_port53(candidates=("127.0.0.53", *(f"127.53.0.{i}" for i in range(1, 50)))) -> str:
+    """A loopback address whose port 53 (UDP and TCP) nothing uses now, for a ZoneServer that
+    programs reading /etc/resolv.conf can reach (glibc's resolver knows no other port).
+    Binding port 53 needs root (or CAP_NET_BIND_SERVICE)."""
+    for host in candidates:
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, socket.socket() as tcp:
+                udp.bind((host, 53))
+                tcp.bind((host, 53))
+            return host
+        except OSError:
+            continue
+    raise OSError("no loopback address with a free port 53 among " + ", ".join(candidates[:3]) + ", ...")

@@ -176,14 +176,16 @@ class PostfixReceiver(PrivatePostfix):
     peer serves. mailbox_owner: (user, group) the mailboxes belong to (default postfix's).
     starttls: offer STARTTLS with a self-signed certificate for hostname, and record the
     TLS protocol and cipher in the Received field. discard_ehlo_keywords: EHLO keywords
-    not to advertise, e.g. ["8bitmime", "dsn", "smtputf8"].
+    not to advertise, e.g. ["8bitmime", "dsn", "smtputf8"]. milters: smtpd milters in the
+    order they run, e.g. [OpenDkimPeer.socket, OpenDmarcPeer.socket] (peers/milters.py);
+    a milter that cannot be reached makes the message fail temporarily (tempfail).
     """
 
     def __init__(self, domain: str, users: Iterable[str], *, address: str = "127.0.0.1",
                  port: int | None = None, hostname: str | None = None, directory: Path | None = None,
                  mail_root: Path | None = None, mailbox_owner: tuple[str, str] = ("postfix", "postfix"),
                  starttls: bool = False, discard_ehlo_keywords: Iterable[str] = (),
-                 settings: dict[str, str] | None = None):
+                 milters: Iterable[str] = (), settings: dict[str, str] | None = None):
         super().__init__(directory=directory, address=address, port=port,
                          hostname=hostname or f"mx.{domain}", domain=domain)
         self.users = [u.split("@")[0] for u in users]
@@ -216,6 +218,10 @@ class PostfixReceiver(PrivatePostfix):
                      "smtpd_tls_security_level": "may", "smtpd_tls_received_header": "yes",
                      "smtpd_tls_loglevel": "1"}
             services += _TLSMGR
+        milters = list(milters)
+        if milters:
+            main |= {"smtpd_milters": ", ".join(milters), "non_smtpd_milters": "",
+                     "milter_default_action": "tempfail", "milter_protocol": "6"}
         discard = list(discard_ehlo_keywords)
         if discard:
             main["smtpd_discard_ehlo_keywords"] = ", ".join(discard)
