@@ -16,6 +16,7 @@
 #include "net/ip_network.hpp"
 #include "proto/mailauth/dmarc_auth_results.hpp"
 #include "proto/mailauth/from_domain.hpp"
+#include "proto/mailauth/header_field_list.hpp"
 
 namespace postamt::mailauth {
 namespace {
@@ -186,6 +187,19 @@ asio::awaitable<InboundResult> InboundCheck::finish(std::string_view head) {
   result.auth_results_payload.erase(0, first == std::string::npos ? 0 : first);
   result.fields += "Received-SPF: " + result.spf.received_spf + "\r\n";
   result.forged = forged_authentication_results(head, hostname);
+  // ARC-Authentication-Results claiming our authserv-id go too, unless the chain they are
+  // part of verified (then our own key sealed them: mail of ours coming back).
+  if (result.arc.status != ArcChainStatus::pass) {
+    for (const RawHeaderField& field : split_header_fields(head)) {
+      if (!header_name_equals(field.name, "ARC-Authentication-Results")) continue;
+      const auto instance_end = field.value.find(';');
+      if (instance_end == std::string_view::npos) continue;
+      if (claims_authserv_id(field.value.substr(instance_end + 1), hostname)) {
+        result.forged.push_back(ByteRange{field.offset, field.length});
+      }
+    }
+    std::ranges::sort(result.forged, {}, &ByteRange::offset);
+  }
   result.summary_text = "spf=" + std::string(spf_result_name(result.spf.result)) + " dkim=" +
                         (result.dkim.empty() ? std::string("none") : std::string(dkim_status_name(result.dkim.front().status))) +
                         " dmarc=" + std::string(to_string(result.dmarc.result)) +

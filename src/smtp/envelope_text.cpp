@@ -42,4 +42,33 @@ std::string joined(const std::vector<std::string>& items) {
   return out;
 }
 
+delivery::IncomingMessage incoming_message(const proto::smtp::Envelope& envelope,
+                                           const std::vector<AcceptedRecipient>& recipients,
+                                           const std::vector<std::string>& mailboxes, std::time_t received_at) {
+  delivery::IncomingMessage message;
+  message.reverse_path = envelope.mail ? envelope.mail->reverse_path : "";
+  if (envelope.mail) {
+    message.envid = envelope.mail->envid.value_or("");
+    message.ret = ret_text(envelope.mail->ret);
+  }
+  message.received_at = received_at;
+  for (const auto& accepted : recipients) {
+    delivery::IncomingRecipient recipient;
+    recipient.address = accepted.address;
+    recipient.resolution = accepted.resolution;
+    recipient.notify = notify_text(accepted.rcpt.notify);
+    if (message.recipients.size() < mailboxes.size()) recipient.mailbox = mailboxes[message.recipients.size()];
+    if (accepted.rcpt.orcpt) recipient.orcpt = accepted.rcpt.orcpt->address_type + ";" + accepted.rcpt.orcpt->address;
+    message.recipients.push_back(std::move(recipient));
+  }
+  return message;
+}
+
+std::string forwarding_domain(const std::vector<AcceptedRecipient>& recipients) {
+  for (const auto& accepted : recipients) {
+    if (!accepted.resolution.remote.empty()) return accepted.address.substr(accepted.address.rfind('@') + 1);
+  }
+  return {};
+}
+
 }  // namespace postamt::smtp

@@ -154,11 +154,7 @@ class SmtpSession {
   }
 
   // --- transaction state
-  struct Accepted {
-    std::string address;
-    engine_ns::RcptTo rcpt;
-    delivery::Resolution resolution;
-  };
+  using Accepted = AcceptedRecipient;
   void reset_transaction() {
     data_ended();
     recipients_.clear();
@@ -316,14 +312,6 @@ class SmtpSession {
     return trace;
   }
 
-  // The domain of the first recipient an alias forwards to a remote address ("" when none).
-  std::string forwarding_domain() const {
-    for (const auto& accepted : recipients_) {
-      if (!accepted.resolution.remote.empty()) return accepted.address.substr(accepted.address.rfind('@') + 1);
-    }
-    return {};
-  }
-
   // Issue 14: mail other servers send (not submissions, not relay_networks) is checked.
   bool verifies_senders() const {
     return state_->deps.inbound != nullptr && config().mailauth.verify && !submission() && !account_ &&
@@ -440,7 +428,7 @@ class SmtpSession {
       const std::string domain = auth::normalize_domain(author.substr(author.rfind('@') + 1)).value_or("");
       added = co_await sign_submission(*finished, spool_.trace_size(), domain, *state_->deps.dkim, state_->deps.blobs,
                                        state_->deps.pool);
-    } else if (const std::string forwarder = forwarding_domain(); verified.result && !forwarder.empty()) {
+    } else if (const std::string forwarder = forwarding_domain(recipients_); verified.result && !forwarder.empty()) {
       added = co_await seal_forwarded(*finished, spool_.trace_size(), forwarder, *verified.result,
                                       config().server.data_dir, state_->deps.blobs, state_->deps.pool);
     }
@@ -454,27 +442,10 @@ class SmtpSession {
                               "smtp.message_refused", "spool write failed");
       co_return;
     }
-    const auto& envelope = engine_.envelope();
-    delivery::IncomingMessage message;
-    message.reverse_path = envelope.mail ? envelope.mail->reverse_path : "";
-    if (envelope.mail) {
-      message.envid = envelope.mail->envid.value_or("");
-      message.ret = ret_text(envelope.mail->ret);
-    }
-    message.received_at = received_at_;
+    delivery::IncomingMessage message =
+        incoming_message(engine_.envelope(), recipients_, verified.mailboxes, received_at_);
     std::vector<std::string> addresses;
-    for (const auto& accepted : recipients_) {
-      addresses.push_back(accepted.address);
-      delivery::IncomingRecipient recipient;
-      recipient.address = accepted.address;
-      recipient.resolution = accepted.resolution;
-      recipient.notify = notify_text(accepted.rcpt.notify);
-      if (message.recipients.size() < verified.mailboxes.size()) {
-        recipient.mailbox = verified.mailboxes[message.recipients.size()];
-      }
-      if (accepted.rcpt.orcpt) recipient.orcpt = accepted.rcpt.orcpt->address_type + ";" + accepted.rcpt.orcpt->address;
-      message.recipients.push_back(std::move(recipient));
-    }
+    for (const auto& accepted : recipients_) addresses.push_back(accepted.address);
     message.content = std::move(finished->content);
     message.spooled = std::move(finished->spooled);
     const bool spooled = message.spooled != nullptr;

@@ -15,7 +15,7 @@ from pathlib import Path
 import dkim
 import pytest
 
-from harness import HOSTNAME, cli_bytes, mailbox_listing, metric_sum, provision, smtplib_client
+from harness import HOSTNAME, cli_bytes, mailbox_listing, metric_sum, provision, smtplib_client, wait_for
 from peers.dns_zone import ZoneServer
 
 LOCAL = "example.test"
@@ -171,6 +171,12 @@ def test_dmarc_reject_failure_is_refused_with_550(mta, keys):
     assert metric_sum(mta, "postamt_mailauth_actions_total", action="reject") == 1
     assert metric_sum(mta, "postamt_mailauth_results_total", method="dmarc", result="fail") == 1
     assert metric_sum(mta, "postamt_mailauth_results_total", method="dkim", result="fail") == 1
+    # The evaluation is kept for strict.example's aggregate report (rua), with what was done.
+    line = wait_for(lambda: next((l for l in mta.cli("dmarc", "evaluations").stdout.splitlines()
+                                  if "strict.example" in l), None), 10, interval=0.3,
+                    message="the evaluation recorded")
+    assert "127.0.0.9" in line and "disposition=reject" in line and "dkim=fail" in line and "spf=fail" in line, line
+    assert "p=reject" in line and "rua=mailto:reports@strict.example" in line, line
 
 
 def test_dmarc_quarantine_failure_goes_to_junk(mta):
@@ -202,7 +208,8 @@ def test_recipients_of_a_lenient_domain_get_it_in_junk_and_the_others_too(mta, k
 def test_forged_authentication_results_are_removed_and_foreign_ones_kept(mta):
     forged = (f"Authentication-Results: {HOSTNAME}; spf=pass smtp.mailfrom=ann@strict.example; dmarc=pass\r\n"
               f"Authentication-Results: {HOSTNAME.upper()}.; dkim=pass header.d=strict.example\r\n"
-              "Authentication-Results: mx.elsewhere.example; spf=fail smtp.mailfrom=x@y.example\r\n")
+              "Authentication-Results: mx.elsewhere.example; spf=fail smtp.mailfrom=x@y.example\r\n"
+              f"ARC-Authentication-Results: i=1; {HOSTNAME}; dmarc=pass header.from=relaxed.example\r\n")
     code, reply = send(mta, "someone@relaxed.example", [f"alice@{LOCAL}"],
                        make_message("someone@relaxed.example", "forged", extra_headers=forged), source_ip=BAD_IP)
     assert code == 250, reply
@@ -211,6 +218,9 @@ def test_forged_authentication_results_are_removed_and_foreign_ones_kept(mta):
     assert len(values) == 2, values
     assert values[0].strip().startswith(HOSTNAME) and "dmarc=fail" in values[0], values
     assert values[1].strip().startswith("mx.elsewhere.example"), values
+    # An ARC set claiming our authserv-id that does not verify is taken off too.
+    assert b"ARC-Authentication-Results" not in stored.split(b"\r\n\r\n", 1)[0], stored[:1500]
+    assert "arc=fail" in values[0], values
 
 
 def test_several_from_fields_are_refused(mta):
