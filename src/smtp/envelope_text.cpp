@@ -53,13 +53,11 @@ delivery::IncomingMessage incoming_message(const proto::smtp::Envelope& envelope
   }
   message.received_at = received_at;
   for (const auto& accepted : recipients) {
-    delivery::IncomingRecipient recipient;
-    recipient.address = accepted.address;
-    recipient.resolution = accepted.resolution;
-    recipient.notify = notify_text(accepted.rcpt.notify);
-    if (message.recipients.size() < mailboxes.size()) recipient.mailbox = mailboxes[message.recipients.size()];
-    if (accepted.rcpt.orcpt) recipient.orcpt = accepted.rcpt.orcpt->address_type + ";" + accepted.rcpt.orcpt->address;
-    message.recipients.push_back(std::move(recipient));
+    const std::size_t index = message.recipients.size();
+    message.recipients.push_back(delivery::IncomingRecipient{
+        accepted.address, accepted.resolution, notify_text(accepted.rcpt.notify),
+        accepted.rcpt.orcpt ? accepted.rcpt.orcpt->address_type + ";" + accepted.rcpt.orcpt->address : "",
+        index < mailboxes.size() ? mailboxes[index] : ""});
   }
   return message;
 }
