@@ -1,6 +1,9 @@
 #include "mailauth/inbound_check.hpp"
 
-#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
 #include <asio/this_coro.hpp>
 
 #include <algorithm>
@@ -20,8 +23,6 @@
 
 namespace postamt::mailauth {
 namespace {
-
-using namespace asio::experimental::awaitable_operators;
 
 std::string lowered(std::string_view text) {
   std::string out(text);
@@ -43,20 +44,6 @@ DmarcVerdict verdict_of(DmarcResult result) {
 unsigned random_percent() {
   thread_local std::minstd_rand engine{std::random_device{}()};
   return std::uniform_int_distribution<unsigned>(0, 99)(engine);
-}
-
-asio::awaitable<SpfOutcome> spf_for(RecordLookup& lookup, SpfRequest request) {
-  co_return co_await check_spf(lookup, std::move(request));
-}
-
-// (A value, not void: Asio 1.24's operator&& mishandles a void operand after a tuple.)
-asio::awaitable<bool> dkim_keys(RecordLookup& lookup, DkimVerifier& verifier) {
-  co_await look_up_dkim_keys(verifier, lookup);
-  co_return true;
-}
-
-asio::awaitable<ArcVerdict> arc_chain(RecordLookup& lookup, ArcVerifier& verifier) {
-  co_return co_await verify_arc(verifier, lookup);
 }
 
 // RFC 8617 §7.2: a trusted sealer vouches only for what it saw, so its own
@@ -115,37 +102,101 @@ InboundChecker::InboundChecker(const Config& config, RecordLookupPool& lookups, 
 
 InboundChecker::~InboundChecker() = default;
 
-std::unique_ptr<InboundCheck> InboundChecker::begin(InboundIdentity identity) const {
-  return std::make_unique<InboundCheck>(*this, std::move(identity));
+std::unique_ptr<InboundCheck> InboundChecker::begin(InboundIdentity identity,
+                                                   const asio::any_io_executor& executor) const {
+  return std::make_unique<InboundCheck>(*this, std::move(identity), executor);
 }
 
-InboundCheck::InboundCheck(const InboundChecker& checker, InboundIdentity identity)
+// Shared by the check and the lookups it started: a lookup that outlives the check (the
+// client said RSET) still has its verifier and somewhere to put its answer.
+struct InboundCheck::Flight {
+  explicit Flight(const asio::any_io_executor& executor) : wake(executor) {}
+  asio::steady_timer wake;  // cancelled whenever a lookup ends
+  unsigned running = 0;
+  DkimVerifier dkim{DkimVerifierOptions{.now = static_cast<std::uint64_t>(std::time(nullptr))}};
+  bool keys_asked = false;
+  SpfOutcome spf;        // MAIL FROM
+  SpfOutcome spf_helo;   // HELO
+
+  void ended() {
+    --running;
+    wake.cancel();
+  }
+};
+
+namespace {
+
+asio::awaitable<void> dkim_keys_of(std::shared_ptr<InboundCheck::Flight> flight, RecordLookup& lookup) {
+  co_await look_up_dkim_keys(flight->dkim, lookup);
+}
+
+// A check that fails unexpectedly counts as a temporary failure (451), never a pass.
+void start_spf(const std::shared_ptr<InboundCheck::Flight>& flight, RecordLookup& lookup, const SpfRequest& request,
+               SpfOutcome InboundCheck::Flight::*into) {
+  ++flight->running;
+  asio::co_spawn(flight->wake.get_executor(), check_spf(lookup, request),
+                 [flight, into](std::exception_ptr error, SpfOutcome outcome) {
+                   if (error) {
+                     outcome.result = SpfResult::temperror;
+                     outcome.problem = "the check failed";
+                   }
+                   (*flight).*into = std::move(outcome);
+                   flight->ended();
+                 });
+}
+
+}  // namespace
+
+InboundCheck::InboundCheck(const InboundChecker& checker, InboundIdentity identity,
+                           const asio::any_io_executor& executor)
     : checker_(checker),
       identity_(std::move(identity)),
-      dkim_(DkimVerifierOptions{.now = static_cast<std::uint64_t>(std::time(nullptr))}) {}
+      lookup_(checker.lookups_.for_executor(executor)),
+      flight_(std::make_shared<Flight>(executor)) {
+  mail_from_.client_ip = identity_.client_ip;
+  mail_from_.helo = identity_.helo;
+  mail_from_.mail_from = identity_.mail_from;
+  mail_from_.receiver = checker_.authserv_id();
+  SpfRequest helo = mail_from_;
+  helo.identity = SpfIdentity::helo;
+  // RFC 7208 §2.3, §2.4: both identities, at once, while the data is still to come.
+  start_spf(flight_, lookup_, mail_from_, &Flight::spf);
+  start_spf(flight_, lookup_, helo, &Flight::spf_helo);
+}
+
+InboundCheck::~InboundCheck() = default;
+
+void InboundCheck::feed(std::string_view bytes) {
+  flight_->dkim.feed(bytes);
+  arc_.feed(bytes);
+  if (!flight_->keys_asked && flight_->dkim.header_complete()) ask_dkim_keys();
+}
+
+// The key records are asked once the header is in (RFC 6376 §6.1.2 needs only the
+// signature fields); their answers may come while the body is still being hashed.
+void InboundCheck::ask_dkim_keys() {
+  flight_->keys_asked = true;
+  ++flight_->running;
+  asio::co_spawn(flight_->wake.get_executor(), dkim_keys_of(flight_, lookup_),
+                 [flight = flight_](std::exception_ptr) { flight->ended(); });
+}
 
 asio::awaitable<InboundResult> InboundCheck::finish(std::string_view head) {
-  dkim_.finish();
-  RecordLookup& lookup = checker_.lookups_.for_executor(co_await asio::this_coro::executor);
+  Flight& flight = *flight_;
+  flight.dkim.finish();
+  if (!flight.keys_asked) ask_dkim_keys();  // a message that is all header
+  arc_.finish();
+  RecordLookup& lookup = lookup_;
   InboundResult result;
   const std::string& hostname = checker_.authserv_id();
-
-  SpfRequest mail_from;
-  mail_from.client_ip = identity_.client_ip;
-  mail_from.helo = identity_.helo;
-  mail_from.mail_from = identity_.mail_from;
-  mail_from.receiver = hostname;
-  SpfRequest helo = mail_from;
-  helo.identity = SpfIdentity::helo;
-  // RFC 7208 §2.3, §2.4: both identities, and the key records, asked at once.
-  arc_.finish();
-  auto [spf_mail, spf_helo, keys_asked, arc] = co_await (spf_for(lookup, mail_from) && spf_for(lookup, helo) &&
-                                                        dkim_keys(lookup, dkim_) && arc_chain(lookup, arc_));
-  (void)keys_asked;
-  result.arc = std::move(arc);
-  result.spf = std::move(spf_mail);
-  result.spf_helo = std::move(spf_helo);
-  result.dkim = dkim_.results();
+  result.arc = co_await verify_arc(arc_, lookup);
+  while (flight.running > 0) {
+    flight.wake.expires_at(asio::steady_timer::time_point::max());
+    co_await flight.wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+  result.spf = flight.spf;
+  result.spf_helo = flight.spf_helo;
+  result.dkim = flight.dkim.results();
 
   DmarcInput dmarc;
   dmarc.author = classify_from_header_block(head);

@@ -5,12 +5,16 @@
 // put on the message, the forged Authentication-Results to take off it, and the summary
 // inbound_policy.hpp decides on.
 //
-//   auto check = checker.begin({client_ip, helo, mail_from});  // at DATA
-//   check->feed(bytes); ...                                     // as the data arrives
-//   InboundResult result = co_await check->finish(head);        // at its end
+//   auto check = checker.begin({client_ip, helo, mail_from}, executor);  // at DATA
+//   check->feed(bytes); ...                                               // as the data arrives
+//   InboundResult result = co_await check->finish(head);                  // at its end
 //
-// DNS goes through the RecordLookupPool's lookup of the calling I/O context; key lookups
-// start as soon as the header is in, while the body still streams.
+// DNS goes through the RecordLookupPool's lookup of the session's I/O context. The SPF
+// checks start at DATA (they need only the envelope) and the DKIM key lookups as soon as
+// the header is in, so both run while the body still streams; ARC, rare, is looked up at
+// the end. What is still in flight when the check is dropped (RSET, a broken connection)
+// finishes on its own and is discarded.
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 
 #include <memory>
@@ -63,7 +67,8 @@ class InboundChecker {
   // `lookups` and `suffixes` (null unless dmarc_mode = "rfc7489") outlive the checker.
   InboundChecker(const Config& config, RecordLookupPool& lookups, const PublicSuffixList* suffixes);
   ~InboundChecker();
-  std::unique_ptr<InboundCheck> begin(InboundIdentity identity) const;
+  // Call on the session's I/O context; `executor` is that context's.
+  std::unique_ptr<InboundCheck> begin(InboundIdentity identity, const asio::any_io_executor& executor) const;
   // Where DMARC evaluations go for the aggregate reports (issue 14 §8); set before the
   // listeners start. Null: not recorded.
   void set_evaluation_recorder(DmarcEvaluationRecorder* recorder) { recorder_ = recorder; }
@@ -82,22 +87,26 @@ class InboundChecker {
 
 class InboundCheck {
  public:
-  InboundCheck(const InboundChecker& checker, InboundIdentity identity);
+  InboundCheck(const InboundChecker& checker, InboundIdentity identity, const asio::any_io_executor& executor);
+  ~InboundCheck();
   // The message as received, in order (after the SMTP dot-unstuffing).
-  void feed(std::string_view bytes) {
-    dkim_.feed(bytes);
-    arc_.feed(bytes);
-  }
+  void feed(std::string_view bytes);
   // The message ended; `head` is its header block as the session kept it.
   asio::awaitable<InboundResult> finish(std::string_view head);
   // Records the DMARC evaluation of `result` (when a policy was found) with the
   // disposition applied: "none", "quarantine" (Junk) or "reject".
   void record(const InboundResult& result, std::string_view disposition) const;
 
+  struct Flight;  // the lookups running while the data streams in (inbound_check.cpp)
+
  private:
+  void ask_dkim_keys();
+
   const InboundChecker& checker_;
   InboundIdentity identity_;
-  DkimVerifier dkim_;
+  RecordLookup& lookup_;
+  std::shared_ptr<Flight> flight_;
+  SpfRequest mail_from_;  // kept for the Received-SPF and the evaluation
   ArcVerifier arc_;
 };
 

@@ -1,6 +1,7 @@
 #include "smtp/smtp_session.hpp"
 
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -284,9 +285,13 @@ class SmtpSession {
     received_at_ = std::time(nullptr);
     spool_.start(delivery::trace_headers(trace_info()));
     if (verifies_senders()) {
+      // (No co_await inside the call: g++ 12 destroys a braced temporary of such a
+      // full-expression twice.)
+      const asio::any_io_executor executor = co_await asio::this_coro::executor;
       const auto& envelope = engine_.envelope();
-      check_ = state_->deps.inbound->begin(
-          {remote_ip(), engine_.helo_domain(), envelope.mail ? envelope.mail->reverse_path : ""});
+      mailauth::InboundIdentity identity{remote_ip(), engine_.helo_domain(),
+                                         envelope.mail ? envelope.mail->reverse_path : ""};
+      check_ = state_->deps.inbound->begin(std::move(identity), executor);
     }
     in_data_ = true;
     transfer_.data_started(TransferDeadline::Clock::now());

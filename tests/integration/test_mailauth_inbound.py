@@ -333,3 +333,39 @@ def test_mail_forwarded_through_an_alias_leaves_arc_sealed(start_server, keys, t
     assert re.search(rf"^ARC-Seal: .*\bcv=none\b.*\bd={re.escape(LOCAL)}\b", head, re.M), head[:2000]
     # The original signature still verifies at the next hop.
     assert dkim.verify(forwarded, dnsfunc=dnsfunc)
+
+
+def test_lookups_run_while_the_body_is_still_coming(mta, dns, keys):
+    """SPF starts at DATA and the DKIM keys are asked once the header is in: the answers
+    are there before the client has sent the end of the data."""
+    import socket
+    import time
+
+    data = sign(make_message("Ann <ann@strict.example>", "streaming", body="line\r\n" * 2000), keys, "rsa",
+                "strict.example", "rsa")
+    head, body = data.split(b"\r\n\r\n", 1)
+    host, port = mta.address("smtp")
+    with socket.create_connection((host, port), timeout=30) as sock:
+        reader = sock.makefile("rb")
+
+        def reply() -> bytes:
+            line = reader.readline()
+            while line[3:4] == b"-":
+                line = reader.readline()
+            return line
+
+        assert reply().startswith(b"220")
+        for command in (b"EHLO mx.sender.example", b"MAIL FROM:<ann@strict.example>",
+                        f"RCPT TO:<alice@{LOCAL}>".encode(), b"DATA"):
+            sock.sendall(command + b"\r\n")
+            assert reply()[:1] in (b"2", b"3")
+        sock.sendall(head + b"\r\n\r\n" + body[:1000])
+        deadline = time.monotonic() + 10
+        wanted = {("strict.example", "TXT"), ("rsa._domainkey.strict.example", "TXT")}
+        while not wanted <= set(dns.queries) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert wanted <= set(dns.queries), dns.queries
+        sock.sendall(body[1000:] + b".\r\n")
+        assert reply().startswith(b"250")
+        sock.sendall(b"QUIT\r\n")
+    assert "dkim=pass" in our_results(delivered(mta, f"alice@{LOCAL}")[-1])
