@@ -48,7 +48,12 @@ class BlockingPool {
         asio::use_awaitable, &work);
   }
 
-  void stop() { pool_.stop(); }
+  // Abandons the work not yet started and waits for the work in flight: what that work
+  // uses (the store, above all) may be destroyed as soon as this returns.
+  void stop() {
+    pool_.stop();
+    pool_.join();
+  }
 
  private:
   asio::thread_pool pool_;
