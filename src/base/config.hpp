@@ -169,6 +169,60 @@ struct MailauthConfig {
   std::string report_from;
 };
 
+// [filter.rspamd]: rspamd over its HTTP protocol (issue 15 §2).
+struct RspamdConfig {
+  std::string url;             // "http://127.0.0.1:11333"; empty: not used
+  std::string controller_url;  // for learning from Junk moves; empty: url's host, port 11334
+  std::string password;        // the controller's password, when it has one
+  std::chrono::seconds timeout{10};
+  bool fail_closed = false;    // unreachable or timed out: 451 instead of delivering unchecked
+};
+
+// [[filter.milter]]: one Sendmail milter (issue 15 §3); they run in the order given.
+struct MilterConfig {
+  std::string name;
+  std::string address;  // "inet:127.0.0.1:8891", "inet6:[::1]:8891" or "unix:/run/milter.sock"
+  std::chrono::seconds timeout{30};
+  bool fail_closed = false;
+};
+
+// One DNS block list or allow list zone (issue 15 §4).
+struct DnsListConfig {
+  std::string zone;
+  double weight = 1.0;  // block lists: + (default 1), allow lists: - (default -10)
+  // The A answers that count ("127.0.0.2"); empty: any 127.0.0.0/8 answer except the
+  // 127.255.255.x a list uses to say it refuses the query.
+  std::vector<std::string> answers;
+};
+
+// What a built-in check's failure leads to.
+enum class CheckMode { off, junk, reject };
+
+// [filter]: the SMTP-time checks of mail arriving on the `smtp` listener (not submission,
+// relay_networks or authenticated clients).
+struct FilterConfig {
+  std::size_t max_message_size = 10 * 1024 * 1024;  // larger messages skip rspamd and milters
+  RspamdConfig rspamd;
+  std::vector<MilterConfig> milters;
+  std::vector<DnsListConfig> dnsbl;
+  std::vector<DnsListConfig> dnswl;
+  // The listed zones' weights add up: at dnsbl_reject_score or more the message is
+  // refused (550 5.7.1 naming the lists), above 0 and below it it goes to Junk.
+  double dnsbl_reject_score = 1.0;
+  // A client without forward-confirmed reverse DNS: Junk, or refused (550 5.7.25; a DNS
+  // failure 451 4.7.25).
+  CheckMode reverse_dns = CheckMode::off;
+  // A HELO name that is not a domain or address literal, or names another address: Junk;
+  // one that claims to be this server: Junk, or refused with "reject".
+  CheckMode helo = CheckMode::off;
+  // Greylisting (RFC 6647): off by default.
+  bool greylist = false;
+  std::chrono::seconds greylist_delay{300};
+  // Messages one client address may hand in per hour on port 25 (0: no limit); beyond it
+  // 451 4.7.1 until the hour has passed.
+  unsigned max_messages_per_ip_per_hour = 0;
+};
+
 struct LimitsConfig {
   unsigned max_connections = 10000;
   unsigned max_connections_per_ip = 100;
@@ -204,6 +258,7 @@ struct Config {
   OutboundConfig outbound;
   SmtpConfig smtp;
   MailauthConfig mailauth;
+  FilterConfig filter;
   LimitsConfig limits;
   LogConfig log;
   std::vector<ListenerConfig> listeners;

@@ -80,6 +80,9 @@ class Filter {
  public:
   virtual ~Filter() = default;
   virtual std::string name() const = 0;
+  // Whether check() reads the message's bytes (false: the facts are enough, and the
+  // pipeline need not copy a large message for it).
+  virtual bool reads_content() const { return true; }
   virtual asio::awaitable<Verdict> check(const MessageFacts& facts, std::shared_ptr<const MessageContent> content) = 0;
 };
 

@@ -35,6 +35,11 @@
 #include "delivery/group_committer.hpp"
 #include "imap/imap_service.hpp"
 #include "imap/text_indexer.hpp"
+#include "filter/client_checks.hpp"
+#include "filter/client_rate.hpp"
+#include "filter/dns_lists.hpp"
+#include "filter/greylist.hpp"
+#include "filter/pipeline.hpp"
 #include "mailauth/dkim_signing_service.hpp"
 #include "mailauth/inbound_check.hpp"
 #include "mailauth/public_suffix_list.hpp"
@@ -242,8 +247,9 @@ class Server {
     if (!keys) throw std::runtime_error("DKIM keys: " + keys.error().message);
     log::info("dkim.keys_loaded", {{"keys", *keys}});
     start_sender_checks();
+    start_filters();
     smtp_ = std::make_unique<smtp::SmtpService>(smtp::SmtpDependencies{
-        config_, *store_, *blobs_, blocking_, *committer_, *authenticator_, &dkim_, inbound_.get()});
+        config_, *store_, *blobs_, blocking_, *committer_, *authenticator_, &dkim_, inbound_.get(), filters_.get()});
     pop3_ = std::make_unique<pop3::Pop3Service>(
         pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
     imap_ = std::make_unique<imap::ImapService>(
@@ -361,19 +367,50 @@ class Server {
   // Sender authentication on port 25 (issue 14): one resolver per I/O context over a shared
   // TTL cache, and the Public Suffix List when DMARC runs in RFC 7489 mode.
   void start_sender_checks() {
-    if (!config_.mailauth.verify) return;
+    const auto& filter = config_.filter;
+    const bool filters_ask_dns = !filter.dnsbl.empty() || !filter.dnswl.empty() || filter.reverse_dns != CheckMode::off;
+    if (!config_.mailauth.verify && !filters_ask_dns) return;
     dns::ResolverOptions options;
     options.servers = config_.dns.servers;
     options.attempt_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config_.dns.timeout);
     // c-ares doubles the timeout on its second round: let it finish both.
     options.lookup_deadline = std::max<std::chrono::milliseconds>(options.lookup_deadline, 3 * options.attempt_timeout);
     lookups_ = std::make_unique<mailauth::RecordLookupPool>(options);
+    if (!config_.mailauth.verify) return;
     if (config_.mailauth.dmarc_mode == DmarcMode::rfc7489) {
       auto list = mailauth::PublicSuffixList::load();
       if (!list) throw std::runtime_error("mailauth.dmarc_mode = \"rfc7489\": " + list.error().message);
       suffixes_.emplace(std::move(*list));
     }
     inbound_ = std::make_unique<mailauth::InboundChecker>(config_, *lookups_, suffixes_ ? &*suffixes_ : nullptr);
+  }
+
+  // Issue 15: the filters of mail on port 25, cheapest first (DNS lists), then rspamd,
+  // then the milters in their configured order. Null when none is configured.
+  void start_filters() {
+    std::vector<std::unique_ptr<filter::Filter>> filters;
+    const auto& config = config_.filter;
+    if (config.max_messages_per_ip_per_hour > 0) {
+      filters.push_back(filter::make_client_rate_filter(
+          std::make_shared<filter::ClientRate>(config.max_messages_per_ip_per_hour)));
+    }
+    if (config.greylist) {
+      filter::GreylistOptions options;
+      options.delay = config.greylist_delay;
+      filters.push_back(filter::make_greylist_filter(std::make_shared<filter::Greylist>(options)));
+    }
+    if (config.helo != CheckMode::off || config.reverse_dns != CheckMode::off) {
+      filter::ClientCheckOptions options{config.reverse_dns, config.helo, {config_.server.hostname}};
+      filters.push_back(filter::make_client_check_filter(std::move(options), lookups_.get()));
+    }
+    if ((!config.dnsbl.empty() || !config.dnswl.empty()) && lookups_) {
+      filters.push_back(filter::make_dns_list_filter(config, *lookups_));
+    }
+    if (filters.empty()) return;
+    std::string names;
+    for (const auto& f : filters) names += (names.empty() ? "" : ",") + f->name();
+    log::info("filter.pipeline", {{"filters", names}});
+    filters_ = std::make_unique<filter::Pipeline>(std::move(filters), config.max_message_size);
   }
 
   // SIGTERM: stop accepting, ask every session to finish (each says goodbye in its own
@@ -421,6 +458,7 @@ class Server {
   std::unique_ptr<mailauth::RecordLookupPool> lookups_;
   std::optional<mailauth::PublicSuffixList> suffixes_;
   std::unique_ptr<mailauth::InboundChecker> inbound_;
+  std::unique_ptr<filter::Pipeline> filters_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   asio::steady_timer disk_timer_;

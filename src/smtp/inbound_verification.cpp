@@ -73,7 +73,7 @@ asio::awaitable<InboundVerdict> conclude_inbound_check(mailauth::InboundCheck& c
   }
   verdict.edit.prepend = result.fields;
   for (const mailauth::ByteRange& forged : result.forged) {
-    verdict.edit.drop.emplace_back(forged.offset, forged.offset + forged.length);
+    verdict.edit.drop(forged.offset, forged.offset + forged.length);
   }
   for (const mailauth::Action action : actions) verdict.mailboxes.push_back(action == mailauth::Action::junk ? "Junk" : "");
   verdict.result = std::make_shared<const mailauth::InboundResult>(std::move(result));

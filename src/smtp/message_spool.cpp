@@ -61,24 +61,49 @@ asio::awaitable<void> MessageSpool::spill() {
 
 namespace {
 
-// `stored` (trace fields, then the message) with the edit applied, handed to `out` in pieces.
+// `stored` (trace fields, then the message) with the edit applied, handed to `out` in
+// pieces. The splices are normalised.
 template <class Out>
 void edited(std::string_view stored, std::size_t trace_size, const MessageSpool::HeadEdit& edit, Out&& out) {
   out(stored.substr(0, trace_size));
   out(edit.prepend);
   std::size_t at = trace_size;
-  for (const auto& [begin, end] : edit.drop) {
-    const std::size_t from = std::min(trace_size + begin, stored.size());
-    if (from < at) continue;  // not ascending: ignored rather than duplicating bytes
+  for (const auto& splice : edit.splices) {
+    const std::size_t from = std::min(trace_size + splice.begin, stored.size());
+    if (from < at || splice.end < splice.begin) continue;  // overlaps the one before: ignored
     out(stored.substr(at, from - at));
-    at = std::min(trace_size + end, stored.size());
+    out(splice.text);
+    at = std::max(from, std::min(trace_size + splice.end, stored.size()));
   }
   out(stored.substr(at));
 }
 
 }  // namespace
 
-asio::awaitable<storage::StoreResult<MessageSpool::Finished>> MessageSpool::finish(const HeadEdit& edit) {
+void MessageSpool::HeadEdit::normalise() {
+  std::ranges::stable_sort(splices, [](const Splice& a, const Splice& b) {
+    if (a.begin != b.begin) return a.begin < b.begin;
+    return (a.end == a.begin) > (b.end == b.begin);  // insertions first
+  });
+}
+
+asio::awaitable<storage::StoreResult<MessageSpool::Copy>> MessageSpool::copy_message(std::size_t limit) {
+  if (!error_ && writer_ && !buffer_.empty()) co_await spill();
+  if (error_) co_return std::unexpected(*error_);
+  auto copy = [&](std::string_view stored) {
+    const std::string_view message = stored.substr(std::min(trace_size_, stored.size()));
+    return Copy{std::string(message.substr(0, limit)), message.size() > limit};
+  };
+  if (!writer_) co_return copy(buffer_);
+  co_return co_await pool_.run([&]() -> storage::StoreResult<Copy> {
+    auto stored = writer_->view();
+    if (!stored) return std::unexpected(stored.error());
+    return copy(*stored);
+  });
+}
+
+asio::awaitable<storage::StoreResult<MessageSpool::Finished>> MessageSpool::finish(HeadEdit edit) {
+  edit.normalise();
   if (!error_ && writer_ && !buffer_.empty()) co_await spill();
   if (error_) co_return std::unexpected(*error_);
   Finished finished;

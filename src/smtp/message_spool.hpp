@@ -54,16 +54,34 @@ class MessageSpool {
   };
   // What the checks at the end of the data change in the stored form: fields put right
   // after our trace fields (Authentication-Results, RFC 8601 §5: above every field the
-  // message came with; where a milter's field lands below Postfix's Received) and fields
-  // of the message's own header dropped (one that forges our verdict), as [begin, end) offsets
-  // into the message (after the trace fields; inside the head). A message already on disk
-  // is copied once, in the storage pool, through a file mapping: memory stays bounded.
+  // message came with; X-Spam-Status), and splices of the message's own header: fields
+  // dropped (one that forges our verdict), inserted or replaced (a milter's changes), as
+  // [begin, end) offsets into the message (after the trace fields; inside the head) and
+  // the text put there. A message already on disk is copied once, in the storage pool,
+  // through a file mapping: memory stays bounded.
   struct HeadEdit {
+    struct Splice {
+      std::size_t begin = 0;
+      std::size_t end = 0;  // == begin for an insertion
+      std::string text;
+    };
     std::string prepend;
-    std::vector<std::pair<std::size_t, std::size_t>> drop;  // ascending, not overlapping
-    bool empty() const { return prepend.empty() && drop.empty(); }
+    std::vector<Splice> splices;  // see normalise()
+    void drop(std::size_t begin, std::size_t end) { splices.push_back({begin, end, {}}); }
+    void insert(std::size_t at, std::string text) { splices.push_back({at, at, std::move(text)}); }
+    // Sorted by position (insertions before a drop at the same place, otherwise in the
+    // order they were made); a splice overlapping one before it is ignored when applied.
+    void normalise();
+    bool empty() const { return prepend.empty() && splices.empty(); }
   };
-  asio::awaitable<storage::StoreResult<Finished>> finish(const HeadEdit& edit);
+  asio::awaitable<storage::StoreResult<Finished>> finish(HeadEdit edit);
+  // Once the data has ended: the message as received (no trace fields), its first `limit`
+  // octets, for the filters that read it whole (rspamd, milters).
+  struct Copy {
+    std::string bytes;
+    bool truncated = false;
+  };
+  asio::awaitable<storage::StoreResult<Copy>> copy_message(std::size_t limit);
   // Drops the message and any temporary file (on the pool: unlinking may block).
   asio::awaitable<void> discard();
 

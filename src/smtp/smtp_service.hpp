@@ -31,6 +31,10 @@ class InboundChecker;
 }
 }  // namespace postamt
 
+namespace postamt::filter {
+class Pipeline;
+}
+
 namespace postamt::smtp {
 
 struct SmtpDependencies {
@@ -44,6 +48,8 @@ struct SmtpDependencies {
   const mailauth::DkimSigningService* dkim;
   // Checks SPF, DKIM and DMARC of mail on the smtp listener (nullptr: no checks).
   const mailauth::InboundChecker* inbound = nullptr;
+  // The filters of mail on the smtp listener: DNS lists, rspamd, milters (nullptr: none).
+  filter::Pipeline* filters = nullptr;
 };
 
 class SmtpService {

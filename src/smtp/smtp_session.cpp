@@ -18,6 +18,7 @@
 #include "mailauth/inbound_check.hpp"
 #include "smtp/envelope_text.hpp"
 #include "smtp/forward_sealing.hpp"
+#include "smtp/inbound_filtering.hpp"
 #include "smtp/inbound_verification.hpp"
 #include "smtp/message_head.hpp"
 #include "smtp/message_spool.hpp"
@@ -323,6 +324,25 @@ class SmtpSession {
            !state_->relay_networks.contains(remote_ip());
   }
 
+  // Issue 15: the filters look at the same mail (whether or not mailauth.verify is on).
+  bool filters_mail() const {
+    return state_->deps.filters != nullptr && !submission() && !account_ &&
+           !state_->relay_networks.contains(remote_ip());
+  }
+
+  filter::MessageFacts filter_facts() const {
+    filter::MessageFacts facts;
+    facts.queue_id = transaction_id_;
+    facts.client_ip = remote_ip();
+    facts.helo = engine_.helo_domain();
+    facts.tls = connection_->stream().tls_active();
+    const auto& envelope = engine_.envelope();
+    facts.mail_from = envelope.mail ? envelope.mail->reverse_path : "";
+    for (const auto& accepted : recipients_) facts.recipients.push_back(accepted.address);
+    facts.our_hostname = hostname();
+    return facts;
+  }
+
   asio::awaitable<void> handle(engine_ns::MessageChunk& e) {
     if (check_) check_->feed(e.bytes);
     co_await spool_.append(e.bytes);
@@ -418,6 +438,17 @@ class SmtpSession {
         co_return;
       }
     }
+    FilterOutcome filtered;
+    if (filters_mail()) {
+      const filter::MessageFacts facts = filter_facts();
+      filtered = co_await run_inbound_filters(*state_->deps.filters, facts, spool_, verified.edit);
+      if (filtered.refusal) {
+        co_await refuse_message(std::move(*filtered.refusal), "smtp.message_refused",
+                                "filter " + filtered.decided_by + ": " + filtered.summary);
+        co_return;
+      }
+      if (filtered.junk) verified.mailboxes.assign(recipients_.size(), "Junk");
+    }
     auto finished = co_await spool_.finish(verified.edit);
     if (!finished) {
       log::error("smtp.spool_failed", {{"sid", sid()}, {"id", transaction_id_}, {"error", finished.error().message}});
@@ -504,6 +535,7 @@ class SmtpSession {
                                 {"spooled", spooled ? "yes" : "no"},
                                 {"auth", verified.results},
                                 {"auth_note", verified.reason},
+                                {"filter", filtered.summary},
                                 {"local", outcome->stored.size()},
                                 {"queued", outcome->queued ? outcome->queued->recipients.size() : 0}});
     engine_.message_stored(transaction_id_);

@@ -86,8 +86,8 @@ def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.0
 def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
     if isinstance(value, str):
         return json.dumps(value)  # a JSON string is a valid TOML basic string for our values
     if isinstance(value, (list, tuple)):

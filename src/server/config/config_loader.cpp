@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "server/config/config_checker.hpp"
+#include "server/config/filter_keys.hpp"
 #include "server/config/mailauth_keys.hpp"
 #include "server/config/net_syntax.hpp"
 #include "server/config/toml_prescan.hpp"
@@ -355,6 +356,7 @@ constexpr auto kTopLevelKeys = std::to_array<KeySpec<Config>>({
     {"outbound", section_key<&Config::outbound, kOutboundKeys>},
     {"smtp", section_key<&Config::smtp, kSmtpKeys>},
     {"mailauth", [](Checker& c, const Field& f, Config& config) { check_mailauth(c, f, config.mailauth); }},
+    {"filter", [](Checker& c, const Field& f, Config& config) { check_filter(c, f, config.filter); }},
     {"limits", section_key<&Config::limits, kLimitsKeys>},
     {"log", section_key<&Config::log, kLogKeys>},
     {"listener", check_listeners},

@@ -66,7 +66,7 @@ TEST_F(MessageSpoolTest, EditIsTheSameInMemoryAndOnDisk) {
   const std::string body(200 * 1024, 'x');
   const std::string message = head + body;
   const std::size_t forged_end = head.find("From:");
-  MessageSpool::HeadEdit edit{"Authentication-Results: mail.example.test; dmarc=fail\r\n", {{0, forged_end}}};
+  MessageSpool::HeadEdit edit{"Authentication-Results: mail.example.test; dmarc=fail\r\n", {{0, forged_end, ""}}};
   const std::string expected = "Received: by test\r\nAuthentication-Results: mail.example.test; dmarc=fail\r\n" +
                                message.substr(forged_end);
   EXPECT_EQ(stored(message, 1024 * 1024, edit), expected);  // in memory

@@ -1,0 +1,55 @@
+#include "filter/pipeline.hpp"
+
+#include <chrono>
+#include <string>
+
+#include "base/log.hpp"
+#include "base/metrics.hpp"
+#include "filter/decision.hpp"
+
+namespace postamt::filter {
+
+Pipeline::Pipeline(std::vector<std::unique_ptr<Filter>> filters, std::size_t max_message_size)
+    : filters_(std::move(filters)), max_message_size_(max_message_size) {}
+
+Pipeline::~Pipeline() = default;
+
+bool Pipeline::reads_content() const {
+  for (const auto& filter : filters_) {
+    if (filter->reads_content()) return true;
+  }
+  return false;
+}
+
+asio::awaitable<std::vector<Verdict>> Pipeline::run(const MessageFacts& facts,
+                                                    std::shared_ptr<const MessageContent> content) {
+  std::vector<Verdict> verdicts;
+  auto& registry = metrics::registry();
+  for (const auto& filter : filters_) {
+    const auto started = std::chrono::steady_clock::now();
+    Verdict verdict;
+    if (filter->reads_content() && content == nullptr) {
+      verdict.filter = filter->name();
+      verdict.skipped = true;
+      verdict.note = "no message content";
+    } else {
+      verdict = co_await filter->check(facts, content);
+      if (verdict.filter.empty()) verdict.filter = filter->name();
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    registry
+        .histogram("postamt_filter_seconds", "Time a filter took per message", metrics::latency_buckets(),
+                   {{"filter", verdict.filter}})
+        .observe(seconds);
+    registry
+        .counter("postamt_filter_verdicts_total", "Verdicts of the SMTP-time filters",
+                 {{"filter", verdict.filter}, {"action", std::string(action_name(verdict.action))}})
+        .inc();
+    const bool final = verdict.action == Action::reject || verdict.action == Action::defer;
+    verdicts.push_back(std::move(verdict));
+    if (final) break;
+  }
+  co_return verdicts;
+}
+
+}  // namespace postamt::filter
