@@ -221,6 +221,9 @@ struct FilterConfig {
   // Messages one client address may hand in per hour on port 25 (0: no limit); beyond it
   // 451 4.7.1 until the hour has passed.
   unsigned max_messages_per_ip_per_hour = 0;
+  // The greeting on port 25 waits this long; a client that sends anything meanwhile is
+  // refused (554) and disconnected (0: greet at once).
+  std::chrono::milliseconds greet_pause{0};
 };
 
 struct LimitsConfig {

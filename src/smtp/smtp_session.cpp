@@ -46,6 +46,7 @@ class SmtpSession {
         transfer_(config().smtp.command_timeout, config().smtp.data_timeout, config().smtp.data_min_rate) {}
 
   asio::awaitable<void> run() {
+    if (co_await talks_before_greeting()) co_return;
     engine_.start();
     for (;;) {
       while (auto event = engine_.next_event()) {
@@ -322,6 +323,28 @@ class SmtpSession {
   bool verifies_senders() const {
     return state_->deps.inbound != nullptr && config().mailauth.verify && !submission() && !account_ &&
            !state_->relay_networks.contains(remote_ip());
+  }
+
+  // Issue 15 §4: on port 25 the greeting may wait [filter] greet_pause_ms; an SMTP client
+  // must wait for it (RFC 5321 §3.1), so one that talks first is spamware pushing its
+  // commands blind. It gets 554 (no SMTP service here, §3.1) and the connection ends.
+  asio::awaitable<bool> talks_before_greeting() {
+    const auto pause = config().filter.greet_pause;
+    if (pause.count() == 0 || submission() || state_->relay_networks.contains(remote_ip())) co_return false;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(pause);
+    co_await timer.async_wait(asio::use_awaitable);
+    std::error_code ec;
+    const std::size_t waiting = connection_->stream().socket().available(ec);
+    if (ec || waiting == 0) co_return false;
+    log::info("smtp.pregreet", {{"sid", sid()}, {"remote", remote_ip()}, {"bytes", waiting}});
+    metrics::registry()
+        .counter("postamt_filter_verdicts_total", "Verdicts of the SMTP-time filters",
+                 {{"filter", "pregreet"}, {"action", "reject"}})
+        .inc();
+    co_await connection_->write("554 5.7.1 " + hostname() + " You talked before the greeting, goodbye\r\n");
+    log_end("pregreet");
+    co_return true;
   }
 
   // Issue 15: the filters look at the same mail (whether or not mailauth.verify is on).

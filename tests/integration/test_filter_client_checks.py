@@ -110,3 +110,24 @@ def test_reverse_dns_must_resolve_back_to_the_client(start_server):
         assert b"Subject: confirmed" in inbox
         junk = b"".join(stored(server, "Junk"))
         assert b"RDNS_NOT_CONFIRMED" in junk and b"RDNS_NONE" in junk
+
+
+def test_a_client_that_talks_before_the_greeting_is_turned_away(start_server):
+    import socket
+    server = start_server(filter={"greet_pause_ms": 800})
+    provision(server, users=["alice"])
+    host, port = server.address("smtp")
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(b"EHLO spam.example\r\nMAIL FROM:<x@spam.example>\r\n")
+        reply = b""
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    assert reply.startswith(b"554 5.7.1 "), reply
+    assert b"220" not in reply
+    # A client that waits for the greeting (every real MTA, smtplib) is served.
+    code, reply = attempt(server, subject="patient")
+    assert code == 250, reply
+    assert len(stored(server, "INBOX")) == 1

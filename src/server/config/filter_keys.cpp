@@ -204,6 +204,7 @@ constexpr auto kFilterKeys = std::to_array<KeySpec<FilterConfig>>({
     {"helo", check_mode_key<&FilterConfig::helo>},
     {"greylist", boolean_key<&FilterConfig::greylist>},
     {"greylist_delay_seconds", integer_key<&FilterConfig::greylist_delay, 1, 86400>},
+    {"greet_pause_ms", integer_key<&FilterConfig::greet_pause, 0, 30000>},
     {"max_messages_per_ip_per_hour", integer_key<&FilterConfig::max_messages_per_ip_per_hour, 0, 1000000>},
 });
 
