@@ -1,5 +1,8 @@
 #include "smtp/inbound_filtering.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include "base/log.hpp"
 #include "filter/decision.hpp"
 #include "filter/pipeline.hpp"
@@ -7,8 +10,25 @@
 
 namespace postamt::smtp {
 
+filter::Verdict mailauth_verdict(std::string_view results, std::string_view reason,
+                                 const std::vector<std::string>& mailboxes) {
+  filter::Verdict verdict;
+  verdict.filter = "mailauth";
+  std::size_t at = 0;
+  while (at < results.size()) {
+    const std::size_t end = std::min(results.find(' ', at), results.size());
+    if (end > at) verdict.symbols.emplace_back(results.substr(at, end - at));
+    at = end + 1;
+  }
+  const auto junked = std::ranges::count(mailboxes, std::string("Junk"));
+  if (junked > 0 && static_cast<std::size_t>(junked) == mailboxes.size()) verdict.action = filter::Action::junk;
+  verdict.note = std::string(reason);
+  return verdict;
+}
+
 asio::awaitable<FilterOutcome> run_inbound_filters(filter::Pipeline& pipeline, const filter::MessageFacts& facts,
-                                                   MessageSpool& spool, MessageSpool::HeadEdit& edit) {
+                                                   std::vector<filter::Verdict> earlier, MessageSpool& spool,
+                                                   MessageSpool::HeadEdit& edit) {
   std::shared_ptr<const filter::MessageContent> content;
   if (pipeline.reads_content()) {
     auto copy = co_await spool.copy_message(pipeline.max_message_size());
@@ -22,7 +42,9 @@ asio::awaitable<FilterOutcome> run_inbound_filters(filter::Pipeline& pipeline, c
       log::warn("filter.content_unavailable", {{"id", facts.queue_id}, {"error", copy.error().message}});
     }
   }
-  const std::vector<filter::Verdict> verdicts = co_await pipeline.run(facts, content);
+  std::vector<filter::Verdict> verdicts = std::move(earlier);
+  std::vector<filter::Verdict> found = co_await pipeline.run(facts, content);
+  std::ranges::move(found, std::back_inserter(verdicts));
   const filter::Decision decision = filter::decide(verdicts);
   FilterOutcome outcome;
   outcome.summary = decision.summary;

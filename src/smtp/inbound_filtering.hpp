@@ -8,6 +8,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "filter/filter.hpp"
 #include "proto/smtp/reply.hpp"
@@ -26,8 +28,15 @@ struct FilterOutcome {
   std::string decided_by;                     // the filter whose verdict decided
 };
 
-// `edit` gains the header changes when the message is taken.
+// `edit` gains the header changes when the message is taken. `earlier`: verdicts reached
+// before the pipeline (sender authentication's), decided together with the filters'.
 asio::awaitable<FilterOutcome> run_inbound_filters(filter::Pipeline& pipeline, const filter::MessageFacts& facts,
-                                                   MessageSpool& spool, MessageSpool::HeadEdit& edit);
+                                                   std::vector<filter::Verdict> earlier, MessageSpool& spool,
+                                                   MessageSpool::HeadEdit& edit);
+
+// Sender authentication's outcome as a verdict: its results as symbols ("dmarc=fail"),
+// Junk when every recipient's copy goes there (a mix stays per recipient).
+filter::Verdict mailauth_verdict(std::string_view results, std::string_view reason,
+                                 const std::vector<std::string>& mailboxes);
 
 }  // namespace postamt::smtp

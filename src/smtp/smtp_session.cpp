@@ -464,7 +464,9 @@ class SmtpSession {
     FilterOutcome filtered;
     if (filters_mail()) {
       const filter::MessageFacts facts = filter_facts();
-      filtered = co_await run_inbound_filters(*state_->deps.filters, facts, spool_, verified.edit);
+      std::vector<filter::Verdict> earlier;
+      if (verified.result) earlier.push_back(mailauth_verdict(verified.results, verified.reason, verified.mailboxes));
+      filtered = co_await run_inbound_filters(*state_->deps.filters, facts, std::move(earlier), spool_, verified.edit);
       if (filtered.refusal) {
         co_await refuse_message(std::move(*filtered.refusal), "smtp.message_refused",
                                 "filter " + filtered.decided_by + ": " + filtered.summary);

@@ -369,3 +369,19 @@ def test_lookups_run_while_the_body_is_still_coming(mta, dns, keys):
         assert reply().startswith(b"250")
         sock.sendall(b"QUIT\r\n")
     assert "dkim=pass" in our_results(delivered(mta, f"alice@{LOCAL}")[-1])
+
+
+def test_sender_authentication_is_one_of_the_filter_verdicts(start_server, dns):
+    # With the filter pipeline on (an empty block list answer for everyone), the DMARC
+    # quarantine is decided together with the filters: X-Spam-Status names it.
+    server = start_server(dns={"servers": [dns.address], "timeout_seconds": 2},
+                          mailauth={"verify": True}, filter={"dnsbl": ["block.example"]})
+    provision(server, users=["alice"])
+    code, reply = send(server, "bob@q.example", [f"alice@{LOCAL}"], make_message("bob@q.example", "judged"),
+                       source_ip=BAD_IP)
+    assert code == 250, reply
+    [junked] = delivered(server, f"alice@{LOCAL}", "Junk")
+    head = junked.split(b"\r\n\r\n", 1)[0].decode()
+    assert "X-Spam-Flag: YES" in head
+    status = re.search(r"X-Spam-Status: ([^\r\n]*(?:\r\n\t[^\r\n]*)*)", head).group(1).replace("\r\n\t", "")
+    assert status.startswith("Yes") and "filter=mailauth" in status and "mailauth:dmarc=fail" in status
