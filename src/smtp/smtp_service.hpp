@@ -33,6 +33,8 @@ class InboundChecker;
 
 namespace postamt::smtp {
 
+class OutboundGuard;
+
 struct SmtpDependencies {
   const Config& config;
   storage::MailStore& store;
@@ -44,6 +46,8 @@ struct SmtpDependencies {
   const mailauth::DkimSigningService* dkim;
   // Checks SPF, DKIM and DMARC of mail on the smtp listener (nullptr: no checks).
   const mailauth::InboundChecker* inbound = nullptr;
+  // Per-account outbound limits and holds of submissions (nullptr: none; issue 15 §6).
+  OutboundGuard* outbound_guard = nullptr;
 };
 
 class SmtpService {
