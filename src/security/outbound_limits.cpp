@@ -66,8 +66,9 @@ const OutboundAccountLimits& limits_for(const OutboundLimitsConfig& config, std:
 
 std::optional<Breach> check_message(const ActivitySummary& activity, const OutboundAccountLimits& limits,
                                     const OutboundLimitsConfig& config) {
-  // One more message must stay within each limit.
-  const double hour_after = std::floor(activity.last_hour_messages) + 1;
+  // One more message must stay within each limit (the estimate rounded up: when in doubt,
+  // the limit holds).
+  const double hour_after = std::ceil(activity.last_hour_messages - 1e-9) + 1;
   if (hour_after > limits.messages_per_hour) {
     return Breach{BreachReason::messages_per_hour,
                   fmt::format("{} messages in the last hour would exceed the limit of {} per hour",

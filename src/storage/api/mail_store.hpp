@@ -252,6 +252,8 @@ class MailStore {
   // Lifts the hold (not_found when there is none) and returns it. The account's waiting
   // recipients become due at `now`, and the time the hold lasted is added to their
   // messages' created_at: a hold pauses the max_queue_lifetime clock instead of eating it.
+  // The account's counts of the last 24 hours are cleared (they led to the hold; kept, they
+  // would hold it again at its next message); older hours stay as its baseline.
   virtual StoreResult<AccountHold> release_account_hold(std::string_view account, UnixTime now) = 0;
   // The account's sending per clock hour from `since` on (ascending; hours with nothing
   // are absent).

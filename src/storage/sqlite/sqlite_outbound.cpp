@@ -115,6 +115,13 @@ StoreResult<AccountHold> SqliteMailStore::release_account_hold(std::string_view 
     if (auto done = stmt->bind(1, hold.account).bind(2, now).run(); !done) return fail(done);
   }
   {
+    // The account starts afresh: the last day's counts (which led to the hold) go, the
+    // older hours stay as its baseline.
+    auto stmt = db_->prepare("DELETE FROM outbound_hours WHERE account = ?1 AND hour >= ?2");
+    if (!stmt) return fail(stmt);
+    if (auto done = stmt->bind(1, hold.account).bind(2, now / 3600 * 3600 - 23 * 3600).run(); !done) return fail(done);
+  }
+  {
     auto stmt = db_->prepare("DELETE FROM account_holds WHERE account = ?1");
     if (!stmt) return fail(stmt);
     if (auto done = stmt->bind(1, hold.account).run(); !done) return fail(done);
