@@ -136,6 +136,11 @@ class OutboundGuard::Impl : public std::enable_shared_from_this<Impl> {
       return false;
     }
     if (!*added) return false;
+    {
+      // Known at once, so a release before the next poll is noticed too.
+      std::lock_guard lock(held_mutex_);
+      held_.insert(lower_ascii(account));
+    }
     holds_total(hold.reason).inc();
     holds_active().add(1);
     log::warn("security.hold", {{"account", account},
@@ -255,15 +260,20 @@ class OutboundGuard::Impl : public std::enable_shared_from_this<Impl> {
     std::set<std::string> now_held;
     for (const auto& hold : *holds) now_held.insert(lower_ascii(hold.account));
     holds_active().set(static_cast<std::int64_t>(now_held.size()));
-    bool released = false;
-    for (const auto& account : held_) {
-      if (now_held.contains(account)) continue;
-      released = true;
+    std::vector<std::string> released_accounts;
+    {
+      std::lock_guard lock(held_mutex_);
+      for (const auto& account : held_) {
+        if (!now_held.contains(account)) released_accounts.push_back(account);
+      }
+      held_ = std::move(now_held);
+    }
+    const bool released = !released_accounts.empty();
+    for (const auto& account : released_accounts) {
       log::info("security.hold_released", {{"account", account}});
       std::lock_guard lock(logins_mutex_);
       logins_.forget(account);
     }
-    held_ = std::move(now_held);
     if (released && on_released_) on_released_();
     if (round % kBounceCheckEvery == 0 && config_.bounce_percent > 0 && config_.hold_on_breach) {
       co_await deps_.pool.run([&] {
@@ -281,7 +291,10 @@ class OutboundGuard::Impl : public std::enable_shared_from_this<Impl> {
     auto accounts = deps_.store.accounts_with_bounces(now - 24 * 3600);
     if (!accounts) return;
     for (const auto& account : *accounts) {
-      if (held_.contains(lower_ascii(account))) continue;
+      {
+        std::lock_guard lock(held_mutex_);
+        if (held_.contains(lower_ascii(account))) continue;
+      }
       auto hours = deps_.store.outbound_hours(account, now - security::kHistorySeconds);
       if (!hours) continue;
       if (auto breach = security::check_bounces(security::summarize(*hours, now), config_)) {
@@ -298,7 +311,8 @@ class OutboundGuard::Impl : public std::enable_shared_from_this<Impl> {
   std::optional<asio::any_io_executor> executor_;
   std::optional<asio::steady_timer> timer_;
   std::function<void()> on_released_;
-  std::set<std::string> held_;  // lower-cased, as last read (the watch task's own)
+  std::mutex held_mutex_;
+  std::set<std::string> held_;  // lower-cased: as last read, and those held since
   std::atomic<bool> stopping_{false};
 };
 
