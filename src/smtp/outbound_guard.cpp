@@ -97,6 +97,8 @@ class OutboundGuard::Impl : public std::enable_shared_from_this<Impl> {
     auto hold = deps_.store.find_account_hold(account);
     if (!hold) return make_reply(451, "4.3.0", "Temporary failure checking the sending limits, try again later");
     if (*hold) return held_reply(**hold);
+    // Off: nothing is counted and no new hold is made; an existing hold still applies.
+    if (!config_.enabled) return std::nullopt;
     const storage::UnixTime now = now_seconds();
     auto hours = deps_.store.outbound_hours(account, now - security::kHistorySeconds);
     if (!hours) return make_reply(451, "4.3.0", "Temporary failure checking the sending limits, try again later");
@@ -113,7 +115,7 @@ class OutboundGuard::Impl : public std::enable_shared_from_this<Impl> {
 
   std::optional<Reply> check_rcpt_blocking(const std::string& account, const std::string& recipient,
                                            OutboundTally& tally) {
-    if (!tally.activity) return std::nullopt;  // MAIL FROM did not look (limits off)
+    if (!tally.activity) return std::nullopt;  // MAIL FROM did not count (limits off)
     const std::string one[] = {recipient};
     auto fresh = deps_.store.new_correspondents(account, one);
     if (!fresh) return make_reply(451, "4.3.0", "Temporary failure checking the sending limits, try again later");
@@ -275,7 +277,7 @@ class OutboundGuard::Impl : public std::enable_shared_from_this<Impl> {
       logins_.forget(account);
     }
     if (released && on_released_) on_released_();
-    if (round % kBounceCheckEvery == 0 && config_.bounce_percent > 0 && config_.hold_on_breach) {
+    if (round % kBounceCheckEvery == 0 && config_.enabled && config_.bounce_percent > 0 && config_.hold_on_breach) {
       co_await deps_.pool.run([&] {
         check_bounces_blocking();
         return true;
@@ -323,7 +325,6 @@ OutboundGuard::~OutboundGuard() { impl_->stopping_ = true; }
 
 asio::awaitable<std::optional<Reply>> OutboundGuard::check_mail(std::string account, OutboundTally& tally) {
   tally = OutboundTally{};
-  if (!impl_->deps_.config.outbound_limits.enabled) co_return std::nullopt;
   co_return co_await impl_->deps_.pool.run([&] { return impl_->check_mail_blocking(account, tally); });
 }
 
