@@ -37,7 +37,7 @@ from harness import (
     imaplib_login,
     wait_for,
 )
-from outbound_peers import OutboundLab, temporary
+from outbound_peers import OutboundLab, permanent, temporary
 
 pytestmark = pytest.mark.timeout(170)
 
@@ -221,3 +221,41 @@ def test_logins_from_many_networks_hold_the_account(start_server, lab):
              message="the server noticed the release")
     wait_for(lambda: try_submit(server, "released", source_ip="127.0.0.4")[0] == 250, WAIT, interval=1.0,
              message="submissions accepted after the release")
+
+
+def test_first_time_recipients_past_the_limit_hold_at_rcpt(start_server, lab):
+    peer = lab.sink("remote.test", starttls=False)
+    server = start(start_server, lab, new_recipients_per_day=2)
+
+    client = login(server)
+    try:
+        assert client.mail(ALICE)[0] == 250
+        assert client.rcpt("one@remote.test")[0] == 250
+        assert client.rcpt("two@remote.test")[0] == 250
+        code, text = client.rcpt("three@remote.test")
+        assert code == 451, (code, text)
+        assert text.decode().startswith("4.7.1 Sending from this account is on hold: new_recipients_per_day"), text
+    finally:
+        client.quit()
+    listed = holds(server)
+    assert [(h["account"], h["reason"]) for h in listed] == [(ALICE, "new_recipients_per_day")], listed
+    code, text = try_submit(server, "held")
+    assert code == 451, (code, text)
+    assert peer.messages == []
+
+
+def test_a_high_bounce_rate_holds_the_account(start_server, lab):
+    peer = lab.sink("remote.test", starttls=False)
+    peer.script("*", permanent("RCPT"))  # every recipient is refused: the mail bounces
+    server = start(start_server, lab, bounce_min=2, bounce_percent=50)
+
+    for i in range(2):
+        code, text = try_submit(server, f"to be bounced {i}")
+        assert code == 250, (code, text)
+    # Both bounce (the delivery status notices land in alice's INBOX).
+    wait_for(lambda: queue_states(server) == [] and len(peer.replies("RCPT")) >= 2, WAIT, interval=0.5,
+             message="both recipients bounced")
+    code, text = try_submit(server, "after the bounces")
+    assert code == 451, (code, text)
+    assert text.startswith("4.7.1 Sending from this account is on hold: bounces (2 of 2 recipients bounced"), text
+    assert holds(server)[0]["reason"] == "bounces"
