@@ -182,6 +182,7 @@ asio::awaitable<AuthOutcome> Authenticator::log_in(LoginAttempt attempt) {
   }
   switch (outcome.result) {
     case AuthOutcome::Result::ok:
+      if (login_observer_) login_observer_(outcome.account.address, attempt.client_ip);
       co_return outcome;
     case AuthOutcome::Result::temporary_failure:
       log::warn(protocol + ".auth_unavailable", {{"sid", attempt.session_id}, {"remote", attempt.client_ip},

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,12 @@ class Authenticator {
 
   void stop();  // stops the hash pool (at shutdown)
 
+  // Told of every successful log_in() (the account as stored, the client's address), on
+  // the session's thread; must not block. Issue 15 §6 (logins from many networks). Set
+  // before serving.
+  using LoginObserver = std::function<void(std::string_view account, std::string_view client_ip)>;
+  void set_login_observer(LoginObserver observer) { login_observer_ = std::move(observer); }
+
  private:
   struct Pending;
   Pending prepare(std::string_view client_ip, std::string_view authzid, std::string_view authcid,
@@ -94,6 +101,7 @@ class Authenticator {
   const AuthenticatorOptions options_;
   std::unique_ptr<net::BlockingPool> hash_pool_;
   std::atomic<unsigned> hashing_{0};  // logins on or queued for the hash pool
+  LoginObserver login_observer_;
 };
 
 }  // namespace postamt::auth

@@ -252,6 +252,40 @@ struct LogConfig {
   std::optional<std::filesystem::path> file;  // default: standard error
 };
 
+// [outbound_limits] (issue 15 §6): what an authenticated account may send, the signals of
+// a stolen account, and the hold that follows a breach. Counts are per account.
+struct OutboundAccountLimits {  // [outbound_limits.account."user@example.com"]
+  unsigned messages_per_hour = 200;
+  unsigned messages_per_day = 1000;
+  unsigned recipients_per_day = 2000;
+  unsigned new_recipients_per_day = 300;  // addresses the account never wrote to before
+};
+
+struct OutboundLimitsConfig {
+  bool enabled = true;
+  // true: a breach holds the account (queue kept, submissions refused, notices sent);
+  // false: only the submission over the limit is refused with 451.
+  bool hold_on_breach = true;
+  std::string notify;  // postmaster address for hold notices; "": postmaster@server.hostname
+  OutboundAccountLimits limits;
+  std::map<std::string, OutboundAccountLimits> accounts;  // overrides, by lower-case address
+  // Burst: the last hour's messages above max(burst_factor x the account's typical busy
+  // hour over the past week, burst_floor).
+  unsigned burst_factor = 10;
+  unsigned burst_floor = 50;
+  // Bounces: in the last 24 hours at least bounce_min recipients bounced and they are at
+  // least bounce_percent of the finished ones (0: off).
+  unsigned bounce_min = 20;
+  unsigned bounce_percent = 30;
+  // Logins: successful logins from more than login_networks distinct networks (IPv4 /
+  // login_prefix_v4, IPv6 / login_prefix_v6) within login_window (0: off).
+  unsigned login_networks = 5;
+  std::chrono::seconds login_window{3600};
+  unsigned login_prefix_v4 = 24;
+  unsigned login_prefix_v6 = 48;
+  unsigned known_recipients = 5000;  // correspondents remembered per account (oldest go first)
+};
+
 struct Config {
   std::filesystem::path source;  // the file this was read from (absolute)
   ServerConfig server;
@@ -262,6 +296,7 @@ struct Config {
   SmtpConfig smtp;
   MailauthConfig mailauth;
   FilterConfig filter;
+  OutboundLimitsConfig outbound_limits;
   LimitsConfig limits;
   LogConfig log;
   std::vector<ListenerConfig> listeners;

@@ -14,6 +14,7 @@
 #include "server/mailauth_commands.hpp"
 #include "server/privileges.hpp"
 #include "server/dmarc_commands.hpp"
+#include "server/hold_commands.hpp"
 #include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
 #include "server/security_commands.hpp"
@@ -212,6 +213,10 @@ int main(int argc, char** argv) {
   security->add_subcommand("unlock", "Lift the lock on an address (or network) or the delay on an account")
       ->callback(with_config([&](const auto& c) { return postamt::server::security_unlock(c, unlock_target); }))
       ->add_option("target", unlock_target, "IP address, network as listed, or account")->required();
+  // security holds|release: accounts on outbound hold (issue 15 §6)
+  postamt::server::add_hold_commands(*security, [&](postamt::server::HoldConfigAction action) {
+    return std::function<void()>(with_config(std::move(action)));
+  });
 
   // dkim add|list|rotate|retire, dns records: signing keys and the records to publish
   std::string dkim_domain;

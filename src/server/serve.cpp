@@ -46,6 +46,7 @@
 #include "mailauth/resolver_record_lookup.hpp"
 #include "pop3/pop3_service.hpp"
 #include "queue/queue_scheduler.hpp"
+#include "smtp/outbound_guard.hpp"
 #include "mailauth/dmarc_report_ingest.hpp"
 #include "mailauth/dmarc_report_recorder.hpp"
 #include "mailauth/dmarc_report_sender.hpp"
@@ -239,6 +240,11 @@ class Server {
     authenticator_ = std::make_unique<auth::Authenticator>(
         *store_, throttle_, credential_cache_, &blocking_,
         auth::AuthenticatorOptions{config_.auth.failure_delay, config_.auth.hash_threads, config_.auth.hash_queue});
+    // Issue 15 §6: per-account outbound limits and holds (submissions, logins, bounces).
+    outbound_guard_ = std::make_unique<smtp::OutboundGuard>(
+        smtp::OutboundGuardDependencies{config_, *store_, *blobs_, blocking_, *committer_});
+    authenticator_->set_login_observer(
+        [guard = outbound_guard_.get()](auto account, auto ip) { guard->login_succeeded(account, ip); });
     throttle_state_ = std::make_unique<auth::ThrottleStateSync>(pool_.main_context().get_executor(), throttle_,
                                                                 config_.server.data_dir);
     // DKIM keys (data/dkim/): a key that cannot be read stops the start rather than let
@@ -249,7 +255,8 @@ class Server {
     start_sender_checks();
     start_filters();
     smtp_ = std::make_unique<smtp::SmtpService>(smtp::SmtpDependencies{
-        config_, *store_, *blobs_, blocking_, *committer_, *authenticator_, &dkim_, inbound_.get(), filters_.get()});
+        config_, *store_, *blobs_, blocking_, *committer_, *authenticator_, &dkim_, inbound_.get(), filters_.get(),
+        outbound_guard_.get()});
     pop3_ = std::make_unique<pop3::Pop3Service>(
         pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
     imap_ = std::make_unique<imap::ImapService>(
@@ -271,6 +278,7 @@ class Server {
     scheduler_ = std::make_unique<queue::QueueScheduler>(
         pool_.main_context(), queue::SchedulerDependencies{config_, *store_, *blobs_, blocking_, *committer_, &dkim_});
     committer_->set_queue_listener([scheduler = scheduler_.get()] { scheduler->wake(); });
+    outbound_guard_->start(pool_.main_context().get_executor(), [scheduler = scheduler_.get()] { scheduler->wake(); });
     // DMARC aggregate reports: ours go out once a day through the queue; those others send
     // to dmarc-reports@ are read from its INBOX every few minutes.
     if (config_.mailauth.send_reports) {
@@ -425,6 +433,7 @@ class Server {
     if (dmarc_reports_) dmarc_reports_->stop();
     dmarc_ingest_->stop();
     throttle_state_->stop();
+    outbound_guard_->stop();
     if (lookups_) lookups_->shut_down();  // no session waits on DNS past the drain
     tracker_.request_shutdown_all();
     drain_deadline_ = std::chrono::steady_clock::now() + config_.server.shutdown_grace;
@@ -475,6 +484,7 @@ class Server {
   std::unique_ptr<mailauth::DmarcEvaluationRecorder> dmarc_recorder_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::ThrottleStateSync> throttle_state_;
+  std::unique_ptr<smtp::OutboundGuard> outbound_guard_;  // after the committer and store: goes first
   std::unique_ptr<smtp::SmtpService> smtp_;
   std::unique_ptr<pop3::Pop3Service> pop3_;
   std::unique_ptr<imap::ImapService> imap_;

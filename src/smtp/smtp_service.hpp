@@ -37,6 +37,8 @@ class Pipeline;
 
 namespace postamt::smtp {
 
+class OutboundGuard;
+
 struct SmtpDependencies {
   const Config& config;
   storage::MailStore& store;
@@ -50,6 +52,8 @@ struct SmtpDependencies {
   const mailauth::InboundChecker* inbound = nullptr;
   // The filters of mail on the smtp listener: DNS lists, rspamd, milters (nullptr: none).
   filter::Pipeline* filters = nullptr;
+  // Per-account outbound limits and holds of submissions (nullptr: none; issue 15 §6).
+  OutboundGuard* outbound_guard = nullptr;
 };
 
 class SmtpService {

@@ -22,6 +22,7 @@
 #include "smtp/inbound_verification.hpp"
 #include "smtp/message_head.hpp"
 #include "smtp/message_spool.hpp"
+#include "smtp/outbound_guard.hpp"
 #include "smtp/sender_policy.hpp"
 #include "smtp/smtp_service_state.hpp"
 #include "smtp/submission_signing.hpp"
@@ -118,6 +119,8 @@ class SmtpSession {
   const Config& config() const { return state_->deps.config; }
   std::string hostname() const { return config().server.hostname; }
   bool submission() const { return role_.protocol != Protocol::smtp; }
+  // The guard of an authenticated submission's outbound limits, else nullptr.
+  OutboundGuard* outbound_guard() const { return submission() && account_ ? state_->deps.outbound_guard : nullptr; }
   std::uint64_t sid() const { return connection_->info().session_id; }
   const std::string& remote_ip() const { return connection_->info().remote_ip; }
   std::string user() const { return account_ ? account_->address : ""; }
@@ -212,6 +215,13 @@ class SmtpSession {
         co_return;
       }
     }
+    if (OutboundGuard* guard = outbound_guard()) {  // issue 15 §6: limits and holds
+      if (auto refused = co_await guard->check_mail(account_->address, outbound_tally_)) {
+        log::info("smtp.sender_refused", {{"sid", sid()}, {"user", user()}, {"reason", "outbound hold"}});
+        engine_.reject(std::move(*refused));
+        co_return;
+      }
+    }
     engine_.accept_mail();
   }
 
@@ -275,6 +285,12 @@ class SmtpSession {
           co_return;
         }
         break;
+    }
+    if (OutboundGuard* guard = outbound_guard()) {
+      if (auto refused = co_await guard->check_rcpt(account_->address, *normalized, outbound_tally_)) {
+        refuse_rcpt(*normalized, std::move(*refused), "outbound hold");
+        co_return;
+      }
     }
     state_->metrics.recipients_accepted.inc();
     recipients_.push_back({*normalized, e, std::move(*resolution)});
@@ -515,6 +531,8 @@ class SmtpSession {
     auto prepared = co_await state_->deps.pool.run([&] { return state_->preparer.prepare(message); });
     storage::StoreResult<storage::DeliveryOutcome> outcome = std::unexpected(storage::StorageError{});
     if (prepared) {
+      // The account's hold keeps what it submitted in the queue.
+      if (prepared->outbound && submission() && account_) prepared->outbound->account = account_->address;
       outcome = co_await state_->deps.committer.commit(*prepared);
     } else {
       outcome = std::unexpected(prepared.error());
@@ -545,6 +563,7 @@ class SmtpSession {
       reset_transaction();
       co_return;
     }
+    if (OutboundGuard* guard = outbound_guard()) co_await guard->count_accepted(account_->address, addresses);
     ++messages_;
     state_->metrics.messages_accepted.inc();
     state_->metrics.bytes_accepted.inc(stored_size);
@@ -664,6 +683,7 @@ class SmtpSession {
   engine_ns::ServerEngine engine_;
   std::optional<proto::sasl::ServerExchange> sasl_;
   std::optional<storage::AccountRecord> account_;
+  OutboundTally outbound_tally_;  // this transaction's recipients, for the outbound limits
   std::vector<Accepted> recipients_;
   MessageSpool spool_;
   TransferDeadline transfer_;

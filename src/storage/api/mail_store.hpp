@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "storage/api/dmarc_types.hpp"
+#include "storage/api/outbound_types.hpp"
 #include "storage/api/storage_error.hpp"
 #include "storage/api/types.hpp"
 
@@ -239,6 +240,37 @@ class MailStore {
   // The reports mailbox's last UID read by the ingestion (0: none yet).
   virtual StoreResult<std::uint32_t> dmarc_ingest_cursor(Id mailbox_id) = 0;
   virtual StoreResult<void> set_dmarc_ingest_cursor(Id mailbox_id, std::uint32_t last_uid) = 0;
+
+  // --- per-account outbound limits and holds (schema version 6; outbound_types.hpp)
+  // Accounts compare case-insensitively (ASCII). A held account's queued mail is skipped
+  // by due_queue() (matched by QueueMessage::account) and stays queued or deferred.
+  virtual StoreResult<std::optional<AccountHold>> find_account_hold(std::string_view account) = 0;
+  // Every hold, oldest first, with the recipients each keeps waiting.
+  virtual StoreResult<std::vector<AccountHold>> list_account_holds() = 0;
+  // false: the account was held already (the first hold's reason and time stay).
+  virtual StoreResult<bool> hold_account(const AccountHold& hold) = 0;
+  // Lifts the hold (not_found when there is none) and returns it. The account's waiting
+  // recipients become due at `now`, and the time the hold lasted is added to their
+  // messages' created_at: a hold pauses the max_queue_lifetime clock instead of eating it.
+  // The account's counts of the last 24 hours are cleared (they led to the hold; kept, they
+  // would hold it again at its next message); older hours stay as its baseline.
+  virtual StoreResult<AccountHold> release_account_hold(std::string_view account, UnixTime now) = 0;
+  // The account's sending per clock hour from `since` on (ascending; hours with nothing
+  // are absent).
+  virtual StoreResult<std::vector<OutboundHour>> outbound_hours(std::string_view account, UnixTime since) = 0;
+  // Of `addresses`, those the account never sent to (as remembered: see record_submission),
+  // each once, lower-cased.
+  virtual StoreResult<std::vector<std::string>> new_correspondents(std::string_view account,
+                                                                  std::span<const std::string> addresses) = 0;
+  // Counts one accepted message in its hour (messages, recipients, first-time recipients)
+  // and remembers its recipients as correspondents; beyond keep_known, those written to
+  // longest ago are forgotten. Returns how many recipients were first-time ones. Not
+  // synced: a power cut may forget the last counts, never mail.
+  virtual StoreResult<std::size_t> record_submission(const OutboundSubmission& submission) = 0;
+  // Accounts with bounced recipients counted at or after `since` (the bounce signal).
+  virtual StoreResult<std::vector<std::string>> accounts_with_bounces(UnixTime since) = 0;
+  // Retention: drops the hourly counts before `before`. Returns the rows removed.
+  virtual StoreResult<std::size_t> prune_outbound_hours(UnixTime before) = 0;
 
   // --- change notification
   // Called after every committed transaction that changed messages of mailboxes (append,

@@ -151,6 +151,9 @@ struct QueueMessage {
   std::string envid;   // RFC 3461 ENVID ("" when absent)
   std::string ret;     // RFC 3461 RET: "FULL", "HDRS" or ""
   UnixTime created_at = 0;
+  // The local account that submitted it ("" for mail relayed, forwarded or originated
+  // here): an account hold keeps it in the queue (schema version 6).
+  std::string account;
   std::vector<QueueRecipient> recipients;
 };
 

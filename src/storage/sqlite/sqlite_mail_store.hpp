@@ -6,7 +6,8 @@
 // (with quota), sqlite_aliases, sqlite_mailboxes, sqlite_messages, sqlite_flags (STORE),
 // sqlite_copy (COPY/MOVE), sqlite_subscriptions, sqlite_blobs, sqlite_text_index (SEARCH
 // candidates), sqlite_queue (the outbound queue), sqlite_queue_operator (its operator
-// actions and counters), sqlite_delivery, sqlite_dmarc (DMARC evaluations and reports).
+// actions and counters), sqlite_delivery, sqlite_dmarc (DMARC evaluations and reports), sqlite_outbound
+// (per-account outbound counts and holds).
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -138,6 +139,17 @@ class SqliteMailStore final : public MailStore {
                                                                  UnixTime since) override;
   StoreResult<std::uint32_t> dmarc_ingest_cursor(Id mailbox_id) override;
   StoreResult<void> set_dmarc_ingest_cursor(Id mailbox_id, std::uint32_t last_uid) override;
+
+  StoreResult<std::optional<AccountHold>> find_account_hold(std::string_view account) override;
+  StoreResult<std::vector<AccountHold>> list_account_holds() override;
+  StoreResult<bool> hold_account(const AccountHold& hold) override;
+  StoreResult<AccountHold> release_account_hold(std::string_view account, UnixTime now) override;
+  StoreResult<std::vector<OutboundHour>> outbound_hours(std::string_view account, UnixTime since) override;
+  StoreResult<std::vector<std::string>> new_correspondents(std::string_view account,
+                                                          std::span<const std::string> addresses) override;
+  StoreResult<std::size_t> record_submission(const OutboundSubmission& submission) override;
+  StoreResult<std::vector<std::string>> accounts_with_bounces(UnixTime since) override;
+  StoreResult<std::size_t> prune_outbound_hours(UnixTime before) override;
 
   // The listener must not throw; if it does anyway, the exception is logged and dropped
   // (the transaction is committed already).

@@ -44,6 +44,7 @@ StoreResult<void> SqliteMailStore::validate_queue_message(const QueueMessage& me
     return invalid("The message size is too large.");
   if (auto ok = validate_envelope_field(message.sender, "sender"); !ok) return fail(ok);
   if (auto ok = validate_envelope_field(message.envid, "ENVID"); !ok) return fail(ok);
+  if (auto ok = validate_envelope_field(message.account, "account"); !ok) return fail(ok);
   if (message.ret != "" && message.ret != "FULL" && message.ret != "HDRS")
     return invalid("RET must be FULL or HDRS (RFC 3461 §4.3).");
   if (message.recipients.empty()) return invalid("A queued message needs at least one recipient.");
@@ -63,8 +64,8 @@ StoreResult<void> SqliteMailStore::insert_queue_locked(QueueMessage& record) {
   if (record.created_at == 0) record.created_at = now_seconds();
   {
     auto stmt = db_->prepare(
-        "INSERT INTO queue_messages(sender, blob_id, size, envid, ret, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        "INSERT INTO queue_messages(sender, blob_id, size, envid, ret, created_at, account) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!stmt) return fail(stmt);
     auto done = stmt->bind(1, record.sender)
                     .bind(2, record.blob_id)
@@ -72,6 +73,7 @@ StoreResult<void> SqliteMailStore::insert_queue_locked(QueueMessage& record) {
                     .bind(4, record.envid)
                     .bind(5, record.ret)
                     .bind(6, record.created_at)
+                    .bind(7, record.account)
                     .run();
     if (!done) return fail(done);
     record.id = db_->last_insert_rowid();
@@ -116,7 +118,7 @@ StoreResult<std::vector<QueueMessage>> SqliteMailStore::list_queue() {
   std::vector<QueueMessage> messages;
   {
     auto stmt = db_->prepare(
-        "SELECT id, sender, blob_id, size, envid, ret, created_at FROM queue_messages "
+        "SELECT id, sender, blob_id, size, envid, ret, created_at, account FROM queue_messages "
         "ORDER BY id");
     if (!stmt) return fail(stmt);
     auto rows = collect(*stmt, read_queue_message);
@@ -145,7 +147,7 @@ StoreResult<QueueMessage> SqliteMailStore::find_queued(Id message_id) {
   StoreResult<QueueMessage> message = std::unexpected(StorageError{});
   {
     auto stmt = db_->prepare(
-        "SELECT id, sender, blob_id, size, envid, ret, created_at FROM queue_messages "
+        "SELECT id, sender, blob_id, size, envid, ret, created_at, account FROM queue_messages "
         "WHERE id = ?1");
     if (!stmt) return fail(stmt);
     message = single(stmt->bind(1, message_id), read_queue_message,
@@ -188,6 +190,24 @@ StoreResult<void> SqliteMailStore::update_recipient(const QueueRecipient& recipi
                                                 std::to_string(recipient.id) +
                                                 " does not exist.");
   }
+  if (recipient.state == QueueState::delivered || recipient.state == QueueState::bounced) {
+    // The submitting account's outcomes, for the bounce signal (issue 15 §6); counted
+    // before the message row may go below.
+    auto stmt = db_->prepare(
+        "INSERT INTO outbound_hours(account, hour, delivered, bounced) "
+        "SELECT m.account, ?2, ?3, ?4 FROM queue_recipients r JOIN queue_messages m ON m.id = r.message_id "
+        "WHERE r.id = ?1 AND m.account <> '' "
+        "ON CONFLICT(account, hour) DO UPDATE SET delivered = delivered + excluded.delivered, "
+        "bounced = bounced + excluded.bounced");
+    if (!stmt) return fail(stmt);
+    const bool delivered = recipient.state == QueueState::delivered;
+    auto done = stmt->bind(1, recipient.id)
+                    .bind(2, now_seconds() / 3600 * 3600)
+                    .bind(3, std::int64_t{delivered ? 1 : 0})
+                    .bind(4, std::int64_t{delivered ? 0 : 1})
+                    .run();
+    if (!done) return done;
+  }
   {
     // The message leaves the queue with its last pending recipient; the delete trigger
     // drops its blob reference.
@@ -227,11 +247,13 @@ StoreResult<std::vector<QueueMessage>> SqliteMailStore::due_queue(UnixTime now,
   {
     // The queue_recipients_due index (state, next_attempt_at) finds the due rows.
     auto stmt = db_->prepare(
-        "SELECT m.id, m.sender, m.blob_id, m.size, m.envid, m.ret, m.created_at "
+        "SELECT m.id, m.sender, m.blob_id, m.size, m.envid, m.ret, m.created_at, m.account "
         "FROM queue_messages m JOIN ("
         "SELECT message_id, min(next_attempt_at) AS due FROM queue_recipients "
         "WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?1 "
         "GROUP BY message_id) d ON d.message_id = m.id "
+        // A held account's mail waits where it is (schema version 6).
+        "WHERE m.account = '' OR NOT EXISTS (SELECT 1 FROM account_holds h WHERE h.account = m.account) "
         "ORDER BY d.due, m.id LIMIT ?2");
     if (!stmt) return fail(stmt);
     auto rows = collect(stmt->bind(1, now).bind(2, bounded_limit), read_queue_message);

@@ -134,6 +134,7 @@ QueueMessage read_queue_message(const Statement& stmt) {
   record.envid = stmt.column_text(4);
   record.ret = stmt.column_text(5);
   record.created_at = stmt.column_int64(6);
+  record.account = stmt.column_text(7);
   return record;
 }
 

@@ -338,8 +338,48 @@ CREATE TABLE dmarc_ingest_cursors (
 ) STRICT;
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                          kSchemaV4, kSchemaV5};
+// Version 6: per-account outbound limits and holds (issue 15 §6; storage/api/outbound_types.hpp).
+// - queue_messages.account: the local account that submitted the message ('' otherwise),
+//   so an account's hold keeps its queued mail back (due_queue skips it).
+// - account_holds: one row per held account.
+// - outbound_hours: per account and clock hour, what it sent and how its mail fared
+//   (delivered/bounced counted by update_recipient); a week is kept for the baselines.
+// - account_correspondents: addresses each account has written to (first-time recipients
+//   are those missing here), the least recently used dropped beyond a bound.
+constexpr std::string_view kSchemaV6 = R"sql(
+ALTER TABLE queue_messages ADD COLUMN account TEXT NOT NULL DEFAULT '' COLLATE NOCASE;
+CREATE INDEX queue_messages_account ON queue_messages(account) WHERE account <> '';
+
+CREATE TABLE account_holds (
+  account TEXT PRIMARY KEY COLLATE NOCASE,
+  reason  TEXT NOT NULL,
+  detail  TEXT NOT NULL,
+  held_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE outbound_hours (
+  account        TEXT NOT NULL COLLATE NOCASE,
+  hour           INTEGER NOT NULL,
+  messages       INTEGER NOT NULL DEFAULT 0,
+  recipients     INTEGER NOT NULL DEFAULT 0,
+  new_recipients INTEGER NOT NULL DEFAULT 0,
+  delivered      INTEGER NOT NULL DEFAULT 0,
+  bounced        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (account, hour)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX outbound_hours_hour ON outbound_hours(hour);
+
+CREATE TABLE account_correspondents (
+  account   TEXT NOT NULL COLLATE NOCASE,
+  address   TEXT NOT NULL COLLATE NOCASE,
+  last_used INTEGER NOT NULL,
+  PRIMARY KEY (account, address)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX account_correspondents_age ON account_correspondents(account, last_used);
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                          kSchemaV4, kSchemaV5, kSchemaV6};
 
 StoreResult<int> user_version(Database& db) {
   auto stmt = db.prepare("PRAGMA user_version");
