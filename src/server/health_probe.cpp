@@ -25,9 +25,11 @@ std::string HealthProbe::problems() {
   if (disk_.below_floor())
     add(out, "free disk " + mib(disk_.free_bytes()) + " is below the floor of " + mib(disk_.floor_bytes()) +
                  " (limits.min_free_disk_mb): new mail is refused");
-  if (auto written = store_.probe_write(); !written) add(out, "index not writable: " + written.error().message);
+  auto written = store_.probe_write();
+  if (!written) add(out, "index not writable: " + written.error().message);
   if (auto failed = blobs_.probe_writable(); !failed.empty()) add(out, "blob store not writable: " + failed);
-  add(out, sample_problems());
+  // A blocked index would only make the sample wait as well; it is reported already.
+  if (written) add(out, sample_problems());
   if (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }

@@ -19,6 +19,7 @@ import urllib.request
 import pytest
 
 from harness import (
+    deliver_smtp,
     imaplib_login,
     mailbox_listing,
     metric_sum,
@@ -146,3 +147,50 @@ def test_healthz_index_unwritable(start_server):
         blocker.execute("ROLLBACK")
         blocker.close()
     wait_for(lambda: healthz(server)[0] == 200, 10, interval=0.2, message="/healthz ok again")
+
+
+def test_healthz_answers_while_a_delivery_waits_for_the_index(start_server):
+    """The CI failure of stop 23: while another process held the index's write lock, a
+    delivery's commit waited out SQLite's busy timeout inside the store, and the probe
+    waited for the store and then for the lock itself — past its client's 10 s. The probe
+    now waits a bounded time for each and answers 503 promptly. The delivery either waited
+    long enough (250, stored) or was told 451 (nothing acknowledged, nothing stored)."""
+    import sqlite3
+    import threading
+
+    server = start_server()
+    provision(server, ["alice"])
+    assert healthz(server)[0] == 200
+    blocker = sqlite3.connect(server.data_dir / "index.sqlite3", timeout=1, isolation_level=None)
+    outcome: dict[str, object] = {}
+
+    def send():
+        try:
+            deliver_smtp(server, "alice@example.test", b"Subject: waits\r\n\r\nfor the index\r\n")
+            outcome["sent"] = True
+        except Exception as e:  # noqa: BLE001 - reported below
+            outcome["error"] = e
+
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        sender = threading.Thread(target=send)
+        sender.start()
+        time.sleep(1.5)  # the commit is waiting inside the store now
+        for _ in range(3):
+            started = time.monotonic()
+            status, body = healthz(server)
+            elapsed = time.monotonic() - started
+            assert status == 503 and "index not writable" in body, (status, body)
+            assert elapsed < 6, f"/healthz took {elapsed:.1f} s"
+            time.sleep(1.1)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    sender.join(60)
+    wait_for(lambda: healthz(server)[0] == 200, 10, interval=0.2, message="/healthz ok again")
+    stored = mailbox_listing(server, "alice@example.test", "INBOX")
+    if outcome.get("sent"):
+        assert len(stored) == 1, stored
+    else:
+        assert "451" in repr(outcome.get("error")), outcome
+        assert stored == [], stored

@@ -8,8 +8,6 @@
 namespace postamt::storage::sqlite {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
-
 std::string open_failure(const std::filesystem::path& file, std::string_view what,
                          std::string_view detail) {
   return "cannot open the index database " + file.string() + ": " + std::string(what) + ": " +
@@ -59,6 +57,8 @@ Database::Database(const std::filesystem::path& file) {
            "PRAGMA mmap_size=268435456; PRAGMA cache_size=-16384;");
   if (!pragmas) throw std::runtime_error(open_failure(file, "pragmas", pragmas.error().message));
 }
+
+void Database::set_busy_timeout(int milliseconds) { sqlite3_busy_timeout(db_.get(), milliseconds); }
 
 StoreResult<void> Database::set_synced_commits(bool synced) {
   if (synced == synced_commits_) return {};

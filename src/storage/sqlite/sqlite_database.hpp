@@ -43,6 +43,10 @@ class Database {
   std::int64_t changes() const;
   sqlite3* handle() const { return db_.get(); }
 
+  // How long a statement waits for another process's write lock before SQLITE_BUSY.
+  static constexpr int kBusyTimeoutMs = 5000;
+  void set_busy_timeout(int milliseconds);
+
   // Whether the next commit syncs the WAL (synchronous=FULL, the default) or not (NORMAL).
   // Only between transactions. Runs the PRAGMA only when the setting changes.
   StoreResult<void> set_synced_commits(bool synced);

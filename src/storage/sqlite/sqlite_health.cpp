@@ -1,5 +1,9 @@
 // SqliteMailStore: what /healthz asks of the index.
 #include "storage/sqlite/sqlite_mail_store.hpp"
+
+#include <chrono>
+#include <mutex>
+
 #include "storage/sqlite/sqlite_rows.hpp"
 #include "storage/sqlite/sqlite_transaction.hpp"
 
@@ -7,8 +11,24 @@ namespace postamt::storage {
 
 using namespace sqlite;
 
+namespace {
+
+// /healthz answers within its client's patience: the probe waits at most this long for
+// the store (another call may hold it through its own busy wait) and for SQLite's write
+// lock (another process's transaction), then calls the index not writable.
+constexpr auto kProbeStoreWait = std::chrono::seconds(2);
+constexpr int kProbeBusyTimeoutMs = 1000;
+
+}  // namespace
+
 StoreResult<void> SqliteMailStore::probe_write() {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_, kProbeStoreWait);
+  if (!lock.owns_lock()) return storage_error(StorageError::Code::busy, "the store stayed busy for 2 s");
+  db_->set_busy_timeout(kProbeBusyTimeoutMs);
+  struct RestoreBusyTimeout {
+    Database& db;
+    ~RestoreBusyTimeout() { db.set_busy_timeout(Database::kBusyTimeoutMs); }
+  } restore{*db_};
   auto txn = Transaction::begin(*db_, Transaction::Mode::write);
   if (!txn) return fail(txn);
   auto stmt = db_->prepare(
@@ -20,7 +40,8 @@ StoreResult<void> SqliteMailStore::probe_write() {
 }
 
 StoreResult<std::vector<BlobUse>> SqliteMailStore::sample_blob_uses(std::size_t limit) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_, kProbeStoreWait);
+  if (!lock.owns_lock()) return storage_error(StorageError::Code::busy, "the store stayed busy for 2 s");
   // From a random row id on (an index range, not a scan); the newest rows when it lands
   // past the end. The reference count is recounted for each blob: messages by their
   // blob index, the queue (small) as it is.

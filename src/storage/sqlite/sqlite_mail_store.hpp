@@ -204,7 +204,9 @@ class SqliteMailStore final : public MailStore {
   StoreResult<std::size_t> change_recipients(std::string_view sql, Id message_id,
                                              std::optional<UnixTime> now);
 
-  std::mutex mutex_;
+  // Timed so that /healthz's probe can give up on a store another call holds (e.g.
+  // through its own busy wait) instead of making its client wait.
+  std::timed_mutex mutex_;
   std::unique_ptr<sqlite::Database> db_;
   int schema_version_ = 0;
   std::shared_ptr<const ChangeListener> listener_;  // guarded by mutex_; null: none
