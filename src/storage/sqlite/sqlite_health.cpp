@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <string>
 
 #include "storage/sqlite/sqlite_rows.hpp"
 #include "storage/sqlite/sqlite_transaction.hpp"
@@ -19,11 +20,20 @@ namespace {
 constexpr auto kProbeStoreWait = std::chrono::seconds(2);
 constexpr int kProbeBusyTimeoutMs = 1000;
 
+// The store's mutex for a probe, or busy once kProbeStoreWait has passed.
+StoreResult<std::unique_lock<std::timed_mutex>> lock_for_probe(std::timed_mutex& mutex) {
+  std::unique_lock lock(mutex, kProbeStoreWait);
+  if (!lock.owns_lock())
+    return storage_error(StorageError::Code::busy,
+                         "the store stayed busy for " + std::to_string(kProbeStoreWait.count()) + " s");
+  return lock;
+}
+
 }  // namespace
 
 StoreResult<void> SqliteMailStore::probe_write() {
-  std::unique_lock lock(mutex_, kProbeStoreWait);
-  if (!lock.owns_lock()) return storage_error(StorageError::Code::busy, "the store stayed busy for 2 s");
+  auto lock = lock_for_probe(mutex_);
+  if (!lock) return std::unexpected(lock.error());
   db_->set_busy_timeout(kProbeBusyTimeoutMs);
   struct RestoreBusyTimeout {
     Database& db;
@@ -40,8 +50,8 @@ StoreResult<void> SqliteMailStore::probe_write() {
 }
 
 StoreResult<std::vector<BlobUse>> SqliteMailStore::sample_blob_uses(std::size_t limit) {
-  std::unique_lock lock(mutex_, kProbeStoreWait);
-  if (!lock.owns_lock()) return storage_error(StorageError::Code::busy, "the store stayed busy for 2 s");
+  auto lock = lock_for_probe(mutex_);
+  if (!lock) return std::unexpected(lock.error());
   // From a random row id on (an index range, not a scan); the newest rows when it lands
   // past the end. The reference count is recounted for each blob: messages by their
   // blob index, the queue (small) as it is.
