@@ -14,6 +14,7 @@
 #include "server/mailauth_commands.hpp"
 #include "server/privileges.hpp"
 #include "server/dmarc_commands.hpp"
+#include "server/filter_commands.hpp"
 #include "server/hold_commands.hpp"
 #include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
@@ -215,6 +216,11 @@ int main(int argc, char** argv) {
       ->add_option("target", unlock_target, "IP address, network as listed, or account")->required();
   // security holds|release: accounts on outbound hold (issue 15 §6)
   postamt::server::add_hold_commands(*security, [&](postamt::server::HoldConfigAction action) {
+    return std::function<void()>(with_config(std::move(action)));
+  });
+
+  // filter learn --spam|--ham FILE: a lesson for rspamd's controller (issue 15 §5)
+  postamt::server::add_filter_commands(app, [&](postamt::server::FilterConfigAction action) {
     return std::function<void()>(with_config(std::move(action)));
   });
 

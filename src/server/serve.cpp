@@ -40,6 +40,7 @@
 #include "filter/dns_lists.hpp"
 #include "filter/greylist.hpp"
 #include "filter/pipeline.hpp"
+#include "filter/rspamd_filter.hpp"
 #include "mailauth/dkim_signing_service.hpp"
 #include "mailauth/inbound_check.hpp"
 #include "mailauth/public_suffix_list.hpp"
@@ -413,6 +414,11 @@ class Server {
     }
     if ((!config.dnsbl.empty() || !config.dnswl.empty()) && lookups_) {
       filters.push_back(filter::make_dns_list_filter(config, *lookups_));
+    }
+    if (!config.rspamd.url.empty()) {  // issue 15 §2: after the cheap checks
+      auto rspamd = filter::make_rspamd_filter(config.rspamd, config.max_message_size);
+      if (!rspamd) throw std::runtime_error(rspamd.error().message);
+      filters.push_back(std::move(*rspamd));
     }
     if (filters.empty()) return;
     std::string names;
