@@ -1,5 +1,8 @@
 #include "filter/rspamd_filter.hpp"
 
+#include <chrono>
+#include <string>
+
 #include "base/log.hpp"
 #include "base/metrics.hpp"
 #include "filter/rspamd_reply.hpp"

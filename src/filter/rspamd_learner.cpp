@@ -1,5 +1,7 @@
 #include "filter/rspamd_learner.hpp"
 
+#include <chrono>
+
 #include "base/log.hpp"
 #include "base/metrics.hpp"
 #include "filter/rspamd_reply.hpp"

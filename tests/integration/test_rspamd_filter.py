@@ -11,7 +11,8 @@ import smtplib
 
 import pytest
 
-from harness import cli_bytes, mailbox_listing, metric_sum, provision
+from harness import cli_bytes, mailbox_listing, make_config, metric_sum, provision, run_postamt
+from peers.base import free_port
 from peers.rspamd import PrivateRspamd, rspamd_unavailable
 
 LOCAL = "example.test"
@@ -92,10 +93,9 @@ def test_clean_message_is_delivered_with_score_and_rspamds_header(start_server, 
     assert metric_sum(server, "postamt_filter_failures_total", filter="rspamd") == 0
 
 
-def test_stopped_rspamd_fails_open_with_the_metric_and_closed_with_451(start_server):
-    with PrivateRspamd() as gone:
-        url, controller = gone.url, gone.controller_url
-    # Nothing listens there now: connection refused.
+def test_unreachable_rspamd_fails_open_with_the_metric_and_closed_with_451(start_server):
+    # Nothing listens there: connection refused.
+    url, controller = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
     server = start_server(filter={"rspamd": {"url": url, "controller_url": controller, "timeout_seconds": 2}})
     provision(server, users=["alice"])
     code, reply = send(server, message("while down"))
@@ -145,3 +145,10 @@ def test_filter_learn_gives_rspamds_controller_a_lesson(start_server, rspamd, tm
     refused = wrong.cli("filter", "learn", "--ham", str(spam))
     assert refused.returncode == 1
     assert "Unauthorized" in refused.stderr
+
+
+def test_https_url_is_refused_at_start_up_with_a_clear_error(tmp_path):
+    config = make_config(tmp_path / "https", filter={"rspamd": {"url": "https://127.0.0.1:11333"}})
+    done = run_postamt("check-config", "--config", str(config))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "filter.rspamd.url" in done.stderr and "http URL" in done.stderr, done.stderr

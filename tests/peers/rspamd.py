@@ -133,6 +133,12 @@ lua = "$RULESDIR/rspamd.lua"
 .include "$CONFDIR/modules.conf"
 .include "$CONFDIR/settings.conf"
 
+modules {{
+  path = "${{PLUGINSDIR}}";
+  fallback_path = "${{SHAREDIR}}/lua";
+  try_path = "${{LOCAL_CONFDIR}}/plugins.d/";
+}}
+
 classifier "bayes" {{
   tokenizer {{ name = "osb"; }}
   backend = "sqlite3";
@@ -154,6 +160,7 @@ logging {{
     filename = "$LOGDIR/rspamd.log";
     level = "info";
     log_usec = false;
+    .include(try=true; priority=1,duplicate=merge) "$LOCAL_CONFDIR/local.d/logging.inc"
     color = false;
 }}
 
@@ -184,8 +191,8 @@ worker "controller" {{
         conf = self._write_config(f"127.0.0.1:{self.dns.port}")
         d = self.directory
         command = ["rspamd", "-f", "-i", "-u", "root", "-g", "root", "-c", str(conf),
-                   "--var", f"LOCAL_CONFDIR={d / 'local'}", "--var", f"DBDIR={d / 'db'}",
-                   "--var", f"RUNDIR={d / 'run'}", "--var", f"LOGDIR={d / 'log'}"]
+                   f"--var=LOCAL_CONFDIR={d / 'local'}", f"--var=DBDIR={d / 'db'}",
+                   f"--var=RUNDIR={d / 'run'}", f"--var=LOGDIR={d / 'log'}"]
         with open(d / "stderr.log", "wb") as stderr:
             self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
                                             start_new_session=True)

@@ -1,5 +1,6 @@
 #include "proto/http/response_parser.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>

@@ -55,7 +55,9 @@ TEST(RspamdReply, MapsActions) {
       EXPECT_EQ(verdict.reply->code, 451u);
       EXPECT_EQ(verdict.reply->status, "4.7.1");
     }
-    if (expected == Action::reject) EXPECT_EQ(verdict.reply->text, "Spam message rejected");
+    if (expected == Action::reject) {
+      EXPECT_EQ(verdict.reply->text, "Spam message rejected");
+    }
   }
 }
 
