@@ -144,8 +144,12 @@ Result<RspamdReply> parse_rspamd_reply(std::string_view text) {
       }
       reply.symbols.push_back(std::move(one));
     }
-    std::ranges::stable_sort(reply.symbols, [](const RspamdSymbol& a, const RspamdSymbol& b) {
-      return std::fabs(a.score) > std::fabs(b.score);
+    // Weightiest first, then by name (std::sort: stable_sort's temporary buffer is
+    // deprecated under clang with libstdc++ 12).
+    std::ranges::sort(reply.symbols, [](const RspamdSymbol& a, const RspamdSymbol& b) {
+      const double x = std::fabs(a.score);
+      const double y = std::fabs(b.score);
+      return x != y ? x > y : a.name < b.name;
     });
   }
   if (const auto messages = doc.find("messages"); messages != doc.end() && messages->is_object()) {
