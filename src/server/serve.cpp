@@ -38,6 +38,7 @@
 #include "filter/client_checks.hpp"
 #include "filter/client_rate.hpp"
 #include "filter/dns_lists.hpp"
+#include "filter/milter_filter.hpp"
 #include "filter/greylist.hpp"
 #include "filter/pipeline.hpp"
 #include "mailauth/dkim_signing_service.hpp"
@@ -413,6 +414,10 @@ class Server {
     }
     if ((!config.dnsbl.empty() || !config.dnswl.empty()) && lookups_) {
       filters.push_back(filter::make_dns_list_filter(config, *lookups_));
+    }
+    // [[filter.milter]]: one filter per milter, in the order configured (issue 15 §3).
+    for (const auto& milter : config.milters) {
+      if (auto made = filter::make_milter_filter(milter)) filters.push_back(std::move(made));
     }
     if (filters.empty()) return;
     std::string names;
