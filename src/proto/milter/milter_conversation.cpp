@@ -99,6 +99,7 @@ void Conversation::add(Stage macro_stage, char macro_command, std::string bytes,
     if (!list.empty()) packets = encode_macros(macro_command, list);
   }
   packets += bytes;
+  if (packets.empty()) return;
   items_.push_back({std::move(packets), reply, std::move(stage), body});
 }
 
@@ -108,23 +109,24 @@ void Conversation::plan() {
                                                     : negotiation_.protocol & 0x7f;  // NO* of v2
   const auto on = [&](std::uint32_t flag) { return (p & flag) != 0; };
   const auto& e = envelope_;
-  if (!on(protocol::no_connect)) {
-    add(Stage::connect, command::connect,
-        encode_connect(e.client_name, e.family, e.client_port, e.client_address), !on(protocol::nr_connect),
-        "connect");
+  // Macros go out even for a step the milter skips (as Sendmail does): they stay readable
+  // at the later steps (a milter without a connect callback still asks {client_addr} at EOM).
+  add(Stage::connect, command::connect,
+      on(protocol::no_connect) ? std::string()
+                               : encode_connect(e.client_name, e.family, e.client_port, e.client_address),
+      !on(protocol::no_connect) && !on(protocol::nr_connect), "connect");
+  const bool helo = !on(protocol::no_helo) && !e.helo.empty();
+  add(Stage::helo, command::helo, helo ? encode_helo(e.helo) : std::string(), helo && !on(protocol::nr_helo),
+      "helo");
+  add(Stage::mail, command::mail, on(protocol::no_mail) ? std::string() : encode_mail(e.sender),
+      !on(protocol::no_mail) && !on(protocol::nr_mail), "mail");
+  for (const auto& r : e.recipients) {
+    add(Stage::rcpt, command::rcpt, on(protocol::no_rcpt) ? std::string() : encode_rcpt(r),
+        !on(protocol::no_rcpt) && !on(protocol::nr_rcpt), "rcpt:" + r);
   }
-  if (!on(protocol::no_helo) && !e.helo.empty()) {
-    add(Stage::helo, command::helo, encode_helo(e.helo), !on(protocol::nr_helo), "helo");
-  }
-  if (!on(protocol::no_mail)) add(Stage::mail, command::mail, encode_mail(e.sender), !on(protocol::nr_mail), "mail");
-  if (!on(protocol::no_rcpt)) {
-    for (const auto& r : e.recipients) {
-      add(Stage::rcpt, command::rcpt, encode_rcpt(r), !on(protocol::nr_rcpt), "rcpt:" + r);
-    }
-  }
-  if (negotiation_.version >= 4 && !on(protocol::no_data)) {
-    add(Stage::data, command::data, encode_bare(command::data), !on(protocol::nr_data), "data");
-  }
+  const bool data = negotiation_.version >= 4 && !on(protocol::no_data);
+  add(Stage::data, command::data, data ? encode_bare(command::data) : std::string(), data && !on(protocol::nr_data),
+      "data");
   const mailauth::SplitHead head = mailauth::split_message_head(message_);
   if (!on(protocol::no_headers)) {
     for (const auto& field : head.fields) {
@@ -132,9 +134,8 @@ void Conversation::plan() {
           "header");
     }
   }
-  if (!on(protocol::no_eoh)) {
-    add(Stage::eoh, command::end_of_header, encode_bare(command::end_of_header), !on(protocol::nr_eoh), "eoh");
-  }
+  add(Stage::eoh, command::end_of_header, on(protocol::no_eoh) ? std::string() : encode_bare(command::end_of_header),
+      !on(protocol::no_eoh) && !on(protocol::nr_eoh), "eoh");
   if (!on(protocol::no_body)) {
     std::string_view body = message_.substr(std::min(head.body_offset, message_.size()));
     while (!body.empty()) {
