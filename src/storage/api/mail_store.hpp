@@ -13,6 +13,7 @@
 
 #include "storage/api/dmarc_types.hpp"
 #include "storage/api/outbound_types.hpp"
+#include "storage/api/security_types.hpp"
 #include "storage/api/storage_error.hpp"
 #include "storage/api/types.hpp"
 
@@ -271,6 +272,21 @@ class MailStore {
   virtual StoreResult<std::vector<std::string>> accounts_with_bounces(UnixTime since) = 0;
   // Retention: drops the hourly counts before `before`. Returns the rows removed.
   virtual StoreResult<std::size_t> prune_outbound_hours(UnixTime before) = 0;
+
+  // --- security events and bans (schema version 7; security_types.hpp)
+  // Appends events in one unsynced transaction (a power cut may lose the last ones).
+  virtual StoreResult<void> add_security_events(std::span<const SecurityEventRow> events) = 0;
+  virtual StoreResult<std::vector<SecurityEventRow>> security_events(const SecurityEventQuery& query) = 0;
+  // Retention: drops events before `before`, then the oldest beyond `keep_rows`.
+  virtual StoreResult<std::size_t> prune_security_events(UnixTime before, std::size_t keep_rows) = 0;
+  // Inserts or replaces the ban of ban.target.
+  virtual StoreResult<void> put_ban(const BanRow& ban) = 0;
+  // Bans whose `until` is after `after` (after = now: the active ones), by target.
+  virtual StoreResult<std::vector<BanRow>> list_bans(UnixTime after) = 0;
+  // Ends the active bans of these targets at `now`; returns those ended (as they were).
+  virtual StoreResult<std::vector<BanRow>> lift_bans(std::span<const std::string> targets, UnixTime now) = 0;
+  // Retention: forgets bans that ended before `before`. Returns the rows removed.
+  virtual StoreResult<std::size_t> prune_bans(UnixTime before) = 0;
 
   // --- change notification
   // Called after every committed transaction that changed messages of mailboxes (append,

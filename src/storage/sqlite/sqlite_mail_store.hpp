@@ -140,6 +140,13 @@ class SqliteMailStore final : public MailStore {
   StoreResult<std::uint32_t> dmarc_ingest_cursor(Id mailbox_id) override;
   StoreResult<void> set_dmarc_ingest_cursor(Id mailbox_id, std::uint32_t last_uid) override;
 
+  StoreResult<void> add_security_events(std::span<const SecurityEventRow> events) override;
+  StoreResult<std::vector<SecurityEventRow>> security_events(const SecurityEventQuery& query) override;
+  StoreResult<std::size_t> prune_security_events(UnixTime before, std::size_t keep_rows) override;
+  StoreResult<void> put_ban(const BanRow& ban) override;
+  StoreResult<std::vector<BanRow>> list_bans(UnixTime after) override;
+  StoreResult<std::vector<BanRow>> lift_bans(std::span<const std::string> targets, UnixTime now) override;
+  StoreResult<std::size_t> prune_bans(UnixTime before) override;
   StoreResult<std::optional<AccountHold>> find_account_hold(std::string_view account) override;
   StoreResult<std::vector<AccountHold>> list_account_holds() override;
   StoreResult<bool> hold_account(const AccountHold& hold) override;

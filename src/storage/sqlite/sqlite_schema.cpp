@@ -378,8 +378,38 @@ CREATE TABLE account_correspondents (
 CREATE INDEX account_correspondents_age ON account_correspondents(account, last_used);
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                          kSchemaV4, kSchemaV5, kSchemaV6};
+// Version 7: security events and bans (issue 15 §7, §8; storage/api/security_types.hpp).
+// - security_events: the event stream `postamt security events` reads; bounded by age and
+//   a row cap (prune_security_events).
+// - security_bans: one row per banned address or network, kept after the ban ends so a
+//   repeat offender's next ban lasts longer; the server polls the active ones, so the
+//   CLI's unban (until = now) reaches it within seconds.
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE security_events (
+  id       INTEGER PRIMARY KEY,
+  at       INTEGER NOT NULL,
+  kind     TEXT NOT NULL,
+  ip       TEXT NOT NULL DEFAULT '',
+  account  TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+  protocol TEXT NOT NULL DEFAULT '',
+  fields   TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX security_events_at ON security_events(at);
+CREATE INDEX security_events_account ON security_events(account, at) WHERE account <> '';
+
+CREATE TABLE security_bans (
+  target    TEXT PRIMARY KEY,
+  reason    TEXT NOT NULL,
+  detail    TEXT NOT NULL DEFAULT '',
+  banned_at INTEGER NOT NULL,
+  until     INTEGER NOT NULL,
+  offences  INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE INDEX security_bans_until ON security_bans(until);
+)sql";
+
+constexpr std::array<std::string_view, 7> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                                          kSchemaV5, kSchemaV6, kSchemaV7};
 
 StoreResult<int> user_version(Database& db) {
   auto stmt = db.prepare("PRAGMA user_version");
