@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "base/log.hpp"
+#include "security/security_event.hpp"
 #include "net/connection.hpp"
 #include "proto/imap/tokenizer.hpp"
 
@@ -190,6 +191,8 @@ asio::awaitable<void> ImapSession::run() {
         tagged_.clear();
         untagged("BYE Too many invalid commands");
         state_kind_ = State::logout;
+        security::report_protocol_abuse("imap", connection_->info().remote_ip, sid(),
+                                        static_cast<unsigned>(errors_in_a_row_));
       }
       if (!co_await flush()) co_return;
     }

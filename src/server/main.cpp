@@ -18,6 +18,7 @@
 #include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
 #include "server/security_commands.hpp"
+#include "server/security_event_commands.hpp"
 #include "server/serve.hpp"
 
 namespace {
@@ -207,7 +208,7 @@ int main(int argc, char** argv) {
 
   // security locks|unlock: the running server's login throttle
   std::string unlock_target;
-  auto* security = app.add_subcommand("security", "See and lift login locks")->require_subcommand(1);
+  auto* security = app.add_subcommand("security", "Login locks, holds, bans and security events")->require_subcommand(1);
   security->add_subcommand("locks", "List locked addresses and slowed accounts")
       ->callback(with_config([](const auto& c) { return postamt::server::security_locks(c); }));
   security->add_subcommand("unlock", "Lift the lock on an address (or network) or the delay on an account")
@@ -215,6 +216,10 @@ int main(int argc, char** argv) {
       ->add_option("target", unlock_target, "IP address, network as listed, or account")->required();
   // security holds|release: accounts on outbound hold (issue 15 §6)
   postamt::server::add_hold_commands(*security, [&](postamt::server::HoldConfigAction action) {
+    return std::function<void()>(with_config(std::move(action)));
+  });
+  // security events|bans|unban (issue 15 §7, §8)
+  postamt::server::add_security_event_commands(*security, [&](postamt::server::SecurityConfigAction action) {
     return std::function<void()>(with_config(std::move(action)));
   });
 

@@ -47,6 +47,7 @@
 #include "pop3/pop3_service.hpp"
 #include "queue/queue_scheduler.hpp"
 #include "smtp/outbound_guard.hpp"
+#include "security/security_monitor.hpp"
 #include "mailauth/dmarc_report_ingest.hpp"
 #include "mailauth/dmarc_report_recorder.hpp"
 #include "mailauth/dmarc_report_sender.hpp"
@@ -101,7 +102,8 @@ class Server {
         dkim_(config.server.data_dir),
         signals_(pool_.main_context()),
         drain_timer_(pool_.main_context()),
-        disk_timer_(pool_.main_context()) {}
+        disk_timer_(pool_.main_context()),
+        ban_check_([this](std::string_view ip) { return security_ && security_->banned(ip); }) {}
 
   ~Server() {
     // The listener points into imap_, which goes before the store does.
@@ -149,7 +151,7 @@ class Server {
         continue;
       }
       auto listener = std::make_unique<net::Listener>(
-          listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits},
+          listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits, &ban_check_},
           net::ProtocolBehaviour{});
       if (auto ok = listener->bind(); !ok) return fail(ok.error().message);
       bound[name].push_back(listener->bound_address());
@@ -204,6 +206,7 @@ class Server {
     pool_.run();
     for (auto& endpoint : http_) endpoint->stop();
     dmarc_recorder_->stop();  // the evaluations still waiting go to the store
+    security_->flush();       // and the security events
     blocking_.stop();
     authenticator_->stop();
     text_indexer_->stop();
@@ -243,8 +246,9 @@ class Server {
     // Issue 15 §6: per-account outbound limits and holds (submissions, logins, bounces).
     outbound_guard_ = std::make_unique<smtp::OutboundGuard>(
         smtp::OutboundGuardDependencies{config_, *store_, *blobs_, blocking_, *committer_});
-    authenticator_->set_login_observer(
+    authenticator_->add_login_observer(
         [guard = outbound_guard_.get()](auto account, auto ip) { guard->login_succeeded(account, ip); });
+    start_security_monitor();
     throttle_state_ = std::make_unique<auth::ThrottleStateSync>(pool_.main_context().get_executor(), throttle_,
                                                                 config_.server.data_dir);
     // DKIM keys (data/dkim/): a key that cannot be read stops the start rather than let
@@ -293,6 +297,17 @@ class Server {
     // Port 25's DMARC evaluations, batched into the store for the daily reports.
     dmarc_recorder_ = std::make_unique<mailauth::DmarcEvaluationRecorder>(*store_, blocking_);
     if (inbound_) inbound_->set_evaluation_recorder(dmarc_recorder_.get());
+  }
+
+  // Issue 15 §7, §8: security events to the store, bans (stored, polled, checked at accept
+  // by every listener through ban_check_), logins from new networks.
+  void start_security_monitor() {
+    std::vector<std::string> trusted = config_.auth.trusted_networks;
+    trusted.insert(trusted.end(), config_.security.trusted_networks.begin(), config_.security.trusted_networks.end());
+    security_ = std::make_unique<security::SecurityMonitor>(config_.security, std::move(trusted), *store_, blocking_);
+    security_->start(pool_.main_context().get_executor());
+    authenticator_->add_login_observer(
+        [monitor = security_.get()](auto account, auto ip) { monitor->login_succeeded(account, ip, ""); });
   }
 
   // /healthz: the probe's verdict, computed at most once a second however often it is
@@ -434,6 +449,7 @@ class Server {
     dmarc_ingest_->stop();
     throttle_state_->stop();
     outbound_guard_->stop();
+    security_->stop();
     if (lookups_) lookups_->shut_down();  // no session waits on DNS past the drain
     tracker_.request_shutdown_all();
     drain_deadline_ = std::chrono::steady_clock::now() + config_.server.shutdown_grace;
@@ -485,6 +501,8 @@ class Server {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::ThrottleStateSync> throttle_state_;
   std::unique_ptr<smtp::OutboundGuard> outbound_guard_;  // after the committer and store: goes first
+  std::unique_ptr<security::SecurityMonitor> security_;  // after the store: goes first
+  std::function<bool(std::string_view)> ban_check_;      // the listeners' admission check
   std::unique_ptr<smtp::SmtpService> smtp_;
   std::unique_ptr<pop3::Pop3Service> pop3_;
   std::unique_ptr<imap::ImapService> imap_;
