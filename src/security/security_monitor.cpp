@@ -202,8 +202,9 @@ struct SecurityMonitor::Impl : std::enable_shared_from_this<Impl> {
       if (self->stopping) break;
       const bool poll = round % 2 == 0;
       const bool prune = round % 3600 == 0;
-      co_await self->pool.run([self, poll, prune] {
-        self->sync(poll, prune);
+      Impl* impl = self.get();  // kept alive by `self`; no shared_ptr copy in the awaited call (GCC 12)
+      co_await impl->pool.run([impl, poll, prune] {
+        impl->sync(poll, prune);
         return true;
       });
     }

@@ -102,8 +102,7 @@ class Server {
         dkim_(config.server.data_dir),
         signals_(pool_.main_context()),
         drain_timer_(pool_.main_context()),
-        disk_timer_(pool_.main_context()),
-        ban_check_([this](std::string_view ip) { return security_ && security_->banned(ip); }) {}
+        disk_timer_(pool_.main_context()) {}
 
   ~Server() {
     // The listener points into imap_, which goes before the store does.
@@ -304,8 +303,11 @@ class Server {
   void start_security_monitor() {
     std::vector<std::string> trusted = config_.auth.trusted_networks;
     trusted.insert(trusted.end(), config_.security.trusted_networks.begin(), config_.security.trusted_networks.end());
-    security_ = std::make_unique<security::SecurityMonitor>(config_.security, std::move(trusted), *store_, blocking_);
+    security_ = std::make_shared<security::SecurityMonitor>(config_.security, std::move(trusted), *store_, blocking_);
     security_->start(pool_.main_context().get_executor());
+    // The check owns the monitor: an accept completing while the server is torn down never
+    // reaches a destroyed one.
+    ban_check_ = [monitor = security_](std::string_view ip) { return monitor->banned(ip); };
     authenticator_->add_login_observer(
         [monitor = security_.get()](auto account, auto ip) { monitor->login_succeeded(account, ip, ""); });
   }
@@ -501,7 +503,7 @@ class Server {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::ThrottleStateSync> throttle_state_;
   std::unique_ptr<smtp::OutboundGuard> outbound_guard_;  // after the committer and store: goes first
-  std::unique_ptr<security::SecurityMonitor> security_;  // after the store: goes first
+  std::shared_ptr<security::SecurityMonitor> security_;  // after the store: goes first
   std::function<bool(std::string_view)> ban_check_;      // the listeners' admission check
   std::unique_ptr<smtp::SmtpService> smtp_;
   std::unique_ptr<pop3::Pop3Service> pop3_;
