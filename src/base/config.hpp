@@ -224,6 +224,9 @@ struct FilterConfig {
   // The greeting on port 25 waits this long; a client that sends anything meanwhile is
   // refused (554) and disconnected (0: greet at once).
   std::chrono::milliseconds greet_pause{0};
+  // The built-in classifier: learns from messages moved into and out of Junk and, once
+  // trained, sends what looks like the account's spam to Junk (never refuses).
+  bool classifier = true;
 };
 
 struct LimitsConfig {

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "base/log.hpp"
+#include "imap/junk_trainer.hpp"
 #include "imap/message/fetch_renderer.hpp"
 #include "imap/message/response_string.hpp"
 #include "imap/message/search_matcher.hpp"
@@ -562,6 +563,10 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::CopyCommand& comman
   const storage::Id account_id = account_->id;
   const storage::Id source_id = view.id();
   const bool move = command.move;
+  // A copy into or out of Junk teaches the classifiers (imap/junk_trainer.hpp).
+  JunkTrainer* trainer = state_->deps.junk_trainer;
+  std::optional<JunkLesson> lesson;
+  std::vector<std::string> taught_blobs;
   auto copied = co_await state_->deps.pool.run([&]() -> storage::StoreResult<storage::CopyResult> {
     auto target = state_->deps.store.find_mailbox(account_id, *destination);
     if (!target) {
@@ -571,8 +576,22 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::CopyCommand& comman
       return std::unexpected(target.error());
     }
     if (uids.empty()) return storage::CopyResult{target->uidvalidity, {}, {}};
-    return state_->deps.store.copy_messages(source_id, uids, target->id, move);
+    auto result = state_->deps.store.copy_messages(source_id, uids, target->id, move);
+    if (result && trainer != nullptr && !result->destination_uids.empty()) {
+      auto source = state_->deps.store.find_mailbox_by_id(source_id);
+      if (source) lesson = junk_lesson(*source, *target);
+      if (lesson) {
+        // The copies share the originals' blobs; a failure here only loses the lesson.
+        if (auto rows = state_->deps.store.fetch_message_blobs(target->id, result->destination_uids)) {
+          for (auto& row : *rows) taught_blobs.push_back(std::move(row.blob_id));
+        }
+      }
+    }
+    return result;
   });
+  if (lesson && !taught_blobs.empty()) {
+    trainer->train(account_->address, std::move(taught_blobs), *lesson);
+  }
   if (!copied) {
     if (copied.error().code == StorageError::Code::not_found && copied.error().message == "[TRYCREATE]") {
       no(tag, "[TRYCREATE] No such mailbox");

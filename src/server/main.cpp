@@ -10,6 +10,7 @@
 #include "server/admin_commands.hpp"
 #include "server/arc_commands.hpp"
 #include "server/config/config_loader.hpp"
+#include "server/classifier_commands.hpp"
 #include "server/dkim_commands.hpp"
 #include "server/mailauth_commands.hpp"
 #include "server/privileges.hpp"
@@ -256,6 +257,9 @@ int main(int argc, char** argv) {
   postamt::server::add_dmarc_commands(app, [&](postamt::server::ConfigAction action) {
     return std::function<void()>(with_config(std::move(action)));
   });
+
+  // classifier stats|train: the built-in spam classifier (issue 15 §5)
+  postamt::server::add_classifier_commands(app, [&](auto action) { return std::function<void()>(with_config(std::move(action))); });
 
   // debug mailbox|message: inspection of stored mail
   std::string mailbox_name = "INBOX";

@@ -26,6 +26,7 @@
 #include "server/data_dir_lock.hpp"
 #include "server/health_probe.hpp"
 #include "server/http_endpoint.hpp"
+#include "server/junk_training.hpp"
 #include "server/ports_file.hpp"
 #include "server/privileges.hpp"
 #include "auth/auth_throttle.hpp"
@@ -35,6 +36,7 @@
 #include "delivery/group_committer.hpp"
 #include "imap/imap_service.hpp"
 #include "imap/text_indexer.hpp"
+#include "filter/classifier_filter.hpp"
 #include "filter/client_checks.hpp"
 #include "filter/client_rate.hpp"
 #include "filter/dns_lists.hpp"
@@ -253,6 +255,8 @@ class Server {
     if (!keys) throw std::runtime_error("DKIM keys: " + keys.error().message);
     log::info("dkim.keys_loaded", {{"keys", *keys}});
     start_sender_checks();
+    // Issue 15 §5: messages moved into and out of Junk teach the learners start_filters() adds.
+    junk_training_ = std::make_unique<JunkTraining>(pool_.main_context(), *blobs_, blocking_);
     start_filters();
     smtp_ = std::make_unique<smtp::SmtpService>(smtp::SmtpDependencies{
         config_, *store_, *blobs_, blocking_, *committer_, *authenticator_, &dkim_, inbound_.get(), filters_.get(),
@@ -260,7 +264,8 @@ class Server {
     pop3_ = std::make_unique<pop3::Pop3Service>(
         pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
     imap_ = std::make_unique<imap::ImapService>(
-        imap::ImapDependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
+        imap::ImapDependencies{config_, *store_, *blobs_, blocking_, *authenticator_,
+                               junk_training_->empty() ? nullptr : junk_training_.get()});
     // Every commit that touches mailboxes wakes the IMAP sessions that have them selected,
     // and the text indexer (new messages to index for SEARCH BODY/TEXT).
     imap::TextIndexerOptions indexing;
@@ -414,6 +419,10 @@ class Server {
     if ((!config.dnsbl.empty() || !config.dnswl.empty()) && lookups_) {
       filters.push_back(filter::make_dns_list_filter(config, *lookups_));
     }
+    if (config.classifier) {  // the built-in classifier: learns from Junk, then judges
+      filters.push_back(filter::make_classifier_filter(*store_, blocking_));
+      junk_training_->add_learner(filter::make_classifier_learner(*store_, blocking_));
+    }
     if (filters.empty()) return;
     std::string names;
     for (const auto& f : filters) names += (names.empty() ? "" : ",") + f->name();
@@ -468,6 +477,7 @@ class Server {
   std::optional<mailauth::PublicSuffixList> suffixes_;
   std::unique_ptr<mailauth::InboundChecker> inbound_;
   std::unique_ptr<filter::Pipeline> filters_;
+  std::unique_ptr<JunkTraining> junk_training_;  // lessons from IMAP Junk moves
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   asio::steady_timer disk_timer_;

@@ -7,7 +7,7 @@
 // sqlite_copy (COPY/MOVE), sqlite_subscriptions, sqlite_blobs, sqlite_text_index (SEARCH
 // candidates), sqlite_queue (the outbound queue), sqlite_queue_operator (its operator
 // actions and counters), sqlite_delivery, sqlite_dmarc (DMARC evaluations and reports), sqlite_outbound
-// (per-account outbound counts and holds).
+// (per-account outbound counts and holds), sqlite_classifier (the spam classifier's counts).
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -150,6 +150,12 @@ class SqliteMailStore final : public MailStore {
   StoreResult<std::size_t> record_submission(const OutboundSubmission& submission) override;
   StoreResult<std::vector<std::string>> accounts_with_bounces(UnixTime since) override;
   StoreResult<std::size_t> prune_outbound_hours(UnixTime before) override;
+
+  StoreResult<ClassifierSnapshot> classifier_snapshot(std::string_view account,
+                                                      std::span<const std::uint64_t> tokens) override;
+  StoreResult<void> record_classifier_lesson(const ClassifierLesson& lesson) override;
+  StoreResult<ClassifierTotals> classifier_stats(std::string_view account) override;
+  StoreResult<std::size_t> prune_classifier_tokens(UnixTime seen_before, std::size_t limit) override;
 
   // The listener must not throw; if it does anyway, the exception is logged and dropped
   // (the transaction is committed already).

@@ -378,8 +378,32 @@ CREATE TABLE account_correspondents (
 CREATE INDEX account_correspondents_age ON account_correspondents(account, last_used);
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                          kSchemaV4, kSchemaV5, kSchemaV6};
+// Version 7: the built-in spam classifier (issue 15 §5; storage/api/classifier_types.hpp).
+// - classifier_tokens: per account ('' = the shared base of all accounts' lessons) and
+//   token hash (64 bits, stored as a signed INTEGER), the spam and ham lessons it was in;
+//   last_seen lets tokens seen once long ago be pruned.
+// - classifier_totals: per account, the spam and ham lessons taught.
+constexpr std::string_view kSchemaClassifier = R"sql(
+CREATE TABLE classifier_tokens (
+  account   TEXT NOT NULL COLLATE NOCASE,
+  hash      INTEGER NOT NULL,
+  spam      INTEGER NOT NULL DEFAULT 0,
+  ham       INTEGER NOT NULL DEFAULT 0,
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY (account, hash)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX classifier_tokens_age ON classifier_tokens(last_seen) WHERE spam + ham <= 1;
+
+CREATE TABLE classifier_totals (
+  account    TEXT PRIMARY KEY COLLATE NOCASE,
+  spam       INTEGER NOT NULL DEFAULT 0,
+  ham        INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::array<std::string_view, 7> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                                          kSchemaV5, kSchemaV6, kSchemaClassifier};
 
 StoreResult<int> user_version(Database& db) {
   auto stmt = db.prepare("PRAGMA user_version");
