@@ -101,8 +101,17 @@ std::optional<ReaderEvent> CommandReader::next_event() {
         if (!line) return std::nullopt;
         if (!*line) {
           // The over-long line was dropped as it arrived (LineBuffer); the command it
-          // belongs to is dropped too, and the next line starts a new one.
-          return fail(ReaderErrorKind::line_too_long, false, 0);
+          // belongs to is dropped too, and the next line starts a new one. Its tag, when
+          // the kept head shows one, gets the tagged BAD (RFC 9051 §7.1.3). A dropped line
+          // that announced a non-synchronising literal leaves its octets coming: the
+          // stream is out of sync (RFC 7888 §4), as for any refused {n+}.
+          if (current_.lines.empty()) {
+            const std::string_view head = lines_.dropped_head();
+            const std::size_t space = head.find(' ');
+            if (space != std::string_view::npos) tag_ = std::string(head.substr(0, space));
+          }
+          const auto marker = find_literal_marker(lines_.dropped_tail());
+          return fail(ReaderErrorKind::line_too_long, marker && !marker->synchronizing, 0);
         }
         // Copy out: the view dies at the next take() or feed().
         std::string text((*line)->text);

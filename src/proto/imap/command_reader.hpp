@@ -93,7 +93,7 @@ struct LiteralBytes {
 };
 
 enum class ReaderErrorKind {
-  line_too_long,      // a line over max_line_length: BAD
+  line_too_long,      // a line over max_line_length: BAD (tagged if its head shows the tag)
   literal_too_big,    // announced literal over the limit: NO/BAD [TOOBIG]
   too_many_literals,  // more than max_literals in one command: BAD
   command_too_big,    // lines + literals over max_command_size: BAD [TOOBIG]
