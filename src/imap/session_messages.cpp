@@ -168,7 +168,10 @@ static asio::awaitable<storage::StoreResult<std::vector<LoadedMessage>>> load_ba
 // --- FETCH (RFC 9051 §6.4.5; CHANGEDSINCE / VANISHED RFC 7162 §3.1.4, §3.2.6)
 
 asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& command) {
-  if (command.changed_since) condstore_ = true;
+  // RFC 7162 §3.1: CHANGEDSINCE and the MODSEQ item are CONDSTORE-enabling.
+  const bool asks_modseq = std::any_of(command.attributes.begin(), command.attributes.end(),
+      [](const p::FetchAttribute& a) { return a.kind == p::FetchAttribute::Kind::modseq; });
+  if (command.changed_since || asks_modseq) condstore_ = true;
   if (command.vanished && !qresync_) {
     bad(tag, "VANISHED needs QRESYNC enabled");
     co_return;
@@ -373,6 +376,8 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::StoreCommand& comma
     changed_uids.push_back(summary.uid);
   }
   std::sort(changed_uids.begin(), changed_uids.end());
+  // RFC 9051 §7.3.5: a keyword set for the first time is in FLAGS before a FETCH shows it.
+  view.announce_keywords(updated->changed, out_);
   for (std::uint32_t n : seqs) {
     const auto& summary = view.message(n);
     if (std::binary_search(updated->modified.begin(), updated->modified.end(), summary.uid)) continue;
