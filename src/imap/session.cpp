@@ -284,8 +284,6 @@ asio::awaitable<void> ImapSession::on_reader_error(const p::ReaderError& error) 
     bad(tag, error.reason());
   }
   if (error.fatal) {
-    out_ += tagged_;  // the refusal first, then the goodbye
-    tagged_.clear();
     untagged("BYE [TOOBIG] Input out of sync, closing");
     state_kind_ = State::logout;
   }

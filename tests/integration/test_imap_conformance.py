@@ -177,6 +177,7 @@ def test_over_long_line_gets_a_tagged_bad_and_the_session_goes_on(start_server):
     server = start_server(limits={"max_line_length": 1024})
     provision(server, ["alice"])
     client = imap_login(server)
+    imap_ok(client, "CREATE INBOX/victim")
     client.send("t1 NOOP " + "x" * 5000 + "\r\n")
     assert client.text_line() == "t1 BAD Command line too long"
     # No tag to read (no SP within the first octets): untagged BAD.
@@ -187,10 +188,17 @@ def test_over_long_line_gets_a_tagged_bad_and_the_session_goes_on(start_server):
     client.send('t2 ID ("a" ' + "x" * 2000 + " {5}\r\n")
     assert client.text_line() == "t2 BAD Command line too long"
     imap_ok(client, "NOOP")
-    # A non-synchronising one: its octets follow unasked, the session cannot go on.
-    client.send('t3 ID ("a" ' + "x" * 2000 + " {5+}\r\nhello)\r\n")
+    # A non-synchronising one: its octets follow unasked; they are read and thrown away
+    # with the rest of the command (never taken as commands), and the session goes on.
+    client.send('t3 ID ("a" ' + "x" * 2000 + " {22+}\r\nt4 DELETE INBOX/victim)\r\n")
     assert client.text_line() == "t3 BAD Command line too long"
-    assert client.text_line().startswith("* BYE ")
+    imap_ok(client, "NOOP")
+    assert b"INBOX/victim" in b"".join(imap_ok(client, 'LIST "" INBOX/*'))
+    # One bigger than a literal may be: the stream is out of sync, the connection ends.
+    client.send("t5 APPEND INBOX " + "x" * 2000 + " {999999999999+}\r\n")
+    lines = [client.text_line(), client.text_line()]
+    assert "t5 BAD Command line too long" in lines and any(l.startswith("* BYE ") for l in lines), lines
+    assert client.closed_within(10)
     client.close()
 
 

@@ -47,6 +47,7 @@
 #include <variant>
 #include <vector>
 
+#include "proto/imap/literal_marker.hpp"
 #include "proto/line_buffer.hpp"
 
 namespace postamt::proto::imap {
@@ -146,6 +147,8 @@ class CommandReader {
 
   std::optional<ReaderEvent> on_line(std::string_view text);
   ReaderError fail(ReaderErrorKind kind, bool fatal, std::uint64_t literal_size);
+  bool can_skip(const std::optional<LiteralMarker>& marker) const;
+  bool skip_rest(const std::optional<LiteralMarker>& marker);
   void reset_command();
 
   ReaderLimits limits_;
@@ -156,6 +159,7 @@ class CommandReader {
   std::uint64_t command_bytes_ = 0;
   std::uint64_t literal_remaining_ = 0;
   bool spilling_ = false;  // the literal being read goes out as LiteralBytes
+  bool skipping_ = false;  // reading and dropping the rest of a refused over-long command
 };
 
 }  // namespace postamt::proto::imap

@@ -181,10 +181,18 @@ TEST(ImapCommandReader, OverLongLineWithoutReadableTagAndWithLiterals) {
   const std::string sync = "s1 ID (" + std::string(100, 'y') + " {5}\r\nb NOOP\r\n";
   EXPECT_EQ(whole(sync, limits), (V{"E0:s1", "C:b NOOP"}));
   EXPECT_EQ(bytewise(sync, limits), (V{"E0:s1", "C:b NOOP"}));
-  // A non-synchronising one: its octets follow unasked, the stream is out of sync.
-  const std::string nonsync = "n1 ID (" + std::string(100, 'y') + " {5+}\r\nhello)\r\n";
-  EXPECT_EQ(whole(nonsync, limits), (V{"E0!:n1"}));
-  EXPECT_EQ(bytewise(nonsync, limits), (V{"E0!:n1"}));
+  // A non-synchronising one: its octets follow unasked and are read and thrown away with
+  // the rest of the command (more lines and literals), then the stream is in step again.
+  const std::string nonsync = "n1 ID (" + std::string(100, 'y') + " {5+}\r\nhello {3+}\r\n" +
+                              "a\r\n " + std::string(100, 'z') + " {2+}\r\nxy)\r\nb NOOP\r\n";
+  EXPECT_EQ(whole(nonsync, limits), (V{"E0:n1", "C:b NOOP"}));
+  EXPECT_EQ(bytewise(nonsync, limits), (V{"E0:n1", "C:b NOOP"}));
+  // Bigger than a literal may be: out of sync, the connection must end.
+  limits.max_literal_size = 1000;
+  const std::string huge = "n2 X " + std::string(100, 'y') + " {1001+}\r\n" + std::string(1001, 'q');
+  EXPECT_EQ(whole(huge, limits), (V{"E0!:n2"}));
+  const std::string huge_later = "n3 X " + std::string(100, 'y') + " {1+}\r\nq {1001+}\r\n";
+  EXPECT_EQ(whole(huge_later, limits), (V{"E0:n3", "E0!:"}));
 }
 
 TEST(ImapCommandReader, OverLongContinuationLineDropsCommand) {
