@@ -114,7 +114,12 @@ TEST(SelectedMailbox, Rev2HasNoRecentAndCondstoreAddsModseq) {
   MailboxChanges changes;
   changes.changed = {summary(3, 30, {"$Forwarded"}), summary(4, 31)};
   view.apply(changes, ViewOptions{true, true, false}, out);
-  EXPECT_EQ(out, "* 1 FETCH (UID 3 FLAGS ($Forwarded) MODSEQ (30))\r\n* 2 EXISTS\r\n");
+  // $Forwarded is new to the view: announced first (RFC 9051 §7.3.5).
+  EXPECT_EQ(out,
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)\r\n"
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] "
+            "Flags permitted\r\n"
+            "* 1 FETCH (UID 3 FLAGS ($Forwarded) MODSEQ (30))\r\n* 2 EXISTS\r\n");
 }
 
 TEST(SelectedMailbox, OwnChangesAreNotAnnouncedAgain) {
