@@ -158,7 +158,7 @@ std::optional<ReaderEvent> CommandReader::next_event() {
 }
 
 std::optional<std::expected<std::string, ReaderErrorKind>> CommandReader::next_raw_line() {
-  if (state_ != State::line || !current_.lines.empty()) return std::nullopt;
+  if (state_ != State::line || !current_.lines.empty() || skipping_) return std::nullopt;
   auto line = lines_.next_line();
   if (!line) return std::nullopt;
   if (!*line) return std::unexpected(ReaderErrorKind::line_too_long);

@@ -10,7 +10,9 @@
 // and calls reject_literal() (the command is dropped; the client sends no literal).
 //
 // Everything is bounded: a line (LineBuffer: an over-long line is dropped as it arrives and
-// reported), a literal (checked against the announced size BEFORE any octet is read, so the
+// reported with the tag its first octets show; the rest of that command, up to a line
+// without a literal, is then read and thrown away: a {n+} literal of it within the literal
+// limit is skipped, a bigger one is a fatal error), a literal (checked against the announced size BEFORE any octet is read, so the
 // driver can answer [TOOBIG]), the number of literals and the total size of one command.
 //
 // Non-synchronising literals `{n+}` over a limit: the client sends the octets without
