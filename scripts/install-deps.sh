@@ -38,6 +38,8 @@ test_packages=(
   python3-spf                            # pyspf: the second SPF implementation the SPF tests compare with
   python3-authres                        # another RFC 8601 reader/writer for the Authentication-Results tests
   opendkim opendkim-tools opendmarc      # the milter stack the sender-authentication benchmark compares with
+  rspamd                                 # the external filter (issue 15 §2), run as a private instance in tests
+  python3-milter                         # pymilter (libmilter): the scripted milters of the milter filter tests
 )
 
 case "$what" in

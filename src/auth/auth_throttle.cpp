@@ -57,21 +57,24 @@ AuthThrottle::Clock::duration AuthThrottle::account_delay(std::string_view accou
   return delay_for(accounts_.failures(account, now));
 }
 
-void AuthThrottle::record_failure(std::string_view ip, std::string_view account, Fingerprint fingerprint,
+bool AuthThrottle::record_failure(std::string_view ip, std::string_view account, Fingerprint fingerprint,
                                   Clock::time_point now) {
   const bool trusted = is_trusted(ip);
   const std::string key = source_key(ip);
   std::lock_guard lock(mutex_);
+  bool locked = false;
   if (!trusted && policy_.max_failures_per_source > 0) {
     const bool was_locked = sources_.is_locked(key, now);
     sources_.record_failure(key, fingerprint, now);
-    if (!was_locked && sources_.is_locked(key, now)) ++changes_;
+    locked = !was_locked && sources_.is_locked(key, now);
+    if (locked) ++changes_;
   }
   if (!account.empty() && policy_.account_delay_after > 0) {
     const unsigned before = accounts_.failures(account, now);
     const unsigned after = accounts_.record_failure(account, fingerprint, now);
     if (after != before && delay_for(after) != Clock::duration{}) ++changes_;  // a slowed account's count
   }
+  return locked;
 }
 
 void AuthThrottle::record_success(std::string_view ip, std::string_view account, Clock::time_point now) {

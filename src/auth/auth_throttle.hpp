@@ -68,7 +68,8 @@ class AuthThrottle {
   Clock::duration account_delay(std::string_view account, Clock::time_point now) const;
 
   // account: the normalised address, or empty when the user name was malformed.
-  void record_failure(std::string_view ip, std::string_view account, Fingerprint fingerprint,
+  // true when this failure locked the source (it was not locked before).
+  bool record_failure(std::string_view ip, std::string_view account, Fingerprint fingerprint,
                       Clock::time_point now);
   void record_success(std::string_view ip, std::string_view account, Clock::time_point now);
 

@@ -9,6 +9,7 @@
 #include "base/log.hpp"
 #include "base/metrics.hpp"
 #include "net/blocking_pool.hpp"
+#include "security/security_event.hpp"
 
 namespace postamt::auth {
 namespace {
@@ -59,6 +60,24 @@ AuthOutcome decided(AuthOutcome::Result result, std::string detail, std::string_
   outcome.result = result;
   outcome.detail = std::move(detail);
   return outcome;
+}
+
+// Issue 15 §8: every failed login is a security event (and counts towards a ban); the
+// failure that locks its source is one more.
+void report_failure(const LoginAttempt& attempt, const AuthOutcome& outcome) {
+  security::SecurityEvent event;
+  event.kind = security::EventKind::auth_failure;
+  event.ip = std::string(attempt.client_ip);
+  event.account = std::string(attempt.authcid.substr(0, 320));
+  event.protocol = std::string(attempt.protocol);
+  event.fields = {{"why", outcome.result == AuthOutcome::Result::locked_out ? "locked_out" : outcome.detail}};
+  event.distinct = outcome.fingerprint;
+  security::emit(event);
+  if (!outcome.source_locked) return;
+  event.kind = security::EventKind::auth_lockout;
+  event.fields = {{"why", "too many failures from this address"}};
+  event.distinct = 0;
+  security::emit(std::move(event));
 }
 
 }  // namespace
@@ -130,9 +149,12 @@ Authenticator::Pending Authenticator::prepare(std::string_view client_ip, std::s
 AuthOutcome Authenticator::conclude(Pending& pending, bool password_matches, Clock::time_point now) {
   const Fingerprint fingerprint = CredentialCache::fingerprint(pending.digest);
   if (!pending.failure.empty() || !password_matches) {
-    throttle_.record_failure(pending.client_ip, pending.address, fingerprint, now);
-    return decided(AuthOutcome::Result::bad_credentials,
-                   pending.failure.empty() ? "wrong password" : pending.failure, "failure");
+    const bool locked = throttle_.record_failure(pending.client_ip, pending.address, fingerprint, now);
+    AuthOutcome outcome = decided(AuthOutcome::Result::bad_credentials,
+                                  pending.failure.empty() ? "wrong password" : pending.failure, "failure");
+    outcome.source_locked = locked;
+    outcome.fingerprint = fingerprint;
+    return outcome;
   }
   if (pending.account->disabled) {
     return decided(AuthOutcome::Result::disabled, "account disabled", "disabled");
@@ -162,6 +184,7 @@ asio::awaitable<AuthOutcome> Authenticator::log_in(LoginAttempt attempt) {
     outcome = decided(AuthOutcome::Result::locked_out, "too many failures from this address", "locked_out");
     if (attempt.failures) attempt.failures->inc();
     log::info(protocol + ".auth_locked_out", {{"sid", attempt.session_id}, {"remote", attempt.client_ip}});
+    report_failure(attempt, outcome);
     co_return outcome;
   }
   // An account under attack slows every attempt on it, the owner's included, never locks.
@@ -182,7 +205,7 @@ asio::awaitable<AuthOutcome> Authenticator::log_in(LoginAttempt attempt) {
   }
   switch (outcome.result) {
     case AuthOutcome::Result::ok:
-      if (login_observer_) login_observer_(outcome.account.address, attempt.client_ip);
+      for (const auto& observer : login_observers_) observer(outcome.account.address, attempt.client_ip);
       co_return outcome;
     case AuthOutcome::Result::temporary_failure:
       log::warn(protocol + ".auth_unavailable", {{"sid", attempt.session_id}, {"remote", attempt.client_ip},
@@ -192,6 +215,7 @@ asio::awaitable<AuthOutcome> Authenticator::log_in(LoginAttempt attempt) {
       if (attempt.failures) attempt.failures->inc();
       log::info(protocol + ".auth_failed", {{"sid", attempt.session_id}, {"remote", attempt.client_ip},
                                             {"user", attempt.authcid}, {"why", outcome.detail}});
+      report_failure(attempt, outcome);
       break;
   }
   // A failed attempt costs the client time before it may try again.

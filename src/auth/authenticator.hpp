@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/auth_throttle.hpp"
 #include "auth/credential_cache.hpp"
@@ -46,6 +47,8 @@ struct AuthOutcome {
   Result result = Result::bad_credentials;
   storage::AccountRecord account;  // set when ok
   std::string detail;              // for the log, never for the client
+  bool source_locked = false;      // this failure made the throttle lock the source
+  std::uint64_t fingerprint = 0;   // of the presented credentials (a failure's distinctness)
 };
 
 struct AuthenticatorOptions {
@@ -85,8 +88,10 @@ class Authenticator {
   // Told of every successful log_in() (the account as stored, the client's address), on
   // the session's thread; must not block. Issue 15 §6 (logins from many networks). Set
   // before serving.
+  // Several observers may be added (the outbound guard's logins signal, the security
+  // monitor's new-network events); each is told in the order added.
   using LoginObserver = std::function<void(std::string_view account, std::string_view client_ip)>;
-  void set_login_observer(LoginObserver observer) { login_observer_ = std::move(observer); }
+  void add_login_observer(LoginObserver observer) { login_observers_.push_back(std::move(observer)); }
 
  private:
   struct Pending;
@@ -101,7 +106,7 @@ class Authenticator {
   const AuthenticatorOptions options_;
   std::unique_ptr<net::BlockingPool> hash_pool_;
   std::atomic<unsigned> hashing_{0};  // logins on or queued for the hash pool
-  LoginObserver login_observer_;
+  std::vector<LoginObserver> login_observers_;
 };
 
 }  // namespace postamt::auth

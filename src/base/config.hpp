@@ -224,6 +224,9 @@ struct FilterConfig {
   // The greeting on port 25 waits this long; a client that sends anything meanwhile is
   // refused (554) and disconnected (0: greet at once).
   std::chrono::milliseconds greet_pause{0};
+  // The built-in classifier: learns from messages moved into and out of Junk and, once
+  // trained, sends what looks like the account's spam to Junk (never refuses).
+  bool classifier = true;
 };
 
 struct LimitsConfig {
@@ -286,6 +289,24 @@ struct OutboundLimitsConfig {
   unsigned known_recipients = 5000;  // correspondents remembered per account (oldest go first)
 };
 
+// [security] (issue 15 §7, §8): bans at connect time and the security event stream.
+// A threshold of 0 turns that ban reason off.
+struct SecurityConfig {
+  bool bans = true;
+  unsigned ban_auth_failures = 20;     // failed logins (distinct passwords) within window
+  unsigned ban_recipient_probes = 20;  // unknown local recipients at RCPT within window
+  unsigned ban_protocol_errors = 3;    // sessions closed for too many bad commands within window
+  std::chrono::seconds window{600};
+  std::chrono::seconds ban_duration{3600};        // the first ban; each repeat doubles it
+  std::chrono::seconds max_ban_duration{604800};  // up to this
+  unsigned prefix_v4 = 24;  // a network of this size is banned after prefix_factor x a threshold
+  unsigned prefix_v6 = 64;  // IPv6 is counted and banned per network of this size
+  unsigned prefix_factor = 4;  // 0: no network bans (IPv4)
+  std::vector<std::string> trusted_networks;  // CIDR, never banned (nor are auth.trusted_networks)
+  unsigned events_retention_days = 30;
+  unsigned events_max_rows = 1'000'000;
+};
+
 struct Config {
   std::filesystem::path source;  // the file this was read from (absolute)
   ServerConfig server;
@@ -297,6 +318,7 @@ struct Config {
   MailauthConfig mailauth;
   FilterConfig filter;
   OutboundLimitsConfig outbound_limits;
+  SecurityConfig security;
   LimitsConfig limits;
   LogConfig log;
   std::vector<ListenerConfig> listeners;

@@ -88,7 +88,8 @@ void set_level(LogLevel level) { g_level.store(static_cast<int>(level)); }
 
 bool enabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(); }
 
-std::string format_line(std::string_view event, std::initializer_list<Field> fields) {
+namespace {
+std::string format_span(std::string_view event, std::span<const Field> fields) {
   std::string line(event);
   for (const auto& field : fields) {
     line += ' ';
@@ -98,11 +99,22 @@ std::string format_line(std::string_view event, std::initializer_list<Field> fie
   }
   return line;
 }
+}  // namespace
+
+std::string format_line(std::string_view event, std::initializer_list<Field> fields) {
+  return format_span(event, std::span<const Field>(fields.begin(), fields.size()));
+}
 
 void write(LogLevel level, std::string_view event, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;
   auto current = std::atomic_load(&logger());
   current->log(to_spdlog(level), "{}", format_line(event, fields));
+}
+
+void write_fields(LogLevel level, std::string_view event, std::span<const Field> fields) {
+  if (!enabled(level)) return;
+  auto current = std::atomic_load(&logger());
+  current->log(to_spdlog(level), "{}", format_span(event, fields));
 }
 
 }  // namespace postamt::log

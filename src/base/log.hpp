@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,8 @@ void set_level(LogLevel level);
 bool enabled(LogLevel level);
 
 void write(LogLevel level, std::string_view event, std::initializer_list<Field> fields);
+// The same with fields made at run time (security events: a kind's own fields).
+void write_fields(LogLevel level, std::string_view event, std::span<const Field> fields);
 
 inline void trace(std::string_view event, std::initializer_list<Field> fields = {}) {
   if (enabled(LogLevel::trace)) write(LogLevel::trace, event, fields);

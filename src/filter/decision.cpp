@@ -96,6 +96,9 @@ Decision decide(const std::vector<Verdict>& verdicts) {
     decision.header_changes.insert(decision.header_changes.end(), verdict.header_changes.begin(),
                                    verdict.header_changes.end());
   }
+  // Nobody judged the message (every filter skipped it, such as the classifier while it is
+  // still learning): it is stored as it came, without fields of ours.
+  if (std::ranges::none_of(verdicts, [](const Verdict& v) { return !v.skipped; })) return decision;
   const bool junk = decision.action == Action::junk;
   std::string status = junk ? "Yes" : "No";
   if (decision.scored) status += fmt::format(", score={:.2f}", decision.score);

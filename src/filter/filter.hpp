@@ -51,6 +51,9 @@ struct HeaderChange {
   std::string name;
   std::string value;  // unfolded or folded with CRLF + WSP; no trailing CRLF
   std::size_t index = 0;
+  // Stored exactly as "Name: value" (folds as given, LF made CRLF), never refolded: a
+  // milter's fields (a DKIM-Signature over them must still verify).
+  bool verbatim = false;
 };
 
 // Ordered by severity: the pipeline's action is the most severe verdict's.

@@ -25,12 +25,16 @@ class Authenticator;
 
 namespace postamt::imap {
 
+class JunkTrainer;
+
 struct ImapDependencies {
   const Config& config;
   storage::MailStore& store;
   storage::BlobStore& blobs;
   net::BlockingPool& pool;
   auth::Authenticator& authenticator;
+  // Told of messages moved or copied into and out of Junk (imap/junk_trainer.hpp); none: no learning.
+  JunkTrainer* junk_trainer = nullptr;
 };
 
 class ImapService {

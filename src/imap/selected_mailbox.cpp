@@ -42,6 +42,7 @@ SelectedMailbox::SelectedMailbox(const storage::MailboxRecord& mailbox, bool rea
   std::sort(messages_.begin(), messages_.end(),
             [](const auto& a, const auto& b) { return a.uid < b.uid; });
   if (!messages_.empty() && messages_.back().uid >= uidnext_) uidnext_ = messages_.back().uid + 1;
+  announced_keywords_ = keywords();
 }
 
 std::uint32_t SelectedMailbox::recent_count() const {
@@ -123,6 +124,38 @@ std::vector<std::string> SelectedMailbox::keywords() const {
   return {found.begin(), found.end()};
 }
 
+namespace {
+constexpr std::string_view kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+}  // namespace
+
+std::string SelectedMailbox::flags_response() const {
+  std::string out = "* FLAGS (" + std::string(kSystemFlags);
+  for (const auto& keyword : announced_keywords_) out += " " + keyword;
+  return out + ")\r\n";
+}
+
+std::string SelectedMailbox::permanent_flags_response() const {
+  if (read_only_) return "* OK [PERMANENTFLAGS ()] No permanent flags in a read-only mailbox\r\n";
+  std::string out = "* OK [PERMANENTFLAGS (" + std::string(kSystemFlags);
+  for (const auto& keyword : announced_keywords_) out += " " + keyword;
+  return out + " \\*)] Flags permitted\r\n";
+}
+
+void SelectedMailbox::announce_keywords(std::span<const storage::MessageSummary> summaries,
+                                        std::string& out) {
+  bool added = false;
+  for (const auto& summary : summaries) {
+    for (const auto& flag : summary.flags) {
+      if (flag.empty() || flag.front() == '\\') continue;
+      auto at = std::lower_bound(announced_keywords_.begin(), announced_keywords_.end(), flag);
+      if (at != announced_keywords_.end() && *at == flag) continue;
+      announced_keywords_.insert(at, flag);
+      added = true;
+    }
+  }
+  if (added) out += flags_response() + permanent_flags_response();
+}
+
 void SelectedMailbox::announce_exists(const ViewOptions& options, std::string& out) const {
   out += "* " + std::to_string(exists()) + " EXISTS\r\n";
   if (!options.imap4rev2) out += "* " + std::to_string(recent_count()) + " RECENT\r\n";
@@ -139,7 +172,9 @@ std::vector<std::uint32_t> SelectedMailbox::apply(const MailboxChanges& changes,
   gone.erase(std::unique(gone.begin(), gone.end()), gone.end());
   if (!gone.empty()) remove(gone, options, out);
 
-  // 2. New messages (UIDs above the last one known) and flag changes of known ones.
+  // 2. New messages (UIDs above the last one known) and flag changes of known ones; new
+  // keywords among them first (RFC 9051 §7.3.5).
+  announce_keywords(changes.changed, out);
   bool grew = false;
   const std::uint32_t known_max = max_uid();
   if (changes.first_recent_uid != 0 && first_recent_uid_ == 0) first_recent_uid_ = changes.first_recent_uid;

@@ -69,6 +69,14 @@ class SelectedMailbox {
 
   // Keywords in use (for the FLAGS response), sorted.
   std::vector<std::string> keywords() const;
+  // "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" (each with CRLF) with the system
+  // flags and every keyword announced so far (SELECT, and whenever a keyword is first used).
+  std::string flags_response() const;
+  std::string permanent_flags_response() const;
+  // RFC 9051 §7.3.5: a keyword the client has not seen in FLAGS is announced (FLAGS and
+  // PERMANENTFLAGS) before any FETCH shows it. Writes the two responses to `out` when a
+  // summary holds a keyword not announced yet.
+  void announce_keywords(std::span<const storage::MessageSummary> summaries, std::string& out);
 
   // Other sessions' changes, as untagged responses appended to `out`. Returns the UIDs
   // that left the view (the session drops them from its saved search result).
@@ -94,6 +102,7 @@ class SelectedMailbox {
   std::uint64_t highest_modseq_;
   std::uint32_t first_recent_uid_;
   std::vector<storage::MessageSummary> messages_;  // ascending UID = sequence order
+  std::vector<std::string> announced_keywords_;     // sorted, in FLAGS so far
 };
 
 // "* FLAGS (...)" flag list text: "\Seen $Forwarded" -> "(\Seen $Forwarded)".

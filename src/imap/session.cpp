@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "base/log.hpp"
+#include "security/security_event.hpp"
 #include "net/connection.hpp"
 #include "proto/imap/tokenizer.hpp"
 
@@ -190,6 +191,8 @@ asio::awaitable<void> ImapSession::run() {
         tagged_.clear();
         untagged("BYE Too many invalid commands");
         state_kind_ = State::logout;
+        security::report_protocol_abuse("imap", connection_->info().remote_ip, sid(),
+                                        static_cast<unsigned>(errors_in_a_row_));
       }
       if (!co_await flush()) co_return;
     }
@@ -329,9 +332,32 @@ asio::awaitable<void> ImapSession::run_command(p::Command&& framed) {
     co_return;
   }
   state_->metrics.commands.inc();
+  const bool had_condstore = condstore_;
   co_await dispatch(typed->tag, typed->command);
-  // Other sessions' changes go out before the tagged reply (RFC 9051 §7.5.1 rules).
-  if (selected_ && !broken_ && may_announce_expunges(typed->command)) co_await synchronize(false);
+  // Other sessions' changes go out before the tagged reply (RFC 9051 §7.5.1 rules); after
+  // LOGOUT's BYE nothing but the tagged OK may follow (RFC 9051 §6.1.3).
+  if (selected_ && !broken_ && state_kind_ != State::logout &&
+      may_announce_expunges(typed->command)) {
+    co_await synchronize(false);
+  }
+  // RFC 7162 §3.1: a CONDSTORE-enabling command while a mailbox is selected reports the
+  // mailbox's HIGHESTMODSEQ (SELECT/EXAMINE already did).
+  if (!had_condstore && condstore_ && selected_ && state_kind_ == State::selected &&
+      !std::holds_alternative<p::SelectCommand>(typed->command)) {
+    report_highest_modseq(typed->tag);
+  }
+}
+
+// In the tagged OK when it has no response code of its own, else as an untagged OK.
+void ImapSession::report_highest_modseq(const Tag& tag) {
+  const std::string code = "[HIGHESTMODSEQ " + std::to_string(selected_->highest_modseq()) + "]";
+  const std::string ok_prefix = tag + " OK ";
+  if (tagged_.starts_with(ok_prefix) && tagged_.size() > ok_prefix.size() &&
+      tagged_[ok_prefix.size()] != '[') {
+    tagged_.insert(ok_prefix.size(), code + " ");
+  } else if (tagged_.starts_with(ok_prefix)) {
+    untagged("OK " + code + " Highest");
+  }
 }
 
 asio::awaitable<void> ImapSession::dispatch(const Tag& tag, p::AnyCommand& command) {

@@ -58,6 +58,7 @@ class ImapSession {
   asio::awaitable<void> dispatch(const Tag& tag, proto::imap::AnyCommand& command);
   bool on_continuation_request(const proto::imap::NeedContinuation& need);
   asio::awaitable<void> on_reader_error(const proto::imap::ReaderError& error);
+  void report_highest_modseq(const Tag& tag);
   asio::awaitable<bool> flush();
   void ok(const Tag& tag, std::string_view text);
   void no(const Tag& tag, std::string_view text);

@@ -104,7 +104,8 @@ struct ListEntry {
   bool exists = false;
   bool subscribed = false;
   bool has_children = false;
-  bool child_subscribed = false;  // RECURSIVEMATCH: an inferior is subscribed
+  bool child_subscribed = false;  // an inferior is subscribed (LSUB's "%" parents)
+  bool unlisted_child_subscribed = false;  // ... and the patterns do not match it
   storage::SpecialUse special_use = storage::SpecialUse::none;
   std::optional<storage::MailboxRecord> record;
 };
@@ -194,6 +195,18 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SelectCommand& comm
       auto recent = store.claim_recent(result.mailbox.id);
       if (!recent) return std::unexpected(recent.error());
       result.first_recent_uid = *recent;
+    } else {
+      // RFC 3501 §6.3.2: EXAMINE reports the recent messages without taking their \Recent
+      // away: the last `recent` messages below the UIDNEXT the count was taken at.
+      auto status = store.mailbox_status(result.mailbox.id);
+      if (!status) return std::unexpected(status.error());
+      result.first_recent_uid = status->mailbox.uidnext;
+      std::uint32_t left = status->recent;
+      for (auto it = result.messages.rbegin(); it != result.messages.rend() && left > 0; ++it) {
+        if (it->uid >= status->mailbox.uidnext) continue;
+        result.first_recent_uid = it->uid;
+        --left;
+      }
     }
     if (qresync && qresync->uidvalidity == result.mailbox.uidvalidity) {
       auto vanished = store.expunged_since(result.mailbox.id, qresync->modseq);
@@ -213,17 +226,10 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SelectCommand& comm
   state_kind_ = State::selected;
   SelectedMailbox& view = *selected_;
 
-  std::string flags = "FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft";
-  for (const auto& keyword : view.keywords()) flags += " " + keyword;
-  flags += ")";
-  untagged(flags);
+  out_ += view.flags_response();
   untagged(std::to_string(view.exists()) + " EXISTS");
   if (!imap4rev2_) untagged(std::to_string(view.recent_count()) + " RECENT");
-  if (read_only) {
-    untagged("OK [PERMANENTFLAGS ()] No permanent flags in a read-only mailbox");
-  } else {
-    untagged("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
-  }
+  out_ += view.permanent_flags_response();
   if (!imap4rev2_) {
     if (auto unseen = view.first_unseen()) untagged("OK [UNSEEN " + std::to_string(*unseen) + "] First unseen");
   }
@@ -475,7 +481,11 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::ListCommand& comman
   for (const auto& name : listing->subscriptions) {
     auto& entry = entries[name];
     entry.subscribed = true;
-    for (const auto& parent : ancestors(name)) entries[parent].child_subscribed = true;
+    const bool listed = p::matches_any(reference, patterns, name);
+    for (const auto& parent : ancestors(name)) {
+      entries[parent].child_subscribed = true;
+      if (!listed) entries[parent].unlisted_child_subscribed = true;
+    }
   }
 
   const bool only_subscribed = command.lsub || command.select_subscribed;
@@ -489,7 +499,11 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::ListCommand& comman
     const ListEntry& entry = entries[name];
     if (!p::matches_any(reference, patterns, name)) continue;
     if (command.select_special_use && entry.special_use == storage::SpecialUse::none) continue;
-    const bool recursive_hit = command.select_recursive_match && entry.child_subscribed;
+    // RFC 5258 §3.5 and its example 9: CHILDINFO tells of a subscribed descendant this
+    // answer does not list (the patterns miss it); a parent whose subscribed descendants
+    // are all listed themselves is not shown for them ("*"). A subscribed mailbox with
+    // such a descendant carries CHILDINFO too (example 9's "eps2").
+    const bool recursive_hit = command.select_recursive_match && entry.unlisted_child_subscribed;
     bool lsub_parent = false;
     if (only_subscribed && !entry.subscribed && !recursive_hit) {
       // RFC 3501 §6.3.9: when "%" stops above a subscribed name, LSUB shows the level it
@@ -531,7 +545,7 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::ListCommand& comman
     }
     line += ") \"/\" ";
     append_mailbox_name(line, name);
-    if (recursive_hit && !entry.subscribed) line += " (\"CHILDINFO\" (\"SUBSCRIBED\"))";
+    if (recursive_hit) line += " (\"CHILDINFO\" (\"SUBSCRIBED\"))";
     untagged(line);
     if (want_status && entry.exists) {
       auto status = listing->statuses.find(name);

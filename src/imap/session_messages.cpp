@@ -6,6 +6,7 @@
 #include <span>
 
 #include "base/log.hpp"
+#include "imap/junk_trainer.hpp"
 #include "imap/message/fetch_renderer.hpp"
 #include "imap/message/response_string.hpp"
 #include "imap/message/search_matcher.hpp"
@@ -168,7 +169,10 @@ static asio::awaitable<storage::StoreResult<std::vector<LoadedMessage>>> load_ba
 // --- FETCH (RFC 9051 §6.4.5; CHANGEDSINCE / VANISHED RFC 7162 §3.1.4, §3.2.6)
 
 asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& command) {
-  if (command.changed_since) condstore_ = true;
+  // RFC 7162 §3.1: CHANGEDSINCE and the MODSEQ item are CONDSTORE-enabling.
+  const bool asks_modseq = std::any_of(command.attributes.begin(), command.attributes.end(),
+      [](const p::FetchAttribute& a) { return a.kind == p::FetchAttribute::Kind::modseq; });
+  if (command.changed_since || asks_modseq) condstore_ = true;
   if (command.vanished && !qresync_) {
     bad(tag, "VANISHED needs QRESYNC enabled");
     co_return;
@@ -373,6 +377,8 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::StoreCommand& comma
     changed_uids.push_back(summary.uid);
   }
   std::sort(changed_uids.begin(), changed_uids.end());
+  // RFC 9051 §7.3.5: a keyword set for the first time is in FLAGS before a FETCH shows it.
+  view.announce_keywords(updated->changed, out_);
   for (std::uint32_t n : seqs) {
     const auto& summary = view.message(n);
     if (std::binary_search(updated->modified.begin(), updated->modified.end(), summary.uid)) continue;
@@ -562,6 +568,10 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::CopyCommand& comman
   const storage::Id account_id = account_->id;
   const storage::Id source_id = view.id();
   const bool move = command.move;
+  // A copy into or out of Junk teaches the classifiers (imap/junk_trainer.hpp).
+  JunkTrainer* trainer = state_->deps.junk_trainer;
+  std::optional<JunkLesson> lesson;
+  std::vector<std::string> taught_blobs;
   auto copied = co_await state_->deps.pool.run([&]() -> storage::StoreResult<storage::CopyResult> {
     auto target = state_->deps.store.find_mailbox(account_id, *destination);
     if (!target) {
@@ -571,8 +581,22 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::CopyCommand& comman
       return std::unexpected(target.error());
     }
     if (uids.empty()) return storage::CopyResult{target->uidvalidity, {}, {}};
-    return state_->deps.store.copy_messages(source_id, uids, target->id, move);
+    auto result = state_->deps.store.copy_messages(source_id, uids, target->id, move);
+    if (result && trainer != nullptr && !result->destination_uids.empty()) {
+      auto source = state_->deps.store.find_mailbox_by_id(source_id);
+      if (source) lesson = junk_lesson(*source, *target);
+      if (lesson) {
+        // The copies share the originals' blobs; a failure here only loses the lesson.
+        if (auto rows = state_->deps.store.fetch_message_blobs(target->id, result->destination_uids)) {
+          for (auto& row : *rows) taught_blobs.push_back(std::move(row.blob_id));
+        }
+      }
+    }
+    return result;
   });
+  if (lesson && !taught_blobs.empty()) {
+    trainer->train(account_->address, std::move(taught_blobs), *lesson);
+  }
   if (!copied) {
     if (copied.error().code == StorageError::Code::not_found && copied.error().message == "[TRYCREATE]") {
       no(tag, "[TRYCREATE] No such mailbox");

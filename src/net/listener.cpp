@@ -46,6 +46,7 @@ struct ListenerMetrics {
   metrics::Counter& refused_per_ip;
   metrics::Counter& refused_unauthenticated;
   metrics::Counter& refused_unauthenticated_per_ip;
+  metrics::Counter& refused_banned;
   metrics::Gauge& active;
 
   explicit ListenerMetrics(Protocol protocol)
@@ -65,6 +66,9 @@ struct ListenerMetrics {
             "postamt_connections_refused_total", "Connections refused by a limit",
             {{"protocol", std::string(protocol_name(protocol))},
              {"limit", "unauthenticated_per_ip"}})),
+        refused_banned(metrics::registry().counter(
+            "postamt_connections_refused_total", "Connections refused by a limit",
+            {{"protocol", std::string(protocol_name(protocol))}, {"limit", "banned"}})),
         active(metrics::registry().gauge("postamt_connections_active", "Connections open now",
                                          {{"protocol", std::string(protocol_name(protocol))}})) {}
 };
@@ -82,6 +86,22 @@ asio::awaitable<void> refuse(asio::ip::tcp::socket socket, std::string text) {
   asio::error_code ignored;  // closing a refused socket; the peer may be gone already
   socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
+}
+
+// What a banned client reads before the close (issue 15 §7): nothing on implicit-TLS ports
+// (no handshake is made for it).
+std::string banned_text(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::smtp:
+    case Protocol::submission:
+      return "554 5.7.1 Your address is banned for abuse; try again later\r\n";
+    case Protocol::imap:
+      return "* BYE Your address is banned for abuse; try again later\r\n";
+    case Protocol::pop3:
+      return "-ERR Your address is banned for abuse; try again later\r\n";
+    default:
+      return {};
+  }
 }
 
 asio::awaitable<void> run_session(std::shared_ptr<Connection> connection, SessionHandler handler,
@@ -178,6 +198,13 @@ asio::awaitable<void> Listener::accept_loop() {
     const auto remote = socket.remote_endpoint(endpoint_ec);
     if (endpoint_ec) continue;  // the client already went away
     const std::string ip = client_ip(remote.address());
+    if (services_.banned && *services_.banned && (*services_.banned)(ip)) {
+      counters.refused_banned.inc();
+      log::info("conn.refused", {{"proto", protocol_name(config_.protocol)}, {"remote", ip}, {"limit", "banned"}});
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, refuse(std::move(socket), banned_text(config_.protocol)), asio::detached);
+      continue;
+    }
     auto decision = services_.limiter.try_acquire(ip);
     if (!decision.slot) {
       switch (decision.refusal) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "base/config.hpp"
@@ -28,6 +29,9 @@ struct ListenerServices {
   ConnectionTracker& tracker;
   TlsContextProvider& tls;
   const LimitsConfig& limits;
+  // Issue 15 §7: true for a banned client, refused at accept before any session work
+  // (the protocol's refusal, then close). Null: nobody is banned.
+  const std::function<bool(std::string_view ip)>* banned = nullptr;
 };
 
 struct ProtocolBehaviour {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/log.hpp"
+#include "security/security_event.hpp"
 #include "net/connection.hpp"
 #include "pop3/pop3_service_state.hpp"
 #include "proto/pop3/server_engine.hpp"
@@ -81,7 +82,13 @@ class Pop3Session {
       // client's pace), then go on with the commands already here.
       const bool held_back = engine_.output_backlogged();
       if (!co_await flush()) co_return;
-      if (engine_.wants_close()) co_return;
+      if (engine_.wants_close()) {
+        // Issue 15 §8: closed for too many protocol errors ("-ERR Too many errors").
+        if (const unsigned limit = engine_options().max_errors; limit != 0 && engine_.errors() >= limit) {
+          security::report_protocol_abuse("pop3", connection_->info().remote_ip, sid(), engine_.errors());
+        }
+        co_return;
+      }
       if (held_back) continue;
       connection_->set_command_incomplete(engine_.partial_input());
       auto bytes = co_await connection_->read_some();

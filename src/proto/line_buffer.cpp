@@ -13,11 +13,34 @@ void LineBuffer::compact() {
   start_ = 0;
 }
 
+// One octet more than kept while the line goes on: its CR may be the last one.
+void LineBuffer::keep_tail(std::string_view more) {
+  constexpr std::size_t kKeep = kDroppedTailSize + 1;
+  if (more.size() >= kKeep) {
+    dropped_tail_.assign(more.substr(more.size() - kKeep));
+    return;
+  }
+  dropped_tail_ += more;
+  if (dropped_tail_.size() > kKeep) dropped_tail_.erase(0, dropped_tail_.size() - kKeep);
+}
+
+void LineBuffer::end_tail() {
+  if (!dropped_tail_.empty() && dropped_tail_.back() == '\r') dropped_tail_.pop_back();
+  if (dropped_tail_.size() > kDroppedTailSize) {
+    dropped_tail_.erase(0, dropped_tail_.size() - kDroppedTailSize);
+  }
+}
+
 void LineBuffer::feed(std::string_view data) {
   while (!data.empty()) {
     if (discarding_) {
       const char* lf = static_cast<const char*>(std::memchr(data.data(), '\n', data.size()));
-      if (!lf) return;  // the whole piece belongs to the over-long line
+      if (!lf) {  // the whole piece belongs to the over-long line
+        keep_tail(data);
+        return;
+      }
+      keep_tail(data.substr(0, static_cast<std::size_t>(lf - data.data())));
+      end_tail();
       discarding_ = false;
       overflow_pending_ = true;
       data.remove_prefix(static_cast<std::size_t>(lf - data.data()) + 1);
@@ -44,6 +67,10 @@ std::optional<std::expected<Line, LineError>> LineBuffer::next_line() {
     // The limit counts the line's content plus its line end, so a line still open at
     // the limit can only end over it.
     if (available >= max_line_length_) {
+      const std::string_view dropped(base, available);
+      dropped_head_.assign(dropped.substr(0, kDroppedHeadSize));
+      dropped_tail_.clear();
+      keep_tail(dropped);
       buffer_.erase(start_);
       scanned_ = 0;
       discarding_ = true;
@@ -53,7 +80,14 @@ std::optional<std::expected<Line, LineError>> LineBuffer::next_line() {
   const std::size_t length = static_cast<std::size_t>(static_cast<const char*>(found) - base);
   scanned_ = 0;
   start_ += length + 1;
-  if (length + 1 > max_line_length_) return std::unexpected(LineError::too_long);
+  if (length + 1 > max_line_length_) {
+    const std::string_view dropped(base, length);
+    dropped_head_.assign(dropped.substr(0, kDroppedHeadSize));
+    dropped_tail_.clear();
+    keep_tail(dropped);
+    end_tail();
+    return std::unexpected(LineError::too_long);
+  }
   Line line;
   line.text = std::string_view(base, length);
   if (!line.text.empty() && line.text.back() == '\r') {

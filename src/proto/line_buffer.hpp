@@ -39,12 +39,22 @@ class LineBuffer {
   std::size_t max_line_length() const { return max_line_length_; }
   void set_max_line_length(std::size_t n) { max_line_length_ = n; }
 
+  // The first and last octets of the last over-long line (at most kDroppedHeadSize and
+  // kDroppedTailSize, the tail without its CR), kept so that a protocol can still name the
+  // command it refuses (an IMAP tag) and see how the line ended (a literal announcement).
+  static constexpr std::size_t kDroppedHeadSize = 64;
+  static constexpr std::size_t kDroppedTailSize = 32;
+  std::string_view dropped_head() const { return dropped_head_; }
+  std::string_view dropped_tail() const { return dropped_tail_; }
+
   // Drops everything buffered (after STARTTLS, RFC 3207 §4.2: nothing the client sent
   // before the handshake may be acted on).
   void discard_buffered();
 
  private:
   void compact();
+  void keep_tail(std::string_view more);
+  void end_tail();
 
   std::size_t max_line_length_;
   std::string buffer_;
@@ -52,6 +62,8 @@ class LineBuffer {
   std::size_t scanned_ = 0;    // bytes from start_ known to hold no LF
   bool discarding_ = false;    // inside an over-long line, dropping until its LF
   bool overflow_pending_ = false;  // an over-long line ended; report it next
+  std::string dropped_head_;
+  std::string dropped_tail_;
 };
 
 }  // namespace postamt::proto

@@ -10,14 +10,17 @@
 #include "server/admin_commands.hpp"
 #include "server/arc_commands.hpp"
 #include "server/config/config_loader.hpp"
+#include "server/classifier_commands.hpp"
 #include "server/dkim_commands.hpp"
 #include "server/mailauth_commands.hpp"
 #include "server/privileges.hpp"
 #include "server/dmarc_commands.hpp"
+#include "server/filter_commands.hpp"
 #include "server/hold_commands.hpp"
 #include "server/queue_commands.hpp"
 #include "server/quickstart.hpp"
 #include "server/security_commands.hpp"
+#include "server/security_event_commands.hpp"
 #include "server/serve.hpp"
 
 namespace {
@@ -207,7 +210,7 @@ int main(int argc, char** argv) {
 
   // security locks|unlock: the running server's login throttle
   std::string unlock_target;
-  auto* security = app.add_subcommand("security", "See and lift login locks")->require_subcommand(1);
+  auto* security = app.add_subcommand("security", "Login locks, holds, bans and security events")->require_subcommand(1);
   security->add_subcommand("locks", "List locked addresses and slowed accounts")
       ->callback(with_config([](const auto& c) { return postamt::server::security_locks(c); }));
   security->add_subcommand("unlock", "Lift the lock on an address (or network) or the delay on an account")
@@ -215,6 +218,15 @@ int main(int argc, char** argv) {
       ->add_option("target", unlock_target, "IP address, network as listed, or account")->required();
   // security holds|release: accounts on outbound hold (issue 15 §6)
   postamt::server::add_hold_commands(*security, [&](postamt::server::HoldConfigAction action) {
+    return std::function<void()>(with_config(std::move(action)));
+  });
+  // security events|bans|unban (issue 15 §7, §8)
+  postamt::server::add_security_event_commands(*security, [&](postamt::server::SecurityConfigAction action) {
+    return std::function<void()>(with_config(std::move(action)));
+  });
+
+  // filter learn --spam|--ham FILE: a lesson for rspamd's controller (issue 15 §5)
+  postamt::server::add_filter_commands(app, [&](postamt::server::FilterConfigAction action) {
     return std::function<void()>(with_config(std::move(action)));
   });
 
@@ -256,6 +268,9 @@ int main(int argc, char** argv) {
   postamt::server::add_dmarc_commands(app, [&](postamt::server::ConfigAction action) {
     return std::function<void()>(with_config(std::move(action)));
   });
+
+  // classifier stats|train: the built-in spam classifier (issue 15 §5)
+  postamt::server::add_classifier_commands(app, [&](auto action) { return std::function<void()>(with_config(std::move(action))); });
 
   // debug mailbox|message: inspection of stored mail
   std::string mailbox_name = "INBOX";

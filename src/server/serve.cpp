@@ -26,6 +26,7 @@
 #include "server/data_dir_lock.hpp"
 #include "server/health_probe.hpp"
 #include "server/http_endpoint.hpp"
+#include "server/junk_training.hpp"
 #include "server/ports_file.hpp"
 #include "server/privileges.hpp"
 #include "auth/auth_throttle.hpp"
@@ -35,11 +36,15 @@
 #include "delivery/group_committer.hpp"
 #include "imap/imap_service.hpp"
 #include "imap/text_indexer.hpp"
+#include "filter/classifier_filter.hpp"
 #include "filter/client_checks.hpp"
 #include "filter/client_rate.hpp"
 #include "filter/dns_lists.hpp"
 #include "filter/greylist.hpp"
+#include "filter/milter_filter.hpp"
 #include "filter/pipeline.hpp"
+#include "filter/rspamd_filter.hpp"
+#include "filter/rspamd_learner.hpp"
 #include "mailauth/dkim_signing_service.hpp"
 #include "mailauth/inbound_check.hpp"
 #include "mailauth/public_suffix_list.hpp"
@@ -47,6 +52,7 @@
 #include "pop3/pop3_service.hpp"
 #include "queue/queue_scheduler.hpp"
 #include "smtp/outbound_guard.hpp"
+#include "security/security_monitor.hpp"
 #include "mailauth/dmarc_report_ingest.hpp"
 #include "mailauth/dmarc_report_recorder.hpp"
 #include "mailauth/dmarc_report_sender.hpp"
@@ -149,7 +155,7 @@ class Server {
         continue;
       }
       auto listener = std::make_unique<net::Listener>(
-          listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits},
+          listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits, &ban_check_},
           net::ProtocolBehaviour{});
       if (auto ok = listener->bind(); !ok) return fail(ok.error().message);
       bound[name].push_back(listener->bound_address());
@@ -204,6 +210,7 @@ class Server {
     pool_.run();
     for (auto& endpoint : http_) endpoint->stop();
     dmarc_recorder_->stop();  // the evaluations still waiting go to the store
+    security_->flush();       // and the security events
     blocking_.stop();
     authenticator_->stop();
     text_indexer_->stop();
@@ -243,8 +250,9 @@ class Server {
     // Issue 15 §6: per-account outbound limits and holds (submissions, logins, bounces).
     outbound_guard_ = std::make_unique<smtp::OutboundGuard>(
         smtp::OutboundGuardDependencies{config_, *store_, *blobs_, blocking_, *committer_});
-    authenticator_->set_login_observer(
+    authenticator_->add_login_observer(
         [guard = outbound_guard_.get()](auto account, auto ip) { guard->login_succeeded(account, ip); });
+    start_security_monitor();
     throttle_state_ = std::make_unique<auth::ThrottleStateSync>(pool_.main_context().get_executor(), throttle_,
                                                                 config_.server.data_dir);
     // DKIM keys (data/dkim/): a key that cannot be read stops the start rather than let
@@ -253,6 +261,8 @@ class Server {
     if (!keys) throw std::runtime_error("DKIM keys: " + keys.error().message);
     log::info("dkim.keys_loaded", {{"keys", *keys}});
     start_sender_checks();
+    // Issue 15 §5: messages moved into and out of Junk teach the learners start_filters() adds.
+    junk_training_ = std::make_unique<JunkTraining>(pool_.main_context(), *blobs_, blocking_);
     start_filters();
     smtp_ = std::make_unique<smtp::SmtpService>(smtp::SmtpDependencies{
         config_, *store_, *blobs_, blocking_, *committer_, *authenticator_, &dkim_, inbound_.get(), filters_.get(),
@@ -260,7 +270,8 @@ class Server {
     pop3_ = std::make_unique<pop3::Pop3Service>(
         pop3::Pop3Dependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
     imap_ = std::make_unique<imap::ImapService>(
-        imap::ImapDependencies{config_, *store_, *blobs_, blocking_, *authenticator_});
+        imap::ImapDependencies{config_, *store_, *blobs_, blocking_, *authenticator_,
+                               junk_training_->empty() ? nullptr : junk_training_.get()});
     // Every commit that touches mailboxes wakes the IMAP sessions that have them selected,
     // and the text indexer (new messages to index for SEARCH BODY/TEXT).
     imap::TextIndexerOptions indexing;
@@ -293,6 +304,20 @@ class Server {
     // Port 25's DMARC evaluations, batched into the store for the daily reports.
     dmarc_recorder_ = std::make_unique<mailauth::DmarcEvaluationRecorder>(*store_, blocking_);
     if (inbound_) inbound_->set_evaluation_recorder(dmarc_recorder_.get());
+  }
+
+  // Issue 15 §7, §8: security events to the store, bans (stored, polled, checked at accept
+  // by every listener through ban_check_), logins from new networks.
+  void start_security_monitor() {
+    std::vector<std::string> trusted = config_.auth.trusted_networks;
+    trusted.insert(trusted.end(), config_.security.trusted_networks.begin(), config_.security.trusted_networks.end());
+    security_ = std::make_shared<security::SecurityMonitor>(config_.security, std::move(trusted), *store_, blocking_);
+    security_->start(pool_.main_context().get_executor());
+    // The check owns the monitor: an accept completing while the server is torn down never
+    // reaches a destroyed one.
+    ban_check_ = [monitor = security_](std::string_view ip) { return monitor->banned(ip); };
+    authenticator_->add_login_observer(
+        [monitor = security_.get()](auto account, auto ip) { monitor->login_succeeded(account, ip, ""); });
   }
 
   // /healthz: the probe's verdict, computed at most once a second however often it is
@@ -414,6 +439,23 @@ class Server {
     if ((!config.dnsbl.empty() || !config.dnswl.empty()) && lookups_) {
       filters.push_back(filter::make_dns_list_filter(config, *lookups_));
     }
+    if (!config.rspamd.url.empty()) {  // issue 15 §2: after the cheap checks
+      auto rspamd = filter::make_rspamd_filter(config.rspamd, config.max_message_size);
+      if (!rspamd) throw std::runtime_error(rspamd.error().message);
+      filters.push_back(std::move(*rspamd));
+      // Issue 15 §5: moves into and out of Junk are lessons for rspamd's controller too.
+      auto learner = filter::make_rspamd_learner(config.rspamd);
+      if (!learner) throw std::runtime_error(learner.error().message);
+      junk_training_->add_learner(std::move(*learner));
+    }
+    // [[filter.milter]]: one filter per milter, in the order configured (issue 15 §3).
+    for (const auto& milter : config.milters) {
+      if (auto made = filter::make_milter_filter(milter)) filters.push_back(std::move(made));
+    }
+    if (config.classifier) {  // the built-in classifier: learns from Junk, then judges
+      filters.push_back(filter::make_classifier_filter(*store_, blocking_));
+      junk_training_->add_learner(filter::make_classifier_learner(*store_, blocking_));
+    }
     if (filters.empty()) return;
     std::string names;
     for (const auto& f : filters) names += (names.empty() ? "" : ",") + f->name();
@@ -434,6 +476,7 @@ class Server {
     dmarc_ingest_->stop();
     throttle_state_->stop();
     outbound_guard_->stop();
+    security_->stop();
     if (lookups_) lookups_->shut_down();  // no session waits on DNS past the drain
     tracker_.request_shutdown_all();
     drain_deadline_ = std::chrono::steady_clock::now() + config_.server.shutdown_grace;
@@ -468,6 +511,7 @@ class Server {
   std::optional<mailauth::PublicSuffixList> suffixes_;
   std::unique_ptr<mailauth::InboundChecker> inbound_;
   std::unique_ptr<filter::Pipeline> filters_;
+  std::unique_ptr<JunkTraining> junk_training_;  // lessons from IMAP Junk moves
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   asio::steady_timer disk_timer_;
@@ -485,6 +529,8 @@ class Server {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<auth::ThrottleStateSync> throttle_state_;
   std::unique_ptr<smtp::OutboundGuard> outbound_guard_;  // after the committer and store: goes first
+  std::shared_ptr<security::SecurityMonitor> security_;  // after the store: goes first
+  std::function<bool(std::string_view)> ban_check_;      // the listeners' admission check
   std::unique_ptr<smtp::SmtpService> smtp_;
   std::unique_ptr<pop3::Pop3Service> pop3_;
   std::unique_ptr<imap::ImapService> imap_;

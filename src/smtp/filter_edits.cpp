@@ -75,6 +75,14 @@ std::string header_field_line(std::string_view name, std::string_view value) {
   return out + "\r\n";
 }
 
+std::string verbatim_field_line(std::string_view name, std::string_view value) {
+  const std::string cleaned = clean_value(value);
+  std::string out(name);
+  out += ':';
+  if (cleaned.empty() || (cleaned[0] != ' ' && cleaned[0] != '\t')) out += ' ';
+  return out + cleaned + "\r\n";
+}
+
 void add_header_changes(std::string_view head, const std::vector<filter::HeaderChange>& changes,
                         bool drop_incoming_verdicts, MessageSpool::HeadEdit& edit) {
   const mailauth::SplitHead split = mailauth::split_message_head(head);
@@ -97,16 +105,19 @@ void add_header_changes(std::string_view head, const std::vector<filter::HeaderC
     }
   }
   for (const auto& change : changes) {
+    const auto field_line = [&change](std::string_view name, std::string_view value) {
+      return change.verbatim ? verbatim_field_line(name, value) : header_field_line(name, value);
+    };
     switch (change.kind) {
       case filter::HeaderChange::Kind::add:
-        edit.insert(header_end, header_field_line(change.name, change.value));
+        edit.insert(header_end, field_line(change.name, change.value));
         break;
       case filter::HeaderChange::Kind::insert:
         if (change.index == 0) {
-          edit.prepend += header_field_line(change.name, change.value);
+          edit.prepend += field_line(change.name, change.value);
         } else {
           const std::size_t at = change.index < spans.size() ? spans[change.index].begin : header_end;
-          edit.insert(at, header_field_line(change.name, change.value));
+          edit.insert(at, field_line(change.name, change.value));
         }
         break;
       case filter::HeaderChange::Kind::change: {
@@ -122,12 +133,12 @@ void add_header_changes(std::string_view head, const std::vector<filter::HeaderC
           }
         }
         if (!found) {
-          if (!change.value.empty()) edit.insert(header_end, header_field_line(change.name, change.value));
+          if (!change.value.empty()) edit.insert(header_end, field_line(change.name, change.value));
           break;
         }
         if (dropped[*found]) break;
         dropped[*found] = true;
-        if (!change.value.empty()) edit.insert(spans[*found].begin, header_field_line(change.name, change.value));
+        if (!change.value.empty()) edit.insert(spans[*found].begin, field_line(change.name, change.value));
         edit.drop(spans[*found].begin, spans[*found].end);
         break;
       }

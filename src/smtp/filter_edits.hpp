@@ -23,4 +23,8 @@ void add_header_changes(std::string_view head, const std::vector<filter::HeaderC
 // start a continuation line are replaced by spaces.
 std::string header_field_line(std::string_view name, std::string_view value);
 
+// "Name: value" + CRLF as the filter gave it (HeaderChange::verbatim): one space after the
+// colon unless the value starts with WSP, folds kept, nothing refolded.
+std::string verbatim_field_line(std::string_view name, std::string_view value);
+
 }  // namespace postamt::smtp

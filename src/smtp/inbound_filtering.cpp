@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "base/log.hpp"
+#include "security/security_event.hpp"
 #include "filter/decision.hpp"
 #include "filter/pipeline.hpp"
 #include "smtp/filter_edits.hpp"
@@ -49,6 +50,20 @@ asio::awaitable<FilterOutcome> run_inbound_filters(filter::Pipeline& pipeline, c
   FilterOutcome outcome;
   outcome.summary = decision.summary;
   outcome.decided_by = decision.decided_by;
+  if (decision.action == filter::Action::reject) {
+    // Issue 15 §8: a refused message is a security event (greylisting's deferrals are not).
+    security::SecurityEvent event;
+    event.kind = security::EventKind::filter_reject;
+    event.ip = facts.client_ip;
+    event.account = facts.user;
+    event.protocol = "smtp";
+    event.fields = {{"id", facts.queue_id},
+                    {"decided_by", decision.decided_by},
+                    {"reply", std::to_string(decision.reply.code)},
+                    {"summary", decision.summary.substr(0, 500)},
+                    {"from", facts.mail_from.substr(0, 320)}};
+    security::emit(std::move(event));
+  }
   if (decision.action == filter::Action::reject || decision.action == filter::Action::defer) {
     outcome.refusal = decision.reply;
     co_return outcome;

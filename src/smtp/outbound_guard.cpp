@@ -14,6 +14,7 @@
 
 #include "auth/address.hpp"
 #include "base/log.hpp"
+#include "security/security_event.hpp"
 #include "base/metrics.hpp"
 #include "delivery/group_committer.hpp"
 #include "delivery/message_preparer.hpp"
@@ -145,11 +146,14 @@ class OutboundGuard::Impl : public std::enable_shared_from_this<Impl> {
     }
     holds_total(hold.reason).inc();
     holds_active().add(1);
-    log::warn("security.hold", {{"account", account},
-                                {"reason", hold.reason},
-                                {"detail", hold.detail},
-                                {"trigger", trigger},
-                                {"notify", postmaster()}});
+    // Issue 15 §8: the log line "security.hold account=… reason=… detail=… trigger=…
+    // notify=…", the event row and the counter.
+    security::SecurityEvent event;
+    event.kind = security::EventKind::hold;
+    event.account = account;
+    event.fields = {{"reason", hold.reason}, {"detail", hold.detail}, {"trigger", std::string(trigger)},
+                    {"notify", postmaster()}};
+    security::emit(std::move(event));
     send_notice(hold, account, false);
     send_notice(hold, postmaster(), true);
     return true;
@@ -273,6 +277,10 @@ class OutboundGuard::Impl : public std::enable_shared_from_this<Impl> {
     const bool released = !released_accounts.empty();
     for (const auto& account : released_accounts) {
       log::info("security.hold_released", {{"account", account}});
+      security::SecurityEvent event;  // the release itself was the CLI's (another process)
+      event.kind = security::EventKind::release;
+      event.account = account;
+      security::emit(std::move(event));
       std::lock_guard lock(logins_mutex_);
       logins_.forget(account);
     }

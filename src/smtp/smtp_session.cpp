@@ -11,6 +11,7 @@
 
 #include "auth/address.hpp"
 #include "base/log.hpp"
+#include "security/security_event.hpp"
 #include "delivery/trace_headers.hpp"
 #include "net/connection.hpp"
 #include "proto/sasl/server_exchange.hpp"
@@ -54,7 +55,14 @@ class SmtpSession {
         co_await std::visit([this](auto& e) { return handle(e); }, *event);
       }
       if (!co_await flush()) co_return;
-      if (engine_.wants_close()) co_return;
+      if (engine_.wants_close()) {
+        // Issue 15 §8: closed for too many protocol errors (421 4.7.0).
+        if (const unsigned limit = engine_ns::ServerOptions{}.max_errors; limit != 0 && engine_.errors() >= limit) {
+          security::report_protocol_abuse(protocol_name(connection_->info().protocol), remote_ip(), sid(),
+                                          engine_.errors());
+        }
+        co_return;
+      }
       const auto bound = read_bound();
       if (bound && bound->at <= TransferDeadline::Clock::now()) {
         co_await close_slow(bound->kind);
@@ -267,6 +275,7 @@ class SmtpSession {
     switch (resolution->kind) {
       case Kind::unknown_user:
         state_->metrics.recipients_unknown.inc();
+        if (!account_) security::report_recipient_probe(protocol_name(connection_->info().protocol), remote_ip(), sid(), *normalized);
         refuse_rcpt(*normalized, make_reply(550, "5.1.1", "Recipient address rejected: user unknown"), "user unknown");
         co_return;
       case Kind::loop:

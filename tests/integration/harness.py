@@ -123,6 +123,9 @@ def default_sections() -> dict[str, dict[str, Any]]:
             "max_line_length": 8192,
         },
         "log": {"level": "debug"},
+        # Bans (issue 15 §7): tests fail logins and probe recipients from 127.0.0.1 on
+        # purpose; that address is never banned. Ban tests use other loopback addresses.
+        "security": {"trusted_networks": ["127.0.0.1/32", "::1/128"]},
     }
 
 

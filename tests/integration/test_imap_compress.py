@@ -227,7 +227,8 @@ def test_an_expanding_line_stays_bounded(start_server):
         baseline = max(server.rss_kib() for _ in range(3))
         client.send(b"A1 NOOP " + b"x" * (64 * 1024 * 1024) + b"\r\n")
         refused = client.text_line(timeout=120)
-        assert refused.startswith("* BAD ") and "too long" in refused, refused
+        # Tagged: the tag is kept from the dropped line's first octets (issue 17 §1).
+        assert refused.startswith("A1 BAD ") and "too long" in refused, refused
         growth = server.rss_kib() - baseline
         print(f"RSS growth over one 64 MiB compressed line: {growth} KiB")
         assert growth < 32 * 1024, f"the server grew by {growth} KiB for one expanding line"

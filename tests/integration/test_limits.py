@@ -159,7 +159,9 @@ def test_imap_line_limit_follows_config(start_server):
     client.send("a " + "X" * 1020 + "\r\n")    # 1024 octets
     client.expect("a BAD Unknown command")
     client.send("b " + "X" * 1021 + "\r\n")    # 1025 octets
-    client.expect("* BAD Command line too long")
+    # The tag is read from the dropped line's first octets: a tagged BAD (RFC 9051 §7.1.3),
+    # so a client waiting for its tag is not left hanging (issue 17 §1).
+    client.expect("b BAD Command line too long")
     client.send("c NOOP\r\n")
     client.expect("c OK")
     assert client.nothing_within(0.5) == b""

@@ -178,6 +178,9 @@ class _PrivateMilter(PrivatePeer):
 class OpenDkimPeer(_PrivateMilter):
     """OpenDKIM verifying only (Mode v): an Authentication-Results field with authserv_id
     for every message, signed or not (AlwaysAddARHeader). Keys of at least 1024 bits.
+    sign=(domain, selector): signing instead (Mode s) with a 2048-bit RSA key made here
+    (openssl) for mail whose From is in domain and whose client is in signing_hosts
+    (InternalHosts; default 127.0.0.1); dkim_txt then holds the key record to publish.
     settings: more opendkim.conf options, overriding the ones written here."""
 
     name = "opendkim"
@@ -186,10 +189,14 @@ class OpenDkimPeer(_PrivateMilter):
 
     def __init__(self, dns_host: str, *, authserv_id: str, directory: Path | None = None,
                  port: int | None = None, unix_socket: bool = False, ignored_hosts: Iterable[str] = (),
-                 settings: dict[str, str] | None = None):
+                 settings: dict[str, str] | None = None, sign: tuple[str, str] | None = None,
+                 signing_hosts: Iterable[str] = ("127.0.0.1",)):
         super().__init__(dns_host, directory=directory, port=port, unix_socket=unix_socket)
         hosts = list(ignored_hosts) or [_NO_HOST]
         (self.directory / "internal-hosts").write_text("".join(f"{h}\n" for h in hosts))
+        self.dkim_txt = ""
+        if sign:
+            settings = self._signing_settings(*sign, signing_hosts) | (settings or {})
         self.write_config(self.listen_settings() | {
             "Mode": "v",
             "UserID": "opendkim:opendkim",
@@ -202,6 +209,29 @@ class OpenDkimPeer(_PrivateMilter):
             "SoftwareHeader": "no",
             "Nameservers": dns_host,     # libunbound forwarding to dns_host:53; no DNSSEC
         } | (settings or {}))
+
+
+    def _signing_settings(self, domain: str, selector: str, hosts: Iterable[str]) -> dict[str, str]:
+        key = self.directory / f"{selector}.private"
+        subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True, timeout=60)
+        der = subprocess.run(["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"], check=True,
+                             capture_output=True, timeout=60).stdout
+        import base64
+        self.dkim_txt = "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
+        account = pwd.getpwnam("opendkim")
+        os.chown(key, account.pw_uid, account.pw_gid)
+        os.chmod(key, 0o600)
+        (self.directory / "signing-hosts").write_text("".join(f"{h}\n" for h in hosts))
+        return {
+            "Mode": "s",
+            "Domain": domain,
+            "Selector": selector,
+            "KeyFile": str(key),
+            "InternalHosts": str(self.directory / "signing-hosts"),
+            "PeerList": str(self.directory / "ignored-hosts"),   # only the never-connecting host
+            "RequireSafeKeys": "no",
+            "AlwaysAddARHeader": "no",
+        }
 
 
 class OpenDmarcPeer(_PrivateMilter):

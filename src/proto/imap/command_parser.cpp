@@ -73,6 +73,10 @@ Result enable(ArgumentCursor& arguments) {
   return command;
 }
 
+constexpr std::size_t kIdMaxPairs = 30;
+constexpr std::size_t kIdMaxField = 30;
+constexpr std::size_t kIdMaxValue = 1024;
+
 // id = "ID" SP id-params-list; id-params-list = "(" *(string SP nstring) ")" / nil
 // (RFC 2971 §4).
 Result id(ArgumentCursor& arguments) {
@@ -82,13 +86,17 @@ Result id(ArgumentCursor& arguments) {
   if ((*list)->kind == Value::Kind::list) {
     std::vector<Value>& items = (*list)->items;
     if (items.size() % 2 != 0) return std::unexpected("ID: field without a value");
+    // RFC 2971 §3.3: at most 30 pairs, fields of at most 30 octets, values of at most 1024.
+    if (items.size() / 2 > kIdMaxPairs) return std::unexpected("ID: more than 30 field-value pairs");
     for (std::size_t i = 0; i < items.size(); i += 2) {
       auto field = take_string(items[i], "ID field");
       if (!field) return std::unexpected(std::move(field.error()));
+      if (field->size() > kIdMaxField) return std::unexpected("ID: field longer than 30 octets");
       std::optional<std::string> value;
       if (items[i + 1].kind != Value::Kind::nil) {
         auto text = take_string(items[i + 1], "ID value");
         if (!text) return std::unexpected(std::move(text.error()));
+        if (text->size() > kIdMaxValue) return std::unexpected("ID: value longer than 1024 octets");
         value = std::move(*text);
       }
       command.parameters.emplace_back(std::move(*field), std::move(value));

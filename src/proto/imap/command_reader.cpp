@@ -68,6 +68,24 @@ ReaderError CommandReader::fail(ReaderErrorKind kind, bool fatal, std::uint64_t 
   return error;
 }
 
+bool CommandReader::can_skip(const std::optional<LiteralMarker>& marker) const {
+  return !marker || marker->synchronizing || marker->size <= limits_.max_literal_size;
+}
+
+// The rest of a refused command, line by line: a synchronising literal is never sent (the
+// client has the refusal instead of "+"), so the command ends there, as at a line without
+// a literal; a non-synchronising one comes unasked and is read and thrown away, if it is
+// no bigger than a literal may be (RFC 7888 §4). False: too big, the stream is out of sync.
+bool CommandReader::skip_rest(const std::optional<LiteralMarker>& marker) {
+  skipping_ = false;
+  if (!can_skip(marker)) return false;
+  if (!marker || marker->synchronizing) return true;
+  skipping_ = true;
+  literal_remaining_ = marker->size;
+  if (literal_remaining_ > 0) state_ = State::literal;
+  return true;
+}
+
 void CommandReader::continue_literal() {
   if (state_ == State::awaiting_continuation) state_ = State::literal;
 }
@@ -91,6 +109,11 @@ std::optional<ReaderEvent> CommandReader::next_event() {
             std::min<std::uint64_t>(literal_remaining_, lines_.buffered()));
         literal_remaining_ -= want;
         if (literal_remaining_ == 0) state_ = State::line;
+        if (skipping_) {  // a refused command's literal: thrown away
+          lines_.take(want);
+          if (literal_remaining_ > 0) return std::nullopt;
+          continue;
+        }
         if (spilling_ && want > 0) return LiteralBytes{lines_.take(want)};
         if (want > 0) current_.literals.back().data += lines_.take(want);
         if (literal_remaining_ > 0) return std::nullopt;
@@ -101,11 +124,32 @@ std::optional<ReaderEvent> CommandReader::next_event() {
         if (!line) return std::nullopt;
         if (!*line) {
           // The over-long line was dropped as it arrived (LineBuffer); the command it
-          // belongs to is dropped too, and the next line starts a new one.
-          return fail(ReaderErrorKind::line_too_long, false, 0);
+          // belongs to is dropped too. Its tag, when the kept head shows one, gets the
+          // tagged BAD (RFC 9051 §7.1.3); the rest of the command is read and thrown away
+          // (skip_rest).
+          const auto marker = find_literal_marker(lines_.dropped_tail());
+          if (skipping_) {  // a command already refused: no second reply
+            if (!skip_rest(marker)) return fail(ReaderErrorKind::line_too_long, true, 0);
+            continue;
+          }
+          if (current_.lines.empty()) {
+            const std::string_view head = lines_.dropped_head();
+            const std::size_t space = head.find(' ');
+            if (space != std::string_view::npos) tag_ = std::string(head.substr(0, space));
+          }
+          const bool in_sync = can_skip(marker);
+          ReaderError error = fail(ReaderErrorKind::line_too_long, !in_sync, 0);
+          if (in_sync) skip_rest(marker);
+          return error;
         }
         // Copy out: the view dies at the next take() or feed().
         std::string text((*line)->text);
+        if (skipping_) {
+          if (!skip_rest(find_literal_marker(text))) {
+            return fail(ReaderErrorKind::line_too_long, true, 0);
+          }
+          continue;
+        }
         if (auto event = on_line(text)) return event;
         continue;
       }
@@ -114,7 +158,7 @@ std::optional<ReaderEvent> CommandReader::next_event() {
 }
 
 std::optional<std::expected<std::string, ReaderErrorKind>> CommandReader::next_raw_line() {
-  if (state_ != State::line || !current_.lines.empty()) return std::nullopt;
+  if (state_ != State::line || !current_.lines.empty() || skipping_) return std::nullopt;
   auto line = lines_.next_line();
   if (!line) return std::nullopt;
   if (!*line) return std::unexpected(ReaderErrorKind::line_too_long);

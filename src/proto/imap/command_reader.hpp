@@ -10,7 +10,9 @@
 // and calls reject_literal() (the command is dropped; the client sends no literal).
 //
 // Everything is bounded: a line (LineBuffer: an over-long line is dropped as it arrives and
-// reported), a literal (checked against the announced size BEFORE any octet is read, so the
+// reported with the tag its first octets show; the rest of that command, up to a line
+// without a literal, is then read and thrown away: a {n+} literal of it within the literal
+// limit is skipped, a bigger one is a fatal error), a literal (checked against the announced size BEFORE any octet is read, so the
 // driver can answer [TOOBIG]), the number of literals and the total size of one command.
 //
 // Non-synchronising literals `{n+}` over a limit: the client sends the octets without
@@ -47,6 +49,7 @@
 #include <variant>
 #include <vector>
 
+#include "proto/imap/literal_marker.hpp"
 #include "proto/line_buffer.hpp"
 
 namespace postamt::proto::imap {
@@ -93,7 +96,7 @@ struct LiteralBytes {
 };
 
 enum class ReaderErrorKind {
-  line_too_long,      // a line over max_line_length: BAD
+  line_too_long,      // a line over max_line_length: BAD (tagged if its head shows the tag)
   literal_too_big,    // announced literal over the limit: NO/BAD [TOOBIG]
   too_many_literals,  // more than max_literals in one command: BAD
   command_too_big,    // lines + literals over max_command_size: BAD [TOOBIG]
@@ -146,6 +149,8 @@ class CommandReader {
 
   std::optional<ReaderEvent> on_line(std::string_view text);
   ReaderError fail(ReaderErrorKind kind, bool fatal, std::uint64_t literal_size);
+  bool can_skip(const std::optional<LiteralMarker>& marker) const;
+  bool skip_rest(const std::optional<LiteralMarker>& marker);
   void reset_command();
 
   ReaderLimits limits_;
@@ -156,6 +161,7 @@ class CommandReader {
   std::uint64_t command_bytes_ = 0;
   std::uint64_t literal_remaining_ = 0;
   bool spilling_ = false;  // the literal being read goes out as LiteralBytes
+  bool skipping_ = false;  // reading and dropping the rest of a refused over-long command
 };
 
 }  // namespace postamt::proto::imap

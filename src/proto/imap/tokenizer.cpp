@@ -73,26 +73,38 @@ class Cursor {
     return true;
   }
 
-  // A bare word: up to a word end; "[...]" is taken whole.
+  // A bare word: up to a word end. After a FETCH section's "BODY" / "BINARY" prefix,
+  // "[...]" is taken whole (HEADER.FIELDS lists hold SP); anywhere else "[" and "]" are
+  // ordinary characters (RFC 9051 §9: "[" is an ATOM-CHAR, "]" an ASTRING-CHAR), so a
+  // mailbox name like "a[b" stays one word.
   std::string word() {
     const std::string_view text = line();
     const std::size_t begin = pos_;
     while (pos_ < text.size() && !ends_word(text[pos_])) {
-      if (text[pos_] == '[') {
+      if (text[pos_] == '[' && is_section_prefix(text.substr(begin, pos_ - begin))) {
         const std::size_t close = text.find(']', pos_);
-        if (close == std::string_view::npos) break;
-        bool clean = true;
-        for (std::size_t i = pos_; i < close; ++i) {
+        bool clean = close != std::string_view::npos;
+        for (std::size_t i = pos_; clean && i < close; ++i) {
           const auto u = static_cast<unsigned char>(text[i]);
           if (u <= 0x1f || u == 0x7f || text[i] == '{' || text[i] == '"') clean = false;
         }
-        if (!clean) break;
-        pos_ = close + 1;
-        continue;
+        if (clean) {
+          pos_ = close + 1;
+          continue;
+        }
       }
       ++pos_;
     }
     return std::string(text.substr(begin, pos_ - begin));
+  }
+
+  // "BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE" in any case (RFC 9051 §9
+  // fetch-att, RFC 3516 §4.2): the words a section follows.
+  static bool is_section_prefix(std::string_view word) {
+    std::string upper;
+    for (char c : word) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return upper == "BODY" || upper == "BODY.PEEK" || upper == "BINARY" ||
+           upper == "BINARY.PEEK" || upper == "BINARY.SIZE";
   }
 
   std::expected<Value, std::string> parse_value(std::size_t depth) {

@@ -20,6 +20,7 @@
 #include "server/config/filter_keys.hpp"
 #include "server/config/mailauth_keys.hpp"
 #include "server/config/outbound_limits_keys.hpp"
+#include "server/config/security_keys.hpp"
 #include "server/config/net_syntax.hpp"
 #include "server/config/toml_prescan.hpp"
 #include "server/config/value_forms.hpp"
@@ -359,6 +360,7 @@ constexpr auto kTopLevelKeys = std::to_array<KeySpec<Config>>({
     {"mailauth", [](Checker& c, const Field& f, Config& config) { check_mailauth(c, f, config.mailauth); }},
     {"filter", [](Checker& c, const Field& f, Config& config) { check_filter(c, f, config.filter); }},
     {"outbound_limits", [](Checker& c, const Field& f, Config& config) { check_outbound_limits(c, f, config.outbound_limits); }},
+    {"security", [](Checker& c, const Field& f, Config& config) { check_security(c, f, config.security); }},
     {"limits", section_key<&Config::limits, kLimitsKeys>},
     {"log", section_key<&Config::log, kLogKeys>},
     {"listener", check_listeners},

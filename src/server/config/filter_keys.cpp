@@ -203,6 +203,7 @@ constexpr auto kFilterKeys = std::to_array<KeySpec<FilterConfig>>({
     {"reverse_dns", check_mode_key<&FilterConfig::reverse_dns>},
     {"helo", check_mode_key<&FilterConfig::helo>},
     {"greylist", boolean_key<&FilterConfig::greylist>},
+    {"classifier", boolean_key<&FilterConfig::classifier>},
     {"greylist_delay_seconds", integer_key<&FilterConfig::greylist_delay, 1, 86400>},
     {"greet_pause_ms", integer_key<&FilterConfig::greet_pause, 0, 30000>},
     {"max_messages_per_ip_per_hour", integer_key<&FilterConfig::max_messages_per_ip_per_hour, 0, 1000000>},

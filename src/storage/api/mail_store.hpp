@@ -11,8 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/api/classifier_types.hpp"
 #include "storage/api/dmarc_types.hpp"
 #include "storage/api/outbound_types.hpp"
+#include "storage/api/security_types.hpp"
 #include "storage/api/storage_error.hpp"
 #include "storage/api/types.hpp"
 
@@ -271,6 +273,38 @@ class MailStore {
   virtual StoreResult<std::vector<std::string>> accounts_with_bounces(UnixTime since) = 0;
   // Retention: drops the hourly counts before `before`. Returns the rows removed.
   virtual StoreResult<std::size_t> prune_outbound_hours(UnixTime before) = 0;
+
+  // --- security events and bans (schema version 7; security_types.hpp)
+  // Appends events in one unsynced transaction (a power cut may lose the last ones).
+  virtual StoreResult<void> add_security_events(std::span<const SecurityEventRow> events) = 0;
+  virtual StoreResult<std::vector<SecurityEventRow>> security_events(const SecurityEventQuery& query) = 0;
+  // Retention: drops events before `before`, then the oldest beyond `keep_rows`.
+  virtual StoreResult<std::size_t> prune_security_events(UnixTime before, std::size_t keep_rows) = 0;
+  // Inserts or replaces the ban of ban.target.
+  virtual StoreResult<void> put_ban(const BanRow& ban) = 0;
+  // Bans whose `until` is after `after` (after = now: the active ones), by target.
+  virtual StoreResult<std::vector<BanRow>> list_bans(UnixTime after) = 0;
+  // Ends the active bans of these targets at `now`; returns those ended (as they were).
+  virtual StoreResult<std::vector<BanRow>> lift_bans(std::span<const std::string> targets, UnixTime now) = 0;
+  // Retention: forgets bans that ended before `before`. Returns the rows removed.
+  virtual StoreResult<std::size_t> prune_bans(UnixTime before) = 0;
+
+  // --- the built-in spam classifier (schema version 8; classifier_types.hpp)
+  // Accounts compare case-insensitively; "" is the shared base (every account's lessons).
+  // The totals of `account` and of the shared base, and the counts of those of `tokens`
+  // either knows, in one read snapshot. At most 5000 tokens are looked up (the rest are
+  // ignored).
+  virtual StoreResult<ClassifierSnapshot> classifier_snapshot(std::string_view account,
+                                                              std::span<const std::uint64_t> tokens) = 0;
+  // One lesson in one transaction (not synced: a power cut may forget the last lessons):
+  // each token's spam or ham count rises by one for the account and for the shared base,
+  // and so do their lesson totals. At most 5000 tokens are taken.
+  virtual StoreResult<void> record_classifier_lesson(const ClassifierLesson& lesson) = 0;
+  // The account's totals and distinct tokens (`postamt classifier stats`).
+  virtual StoreResult<ClassifierTotals> classifier_stats(std::string_view account) = 0;
+  // The bound: drops at most `limit` tokens seen in one lesson only and last seen before
+  // `seen_before` (of every account). Returns how many it dropped.
+  virtual StoreResult<std::size_t> prune_classifier_tokens(UnixTime seen_before, std::size_t limit) = 0;
 
   // --- change notification
   // Called after every committed transaction that changed messages of mailboxes (append,

@@ -7,7 +7,7 @@
 // sqlite_copy (COPY/MOVE), sqlite_subscriptions, sqlite_blobs, sqlite_text_index (SEARCH
 // candidates), sqlite_queue (the outbound queue), sqlite_queue_operator (its operator
 // actions and counters), sqlite_delivery, sqlite_dmarc (DMARC evaluations and reports), sqlite_outbound
-// (per-account outbound counts and holds).
+// (per-account outbound counts and holds), sqlite_classifier (the spam classifier's counts).
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -140,6 +140,13 @@ class SqliteMailStore final : public MailStore {
   StoreResult<std::uint32_t> dmarc_ingest_cursor(Id mailbox_id) override;
   StoreResult<void> set_dmarc_ingest_cursor(Id mailbox_id, std::uint32_t last_uid) override;
 
+  StoreResult<void> add_security_events(std::span<const SecurityEventRow> events) override;
+  StoreResult<std::vector<SecurityEventRow>> security_events(const SecurityEventQuery& query) override;
+  StoreResult<std::size_t> prune_security_events(UnixTime before, std::size_t keep_rows) override;
+  StoreResult<void> put_ban(const BanRow& ban) override;
+  StoreResult<std::vector<BanRow>> list_bans(UnixTime after) override;
+  StoreResult<std::vector<BanRow>> lift_bans(std::span<const std::string> targets, UnixTime now) override;
+  StoreResult<std::size_t> prune_bans(UnixTime before) override;
   StoreResult<std::optional<AccountHold>> find_account_hold(std::string_view account) override;
   StoreResult<std::vector<AccountHold>> list_account_holds() override;
   StoreResult<bool> hold_account(const AccountHold& hold) override;
@@ -150,6 +157,12 @@ class SqliteMailStore final : public MailStore {
   StoreResult<std::size_t> record_submission(const OutboundSubmission& submission) override;
   StoreResult<std::vector<std::string>> accounts_with_bounces(UnixTime since) override;
   StoreResult<std::size_t> prune_outbound_hours(UnixTime before) override;
+
+  StoreResult<ClassifierSnapshot> classifier_snapshot(std::string_view account,
+                                                      std::span<const std::uint64_t> tokens) override;
+  StoreResult<void> record_classifier_lesson(const ClassifierLesson& lesson) override;
+  StoreResult<ClassifierTotals> classifier_stats(std::string_view account) override;
+  StoreResult<std::size_t> prune_classifier_tokens(UnixTime seen_before, std::size_t limit) override;
 
   // The listener must not throw; if it does anyway, the exception is logged and dropped
   // (the transaction is committed already).

@@ -378,8 +378,62 @@ CREATE TABLE account_correspondents (
 CREATE INDEX account_correspondents_age ON account_correspondents(account, last_used);
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                          kSchemaV4, kSchemaV5, kSchemaV6};
+// Version 7: security events and bans (issue 15 §7, §8; storage/api/security_types.hpp).
+// - security_events: the event stream `postamt security events` reads; bounded by age and
+//   a row cap (prune_security_events).
+// - security_bans: one row per banned address or network, kept after the ban ends so a
+//   repeat offender's next ban lasts longer; the server polls the active ones, so the
+//   CLI's unban (until = now) reaches it within seconds.
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE security_events (
+  id       INTEGER PRIMARY KEY,
+  at       INTEGER NOT NULL,
+  kind     TEXT NOT NULL,
+  ip       TEXT NOT NULL DEFAULT '',
+  account  TEXT NOT NULL DEFAULT '' COLLATE NOCASE,
+  protocol TEXT NOT NULL DEFAULT '',
+  fields   TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX security_events_at ON security_events(at);
+CREATE INDEX security_events_account ON security_events(account, at) WHERE account <> '';
+
+CREATE TABLE security_bans (
+  target    TEXT PRIMARY KEY,
+  reason    TEXT NOT NULL,
+  detail    TEXT NOT NULL DEFAULT '',
+  banned_at INTEGER NOT NULL,
+  until     INTEGER NOT NULL,
+  offences  INTEGER NOT NULL DEFAULT 1
+) STRICT;
+CREATE INDEX security_bans_until ON security_bans(until);
+)sql";
+
+// Version 8: the built-in spam classifier (issue 15 §5; storage/api/classifier_types.hpp).
+// - classifier_tokens: per account ('' = the shared base of all accounts' lessons) and
+//   token hash (64 bits, stored as a signed INTEGER), the spam and ham lessons it was in;
+//   last_seen lets tokens seen once long ago be pruned.
+// - classifier_totals: per account, the spam and ham lessons taught.
+constexpr std::string_view kSchemaClassifier = R"sql(
+CREATE TABLE classifier_tokens (
+  account   TEXT NOT NULL COLLATE NOCASE,
+  hash      INTEGER NOT NULL,
+  spam      INTEGER NOT NULL DEFAULT 0,
+  ham       INTEGER NOT NULL DEFAULT 0,
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY (account, hash)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX classifier_tokens_age ON classifier_tokens(last_seen) WHERE spam + ham <= 1;
+
+CREATE TABLE classifier_totals (
+  account    TEXT PRIMARY KEY COLLATE NOCASE,
+  spam       INTEGER NOT NULL DEFAULT 0,
+  ham        INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::array<std::string_view, 8> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                                          kSchemaV5, kSchemaV6, kSchemaV7, kSchemaClassifier};
 
 StoreResult<int> user_version(Database& db) {
   auto stmt = db.prepare("PRAGMA user_version");

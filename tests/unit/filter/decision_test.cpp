@@ -83,6 +83,17 @@ TEST(FilterDecision, FailuresAndSkipsShowInTheSummary) {
   EXPECT_EQ(find_change(d, "X-Spam-Status")->value, "No");
 }
 
+TEST(FilterDecision, NobodyJudgedLeavesTheMessageAsItCame) {
+  Verdict learning = verdict("classifier", Action::accept);
+  learning.skipped = true;
+  const Decision d = decide({learning});
+  EXPECT_EQ(d.action, Action::accept);
+  EXPECT_TRUE(d.header_changes.empty()) << "no X-Spam-Status when every filter skipped the message";
+  EXPECT_EQ(d.summary, "classifier=accept(skipped)");
+  const Decision judged = decide({learning, verdict("dnsbl", Action::accept)});
+  ASSERT_NE(find_change(judged, "X-Spam-Status"), nullptr);
+}
+
 TEST(FilterDecision, OurVerdictFieldsAreRecognised) {
   EXPECT_TRUE(is_our_verdict_field("x-spam-status"));
   EXPECT_TRUE(is_our_verdict_field("X-Spam-Flag"));

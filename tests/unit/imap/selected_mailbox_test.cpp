@@ -114,7 +114,12 @@ TEST(SelectedMailbox, Rev2HasNoRecentAndCondstoreAddsModseq) {
   MailboxChanges changes;
   changes.changed = {summary(3, 30, {"$Forwarded"}), summary(4, 31)};
   view.apply(changes, ViewOptions{true, true, false}, out);
-  EXPECT_EQ(out, "* 1 FETCH (UID 3 FLAGS ($Forwarded) MODSEQ (30))\r\n* 2 EXISTS\r\n");
+  // $Forwarded is new to the view: announced first (RFC 9051 §7.3.5).
+  EXPECT_EQ(out,
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded)\r\n"
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded \\*)] "
+            "Flags permitted\r\n"
+            "* 1 FETCH (UID 3 FLAGS ($Forwarded) MODSEQ (30))\r\n* 2 EXISTS\r\n");
 }
 
 TEST(SelectedMailbox, OwnChangesAreNotAnnouncedAgain) {
@@ -169,6 +174,44 @@ TEST(SelectedMailbox, KeywordsAndFirstUnseen) {
   EXPECT_TRUE(view.read_only());
   EXPECT_EQ(flag_list(messages[0].flags, true), "($Label1 \\Seen \\Recent)");
   EXPECT_EQ(flag_list({}, false), "()");
+}
+
+// RFC 9051 §7.3.5: a keyword first used is announced in FLAGS and PERMANENTFLAGS before the
+// FETCH that shows it, once.
+TEST(SelectedMailbox, NewKeywordsAreAnnouncedBeforeTheirFetch) {
+  storage::MailboxRecord mailbox;
+  mailbox.id = 7;
+  mailbox.name = "INBOX";
+  mailbox.uidvalidity = 42;
+  mailbox.uidnext = 3;
+  SelectedMailbox view(mailbox, false, {summary(1, 5, {"$Old"}), summary(2, 5)}, 0);
+  EXPECT_EQ(view.flags_response(), "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Old)\r\n");
+  EXPECT_EQ(view.permanent_flags_response(),
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Old \\*)] "
+            "Flags permitted\r\n");
+
+  MailboxChanges changes;
+  changes.highest_modseq = 12;
+  changes.changed = {summary(2, 12, {"\\Seen", "newkw"}), summary(3, 12, {"$Old", "z"})};
+  std::string out;
+  view.apply(changes, ViewOptions{}, out);
+  const auto flags = out.find("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Old newkw z)\r\n");
+  const auto permanent = out.find("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Old newkw z \\*)]");
+  const auto fetch = out.find("FETCH");
+  ASSERT_NE(flags, std::string::npos) << out;
+  ASSERT_NE(permanent, std::string::npos) << out;
+  ASSERT_NE(fetch, std::string::npos) << out;
+  EXPECT_LT(flags, fetch);
+  EXPECT_LT(permanent, fetch);
+
+  // Known keywords are not announced again; a read-only view permits none.
+  out.clear();
+  view.announce_keywords(std::vector<storage::MessageSummary>{summary(1, 13, {"newkw"})}, out);
+  EXPECT_EQ(out, "");
+  SelectedMailbox examined(mailbox, true, {summary(1, 5)}, 0);
+  examined.announce_keywords(std::vector<storage::MessageSummary>{summary(1, 13, {"k"})}, out);
+  EXPECT_EQ(out, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft k)\r\n"
+                 "* OK [PERMANENTFLAGS ()] No permanent flags in a read-only mailbox\r\n");
 }
 
 }  // namespace

@@ -133,6 +133,18 @@ TEST(ImapCommandParser, Id) {
   EXPECT_EQ(error_of("a ID name"), "ID: NIL or a parameter list expected");
   EXPECT_TRUE(starts_with(error_of("a ID (name \"x\")"), "Invalid ID field"));
   EXPECT_TRUE(starts_with(error_of("a ID (\"name\" x)"), "Invalid ID value"));
+  // RFC 2971 §3.3 limits: exactly at them parses, one over is BAD.
+  std::string at_limit = "a ID (";
+  for (int i = 0; i < 30; ++i) {
+    if (i) at_limit += " ";
+    at_limit += "\"" + std::string(28, 'f') + std::to_string(10 + i) + "\" {1024+}\r\n" +
+                std::string(1024, 'v');
+  }
+  EXPECT_EQ(parse_as<IdCommand>(at_limit + ")").parameters.size(), 30u);
+  EXPECT_EQ(error_of(at_limit + " \"x\" NIL)"), "ID: more than 30 field-value pairs");
+  EXPECT_EQ(error_of("a ID (\"" + std::string(31, 'f') + "\" NIL)"), "ID: field longer than 30 octets");
+  EXPECT_EQ(error_of("a ID (\"f\" \"" + std::string(1025, 'v') + "\")"),
+            "ID: value longer than 1024 octets");
   EXPECT_EQ(error_of("a ID NIL NIL"), "Unexpected argument NIL");
 }
 
@@ -164,6 +176,25 @@ TEST(ImapCommandParser, SelectAndExamine) {
   EXPECT_EQ(error_of("a SELECT INBOX (FOO)"), "SELECT: unknown parameter FOO");
   EXPECT_TRUE(starts_with(error_of("a SELECT a*b"), "Invalid mailbox name"));
   EXPECT_TRUE(starts_with(error_of("a SELECT (INBOX)"), "Invalid mailbox name"));
+}
+
+// RFC 9051 §9: a mailbox astring may use every ATOM-CHAR and "]"; a list-mailbox adds
+// "%" and "*" (issue 17 §1).
+TEST(ImapCommandParser, MailboxNamesOfEveryAtomCharacter) {
+  const std::string name = "!#$&'+,-.0123456789:;<=>?@^_`|}~[]AZaz";
+  for (const char* verb : {"SELECT", "EXAMINE", "CREATE", "DELETE", "SUBSCRIBE", "STATUS"}) {
+    const std::string wire = std::string("a ") + verb + " " + name +
+                             (std::string(verb) == "STATUS" ? " (MESSAGES)" : "");
+    EXPECT_EQ(error_of(wire), "") << wire;
+  }
+  EXPECT_EQ(parse_as<SelectCommand>("a SELECT " + name).mailbox, name);
+  EXPECT_EQ(parse_as<SelectCommand>("a SELECT x[").mailbox, "x[");
+  EXPECT_EQ(parse_as<RenameCommand>("a RENAME a[b c]d").to, "c]d");
+  auto list = parse_as<ListCommand>("a LIST \"\" " + name + "%*");
+  EXPECT_EQ(list.patterns, (std::vector<std::string>{name + "%*"}));
+  list = parse_as<ListCommand>("a LIST " + name + " [");
+  EXPECT_EQ(list.reference, name);
+  EXPECT_EQ(list.patterns, (std::vector<std::string>{"["}));
 }
 
 TEST(ImapCommandParser, SelectQresync) {

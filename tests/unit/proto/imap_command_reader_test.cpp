@@ -157,7 +157,8 @@ TEST(ImapCommandReader, OverLongLineIsDroppedAndReported) {
   ReaderLimits limits;
   limits.max_line_length = 64;
   const std::string input = "a1 NOOP\r\na2 X " + std::string(200, 'y') + "\r\na3 NOOP\r\n";
-  const V expected{"C:a1 NOOP", "E0:", "C:a3 NOOP"};
+  // The tag of the dropped line is kept for the tagged BAD (RFC 9051 §7.1.3).
+  const V expected{"C:a1 NOOP", "E0:a2", "C:a3 NOOP"};
   EXPECT_EQ(whole(input, limits), expected);
   EXPECT_EQ(bytewise(input, limits), expected);
   CommandReader reader(limits);
@@ -166,6 +167,32 @@ TEST(ImapCommandReader, OverLongLineIsDroppedAndReported) {
     EXPECT_FALSE(reader.next_event());
     EXPECT_LE(reader.buffered_input(), 164u);
   }
+}
+
+TEST(ImapCommandReader, OverLongLineWithoutReadableTagAndWithLiterals) {
+  ReaderLimits limits;
+  limits.max_line_length = 64;
+  // No SP in the kept head: no tag to answer.
+  const std::string no_tag = std::string(300, 'x') + "\r\nb NOOP\r\n";
+  EXPECT_EQ(whole(no_tag, limits), (V{"E0:", "C:b NOOP"}));
+  EXPECT_EQ(bytewise(no_tag, limits), (V{"E0:", "C:b NOOP"}));
+  // A synchronising literal announced at its end: the client waits for "+", so refusing
+  // the line keeps the stream in step.
+  const std::string sync = "s1 ID (" + std::string(100, 'y') + " {5}\r\nb NOOP\r\n";
+  EXPECT_EQ(whole(sync, limits), (V{"E0:s1", "C:b NOOP"}));
+  EXPECT_EQ(bytewise(sync, limits), (V{"E0:s1", "C:b NOOP"}));
+  // A non-synchronising one: its octets follow unasked and are read and thrown away with
+  // the rest of the command (more lines and literals), then the stream is in step again.
+  const std::string nonsync = "n1 ID (" + std::string(100, 'y') + " {5+}\r\nhello {3+}\r\n" +
+                              "a\r\n " + std::string(100, 'z') + " {2+}\r\nxy)\r\nb NOOP\r\n";
+  EXPECT_EQ(whole(nonsync, limits), (V{"E0:n1", "C:b NOOP"}));
+  EXPECT_EQ(bytewise(nonsync, limits), (V{"E0:n1", "C:b NOOP"}));
+  // Bigger than a literal may be: out of sync, the connection must end.
+  limits.max_literal_size = 1000;
+  const std::string huge = "n2 X " + std::string(100, 'y') + " {1001+}\r\n" + std::string(1001, 'q');
+  EXPECT_EQ(whole(huge, limits), (V{"E0!:n2"}));
+  const std::string huge_later = "n3 X " + std::string(100, 'y') + " {1+}\r\nq {1001+}\r\n";
+  EXPECT_EQ(whole(huge_later, limits), (V{"E0:n3", "E0!:"}));
 }
 
 TEST(ImapCommandReader, OverLongContinuationLineDropsCommand) {

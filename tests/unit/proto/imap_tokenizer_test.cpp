@@ -52,6 +52,19 @@ TEST(ImapTokenizer, TagNameAndAtoms) {
   EXPECT_EQ(parse("t X nil NIL Nil nile"), "t|X|NIL|NIL|NIL|nile");
 }
 
+// RFC 9051 §9: "[" is an ATOM-CHAR and "]" an ASTRING-CHAR; only a FETCH section after
+// BODY/BINARY spans SP inside "[...]" (issue 17: mailbox names with "[" were split).
+TEST(ImapTokenizer, BracketsOutsideSectionsAreOrdinaryCharacters) {
+  EXPECT_EQ(parse("t SELECT a[b"), "t|SELECT|a[b");
+  EXPECT_EQ(parse("t SELECT x[y z]"), "t|SELECT|x[y|z]");
+  EXPECT_EQ(parse("t LIST \"\" a[%"), "t|LIST|\"\"|a[%");
+  EXPECT_EQ(parse("t SELECT !#$&'+,-.0123456789:;<=>?@^_`|}~[]"),
+            "t|SELECT|!#$&'+,-.0123456789:;<=>?@^_`|}~[]");
+  EXPECT_EQ(parse("t FETCH 1 (body[HEADER.FIELDS (A B)] Binary.Peek[1] BINARY.SIZE[2])"),
+            "t|FETCH|1|(body[HEADER.FIELDS (A B)] Binary.Peek[1] BINARY.SIZE[2])");
+  EXPECT_TRUE(parse("t FETCH 1 BODY[HEADER.FIELDS (A").starts_with("ERR:"));
+}
+
 TEST(ImapTokenizer, Tags) {
   EXPECT_TRUE(is_valid_tag("a1"));
   EXPECT_TRUE(is_valid_tag("x]y"));

@@ -82,6 +82,30 @@ TEST(LineBuffer, OverlongLineEndingInSameChunkKeepsOrder) {
   EXPECT_EQ(drain(buffer), (std::vector<std::string>{"a", "<too_long>", "b"}));
 }
 
+TEST(LineBuffer, KeepsHeadAndTailOfTheDroppedLine) {
+  const std::string line = "t1 CMD " + std::string(200, 'y') + " end{5+}";
+  const std::string head = line.substr(0, LineBuffer::kDroppedHeadSize);
+  const std::string tail = line.substr(line.size() - LineBuffer::kDroppedTailSize);
+  {  // the whole line in one piece
+    LineBuffer buffer(64);
+    buffer.feed(line + "\r\nnext\r\n");
+    EXPECT_EQ(drain(buffer), (std::vector<std::string>{"<too_long>", "next"}));
+    EXPECT_EQ(buffer.dropped_head(), head);
+    EXPECT_EQ(buffer.dropped_tail(), tail);
+  }
+  {  // octet by octet: discarded as it arrives
+    LineBuffer buffer(64);
+    std::vector<std::string> results;
+    for (char c : line + "\r\nnext\r\n") {
+      buffer.feed(std::string(1, c));
+      for (auto& r : drain(buffer)) results.push_back(r);
+    }
+    EXPECT_EQ(results, (std::vector<std::string>{"<too_long>", "next"}));
+    EXPECT_EQ(buffer.dropped_head(), head);
+    EXPECT_EQ(buffer.dropped_tail(), tail);
+  }
+}
+
 TEST(LineBuffer, TakeReturnsRawBytesAcrossLines) {
   LineBuffer buffer(64);
   buffer.feed("{5}\r\nab\r\ncNEXT\r\n");
