@@ -248,6 +248,9 @@ struct LimitsConfig {
   // fill max_connections (SMTP on port 25 never authenticates and counts here).
   unsigned max_unauthenticated_connections = 5000;
   unsigned max_unauthenticated_per_ip = 20;
+  // New connections one client address (IPv6: /64) may open per minute, in a burst or
+  // spread out (issue 15 §4); trusted networks are exempt. 0: no limit.
+  unsigned max_connections_per_ip_per_minute = 0;
 };
 
 struct LogConfig {

@@ -15,6 +15,7 @@
 #include "base/metrics.hpp"
 #include "net/connection.hpp"
 #include "net/connection_limiter.hpp"
+#include "net/connection_rate.hpp"
 #include "net/connection_tracker.hpp"
 #include "net/io_context_pool.hpp"
 #include "net/tls_context.hpp"
@@ -47,6 +48,7 @@ struct ListenerMetrics {
   metrics::Counter& refused_unauthenticated;
   metrics::Counter& refused_unauthenticated_per_ip;
   metrics::Counter& refused_banned;
+  metrics::Counter& refused_rate;
   metrics::Gauge& active;
 
   explicit ListenerMetrics(Protocol protocol)
@@ -69,6 +71,9 @@ struct ListenerMetrics {
         refused_banned(metrics::registry().counter(
             "postamt_connections_refused_total", "Connections refused by a limit",
             {{"protocol", std::string(protocol_name(protocol))}, {"limit", "banned"}})),
+        refused_rate(metrics::registry().counter(
+            "postamt_connections_refused_total", "Connections refused by a limit",
+            {{"protocol", std::string(protocol_name(protocol))}, {"limit", "rate"}})),
         active(metrics::registry().gauge("postamt_connections_active", "Connections open now",
                                          {{"protocol", std::string(protocol_name(protocol))}})) {}
 };
@@ -203,6 +208,14 @@ asio::awaitable<void> Listener::accept_loop() {
       log::info("conn.refused", {{"proto", protocol_name(config_.protocol)}, {"remote", ip}, {"limit", "banned"}});
       auto executor = socket.get_executor();
       asio::co_spawn(executor, refuse(std::move(socket), banned_text(config_.protocol)), asio::detached);
+      continue;
+    }
+    if (services_.connection_rate &&
+        !services_.connection_rate->admit(ip, ConnectionRate::Clock::now())) {
+      counters.refused_rate.inc();
+      log::info("conn.refused", {{"proto", protocol_name(config_.protocol)}, {"remote", ip}, {"limit", "rate"}});
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, refuse(std::move(socket), behaviour_.refusal_text), asio::detached);
       continue;
     }
     auto decision = services_.limiter.try_acquire(ip);

@@ -17,6 +17,7 @@ namespace postamt::net {
 
 class Connection;
 class ConnectionLimiter;
+class ConnectionRate;
 class ConnectionTracker;
 class IoContextPool;
 class TlsContextProvider;
@@ -32,6 +33,8 @@ struct ListenerServices {
   // Issue 15 §7: true for a banned client, refused at accept before any session work
   // (the protocol's refusal, then close). Null: nobody is banned.
   const std::function<bool(std::string_view ip)>* banned = nullptr;
+  // Issue 15 §4: new connections per client per minute, checked after the ban. Null: no limit.
+  ConnectionRate* connection_rate = nullptr;
 };
 
 struct ProtocolBehaviour {

@@ -18,6 +18,7 @@
 #include "base/metrics.hpp"
 #include "net/blocking_pool.hpp"
 #include "net/connection_limiter.hpp"
+#include "net/connection_rate.hpp"
 #include "net/connection_tracker.hpp"
 #include "net/io_context_pool.hpp"
 #include "net/listener.hpp"
@@ -85,6 +86,13 @@ auth::ThrottlePolicy throttle_policy(const AuthConfig& auth) {
   return policy;
 }
 
+// Networks no abuse defense counts (the auth throttle's and the bans' trusted networks).
+std::vector<std::string> trusted_networks(const Config& config) {
+  std::vector<std::string> trusted = config.auth.trusted_networks;
+  trusted.insert(trusted.end(), config.security.trusted_networks.begin(), config.security.trusted_networks.end());
+  return trusted;
+}
+
 bool needs_tls(const Config& config) {
   for (const auto& listener : config.listeners) {
     if (protocol_uses_implicit_tls(listener.protocol)) return true;
@@ -101,6 +109,7 @@ class Server {
         limiter_(config.limits.max_connections, config.limits.max_connections_per_ip,
                  config.limits.max_unauthenticated_connections,
                  config.limits.max_unauthenticated_per_ip),
+        connection_rate_(config.limits.max_connections_per_ip_per_minute, trusted_networks(config)),
         tls_(config.tls),
         throttle_(throttle_policy(config.auth)),
         credential_cache_(config.auth.cache_ttl, config.auth.cache_size),
@@ -155,7 +164,8 @@ class Server {
         continue;
       }
       auto listener = std::make_unique<net::Listener>(
-          listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits, &ban_check_},
+          listener_config, net::ListenerServices{pool_, limiter_, tracker_, tls_, config_.limits, &ban_check_,
+                                               &connection_rate_},
           net::ProtocolBehaviour{});
       if (auto ok = listener->bind(); !ok) return fail(ok.error().message);
       bound[name].push_back(listener->bound_address());
@@ -309,8 +319,7 @@ class Server {
   // Issue 15 §7, §8: security events to the store, bans (stored, polled, checked at accept
   // by every listener through ban_check_), logins from new networks.
   void start_security_monitor() {
-    std::vector<std::string> trusted = config_.auth.trusted_networks;
-    trusted.insert(trusted.end(), config_.security.trusted_networks.begin(), config_.security.trusted_networks.end());
+    std::vector<std::string> trusted = trusted_networks(config_);
     security_ = std::make_shared<security::SecurityMonitor>(config_.security, std::move(trusted), *store_, blocking_);
     security_->start(pool_.main_context().get_executor());
     // The check owns the monitor: an accept completing while the server is torn down never
@@ -501,6 +510,7 @@ class Server {
   net::IoContextPool pool_;
   net::BlockingPool blocking_;
   net::ConnectionLimiter limiter_;
+  net::ConnectionRate connection_rate_;
   net::ConnectionTracker tracker_;
   net::TlsContextProvider tls_;
   auth::AuthThrottle throttle_;

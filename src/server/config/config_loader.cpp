@@ -263,6 +263,7 @@ constexpr auto kLimitsKeys = std::to_array<KeySpec<LimitsConfig>>({
     {"login_timeout_seconds", integer_key<&LimitsConfig::login_timeout, 1, 86400>},
     {"max_unauthenticated_connections", integer_key<&LimitsConfig::max_unauthenticated_connections, 1, kMaxCount>},
     {"max_unauthenticated_per_ip", integer_key<&LimitsConfig::max_unauthenticated_per_ip, 1, kMaxCount>},
+    {"max_connections_per_ip_per_minute", integer_key<&LimitsConfig::max_connections_per_ip_per_minute, 0, kMaxCount>},
 });
 
 constexpr std::array<std::string_view, 5> kLogLevelNames = {"trace", "debug", "info", "warn",

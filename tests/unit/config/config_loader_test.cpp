@@ -89,6 +89,7 @@ TEST(ConfigLoader, FullConfigParsesEveryKey) {
   EXPECT_EQ(c.limits.login_timeout, std::chrono::seconds(90));
   EXPECT_EQ(c.limits.max_unauthenticated_connections, 400u);
   EXPECT_EQ(c.limits.max_unauthenticated_per_ip, 5u);
+  EXPECT_EQ(c.limits.max_connections_per_ip_per_minute, 30u);
 
   EXPECT_EQ(c.log.level, LogLevel::debug);
   EXPECT_EQ(c.log.file, kDataDir / "var/log/postamt.log");
