@@ -3,7 +3,8 @@
 test string is refused with 550 at the end of DATA and nothing is stored; a clean message is
 delivered with its score in X-Spam-Status and rspamd's own header (its reply's milter
 block); an rspamd that is gone or hangs fails open (delivered, the failure metric counts)
-or, with fail_closed, 451; `postamt filter learn` gives rspamd's controller a lesson."""
+or, with fail_closed, 451; `postamt filter learn` gives rspamd's controller a lesson, and so
+does a user moving a message into Junk (spam) and out of it again (ham) over IMAP."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import smtplib
 
 import pytest
 
-from harness import cli_bytes, mailbox_listing, make_config, metric_sum, provision, run_postamt
+from harness import (cli_bytes, imaplib_login, mailbox_listing, make_config, metric_sum, provision, run_postamt,
+                     wait_for)
 from peers.base import free_port
 from peers.rspamd import PrivateRspamd, rspamd_unavailable
 
@@ -145,6 +147,31 @@ def test_filter_learn_gives_rspamds_controller_a_lesson(start_server, rspamd, tm
     refused = wrong.cli("filter", "learn", "--ham", str(spam))
     assert refused.returncode == 1
     assert "Unauthorized" in refused.stderr
+
+
+def test_imap_moves_into_and_out_of_junk_are_lessons_for_rspamds_controller(start_server, rspamd):
+    server = start(start_server, rspamd)
+    words = " ".join(f"exclusive replica watch number {i} at a miracle price, reply today" for i in range(40))
+    before = rspamd.learned()
+    client = imaplib_login(server, f"alice@{LOCAL}")
+    try:
+        # APPEND (a client filing a message) teaches nothing; the move does.
+        assert client.append("INBOX", None, None, message("replica watches", words))[0] == "OK"
+        assert client.select("INBOX")[0] == "OK"
+        assert client.uid("MOVE", "1", "Junk")[0] == "OK"
+        wait_for(lambda: rspamd.learned() == before + 1, 20, interval=0.25)
+        assert metric_sum(server, "postamt_spam_lessons_total", learner="rspamd", lesson="spam") == 1
+        # The user changes their mind: out of Junk again is a lesson in ham. rspamd counts a
+        # message it learned as spam and now learns as ham as one learned message (it
+        # relearns it), so the controller's own log of the lesson is what changes.
+        assert client.select("Junk")[0] == "OK"
+        assert client.uid("MOVE", "1", "INBOX")[0] == "OK"
+        wait_for(lambda: metric_sum(server, "postamt_spam_lessons_total", learner="rspamd", lesson="ham") == 1,
+                 20, interval=0.25)
+    finally:
+        client.logout()
+    assert "filter.rspamd_learned" in server.log_text()
+    assert metric_sum(server, "postamt_spam_lessons_total", learner="rspamd", result="failed") == 0
 
 
 def test_https_url_is_refused_at_start_up_with_a_clear_error(tmp_path):
