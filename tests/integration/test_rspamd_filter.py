@@ -136,8 +136,8 @@ def test_filter_learn_gives_rspamds_controller_a_lesson(start_server, rspamd, tm
     before = rspamd.learned()
     done = server.cli("filter", "learn", "--spam", str(spam), "--account", f"alice@{LOCAL}")
     assert done.returncode == 0, done.stderr
-    assert "learned as spam" in done.stdout
-    assert rspamd.learned() == before + 1
+    assert "learned as spam" in done.stdout, done.stdout
+    assert rspamd.learned() == before + 1, (done.stdout, done.stderr)
     # The same lesson again: rspamd says it knows it already, which is no failure.
     again = server.cli("filter", "learn", "--spam", str(spam))
     assert again.returncode == 0, again.stderr

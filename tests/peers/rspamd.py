@@ -144,6 +144,10 @@ classifier "bayes" {{
   backend = "sqlite3";
   min_tokens = 11;
   min_learns = 1;
+  # The learn cache's default path is the DBDIR rspamd was built with (/var/lib/rspamd), not
+  # the --var one: left there, a message learned in one test run is "already learned" in
+  # every later private instance on this host.
+  cache {{ path = "{d / "db" / "learn_cache.sqlite"}"; }}
   statfile {{ symbol = "BAYES_HAM"; path = "{d / "db" / "bayes.ham.sqlite"}"; spam = false; }}
   statfile {{ symbol = "BAYES_SPAM"; path = "{d / "db" / "bayes.spam.sqlite"}"; spam = true; }}
   learn_condition = 'return require("lua_bayes_learn").can_learn';
