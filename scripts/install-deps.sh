@@ -4,7 +4,7 @@
 #   install-deps.sh test  that plus the test tools and private test peers (make test)
 # Idempotent: runs `apt-get update` and `apt-get install` only when a package is missing.
 # Packages install with service start-up disabled (policy-rc.d), so no system Postfix or
-# Dovecot (or OpenDKIM/OpenDMARC) ever takes a host's mail ports; tests start their own private instances.
+# Dovecot (or OpenDKIM/OpenDMARC, or Prometheus) ever takes a host's ports; tests start their own private instances.
 set -euo pipefail
 
 what=${1:-run}
@@ -40,6 +40,7 @@ test_packages=(
   opendkim opendkim-tools opendmarc      # the milter stack the sender-authentication benchmark compares with
   rspamd                                 # the external filter (issue 15 §2), run as a private instance in tests
   python3-milter                         # pymilter (libmilter): the scripted milters of the milter filter tests
+  prometheus                             # promtool: checks and unit-tests docs/alerts.yml (issue 15 §8); no server runs
 )
 
 case "$what" in
@@ -88,3 +89,9 @@ printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
 echo "postfix postfix/main_mailer_type select No configuration" | "${sudo_cmd[@]}" debconf-set-selections
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The prometheus package also enables its server's unit (port 9090 from the next boot);
+# the tests want only promtool. Disabled when this run installed it, never an operator's own.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+  "${sudo_cmd[@]}" systemctl disable prometheus.service >/dev/null 2>&1 || true
+fi

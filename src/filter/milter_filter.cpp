@@ -25,12 +25,13 @@ namespace {
 namespace milter = proto::milter;
 constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-void count_failure(const std::string& filter, std::string_view reason) {
-  metrics::registry()
-      .counter("postamt_filter_failures_total", "SMTP-time filters that could not be asked (by filter and reason)",
-               {{"filter", filter}, {"reason", std::string(reason)}})
-      .inc();
+metrics::Counter& failures(const std::string& filter, std::string_view reason) {
+  return metrics::registry().counter("postamt_filter_failures_total",
+                                     "SMTP-time filters that could not be asked (by filter and reason)",
+                                     {{"filter", filter}, {"reason", std::string(reason)}});
 }
+
+void count_failure(const std::string& filter, std::string_view reason) { failures(filter, reason).inc(); }
 
 // The clock of one conversation: each step gets `step` but never past `total`. On expiry
 // the armed action runs (closing the socket, which ends the step with an error). A late
@@ -86,7 +87,10 @@ using Socket = asio::generic::stream_protocol::socket;
 class MilterFilter final : public Filter {
  public:
   MilterFilter(MilterConfig config, MilterAddress address)
-      : config_(std::move(config)), address_(std::move(address)), name_("milter:" + config_.name) {}
+      : config_(std::move(config)), address_(std::move(address)), name_("milter:" + config_.name) {
+    // Every reason at 0 from the start, so increase() sees the first failure.
+    for (const auto reason : {"connect", "timeout", "closed", "io", "protocol"}) failures(name_, reason);
+  }
 
   std::string name() const override { return name_; }
 

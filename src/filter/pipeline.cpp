@@ -8,9 +8,24 @@
 #include "filter/decision.hpp"
 
 namespace postamt::filter {
+namespace {
+
+metrics::Counter& verdict_counter(const std::string& filter, Action action) {
+  return metrics::registry().counter("postamt_filter_verdicts_total", "Verdicts of the SMTP-time filters",
+                                     {{"filter", filter}, {"action", std::string(action_name(action))}});
+}
+
+}  // namespace
 
 Pipeline::Pipeline(std::vector<std::unique_ptr<Filter>> filters, std::size_t max_message_size)
-    : filters_(std::move(filters)), max_message_size_(max_message_size) {}
+    : filters_(std::move(filters)), max_message_size_(max_message_size) {
+  // Each filter's verdicts at 0 from the start (alerts divide its failures by them).
+  for (const auto& filter : filters_) {
+    for (const auto action : {Action::accept, Action::junk, Action::defer, Action::reject}) {
+      verdict_counter(filter->name(), action);
+    }
+  }
+}
 
 Pipeline::~Pipeline() = default;
 
@@ -41,10 +56,7 @@ asio::awaitable<std::vector<Verdict>> Pipeline::run(const MessageFacts& facts,
         .histogram("postamt_filter_seconds", "Time a filter took per message", metrics::latency_buckets(),
                    {{"filter", verdict.filter}})
         .observe(seconds);
-    registry
-        .counter("postamt_filter_verdicts_total", "Verdicts of the SMTP-time filters",
-                 {{"filter", verdict.filter}, {"action", std::string(action_name(verdict.action))}})
-        .inc();
+    verdict_counter(verdict.filter, verdict.action).inc();
     const bool final = verdict.action == Action::reject || verdict.action == Action::defer;
     verdicts.push_back(std::move(verdict));
     if (final) break;

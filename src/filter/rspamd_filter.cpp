@@ -15,17 +15,22 @@ namespace {
 
 constexpr std::size_t kMaxReplySize = 1024 * 1024;  // a /checkv2 reply is a few KiB
 
-void count_failure(std::string_view reason) {
-  metrics::registry()
-      .counter("postamt_filter_failures_total", "SMTP-time filters that could not be asked (by filter and reason)",
-               {{"filter", "rspamd"}, {"reason", std::string(reason)}})
-      .inc();
+metrics::Counter& failures(std::string_view reason) {
+  return metrics::registry().counter("postamt_filter_failures_total",
+                                     "SMTP-time filters that could not be asked (by filter and reason)",
+                                     {{"filter", "rspamd"}, {"reason", std::string(reason)}});
 }
+
+void count_failure(std::string_view reason) { failures(reason).inc(); }
 
 class RspamdFilter final : public Filter {
  public:
   RspamdFilter(const RspamdConfig& config, proto::http::Url url, std::size_t max_message_size)
-      : config_(config), url_(std::move(url)), max_message_size_(max_message_size) {}
+      : config_(config), url_(std::move(url)), max_message_size_(max_message_size) {
+    // Every reason at 0 from the start: an alert on increase() sees the first failure
+    // (a series born at 1 has no earlier sample to rise from).
+    for (const auto reason : {"timeout", "connect", "io", "protocol", "status", "bad_reply"}) failures(reason);
+  }
 
   std::string name() const override { return "rspamd"; }
 

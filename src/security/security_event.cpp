@@ -63,6 +63,8 @@ void append_json_string(std::string& out, std::string_view text) {
 
 }  // namespace
 
+void export_event_counters() { counter(EventKind::auth_failure); }  // registers every kind
+
 std::string_view kind_name(EventKind kind) { return kNames[static_cast<std::size_t>(kind)]; }
 
 std::optional<EventKind> parse_kind(std::string_view name) {

@@ -55,6 +55,10 @@ std::string fields_json(const SecurityEvent& event);
 
 void emit(SecurityEvent event);
 
+// postamt_security_events_total{kind} for every kind, at 0 until the first event: the
+// server calls it at start so alerts on increase() see the first ban or hold.
+void export_event_counters();
+
 // The sessions' shorthands.
 void report_protocol_abuse(std::string_view protocol, std::string_view ip, std::uint64_t session_id, unsigned errors);
 void report_recipient_probe(std::string_view protocol, std::string_view ip, std::uint64_t session_id,

@@ -213,7 +213,12 @@ struct SecurityMonitor::Impl : std::enable_shared_from_this<Impl> {
 
 SecurityMonitor::SecurityMonitor(const SecurityConfig& config, std::vector<std::string> trusted,
                                  storage::MailStore& store, net::BlockingPool& pool)
-    : impl_(std::make_shared<Impl>(config, std::move(trusted), store, pool)) {}
+    : impl_(std::make_shared<Impl>(config, std::move(trusted), store, pool)) {
+  // The monitor's metrics from the start, at 0 (docs/alerts.yml watches them).
+  export_event_counters();
+  bans_active();
+  events_dropped();
+}
 
 SecurityMonitor::~SecurityMonitor() { set_event_sink({}); }
 

@@ -68,6 +68,11 @@ class OutboundGuard::Impl : public std::enable_shared_from_this<Impl> {
         logins_(security::LoginNetworks::Options{config_.login_networks, config_.login_window, config_.login_prefix_v4,
                                                  config_.login_prefix_v6}) {
     holds_active();
+    // Every reason at 0 from the start, so an alert on increase() sees the first hold.
+    for (auto reason = static_cast<int>(security::BreachReason::messages_per_hour);
+         reason <= static_cast<int>(security::BreachReason::logins); ++reason) {
+      holds_total(security::breach_key(static_cast<security::BreachReason>(reason)));
+    }
   }
 
   std::string postmaster() const {
