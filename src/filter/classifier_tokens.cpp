@@ -64,12 +64,15 @@ class Collector {
     std::size_t i = 0;
     while (i < value.size()) {
       const std::size_t end = value.find_first_of(" \t,<>\"();", i);
-      std::string_view piece = value.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
-      const auto at = piece.find('@');
-      if (at != std::string_view::npos && at > 0 && at + 1 < piece.size() && piece.size() <= 254) {
-        while (!piece.empty() && (piece.back() == '.' || piece.back() == ':')) piece.remove_suffix(1);
-        add(prefix + "addr:" + lowered(piece));
-        add(prefix + "domain:" + lowered(piece.substr(at + 1)));
+      const std::string_view piece = value.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
+      // A sentence's full stop or a group's colon after an address is not part of it; what
+      // remains needs a local part and a domain ("a@." is none).
+      std::string_view address = piece;
+      while (!address.empty() && (address.back() == '.' || address.back() == ':')) address.remove_suffix(1);
+      const auto at = address.find('@');
+      if (at != std::string_view::npos && at > 0 && at + 1 < address.size() && address.size() <= 254) {
+        add(prefix + "addr:" + lowered(address));
+        add(prefix + "domain:" + lowered(address.substr(at + 1)));
       } else {
         names += piece;
         names += ' ';

@@ -7,6 +7,7 @@
 
 #include "base/log.hpp"
 #include "base/metrics.hpp"
+#include "proto/smtp/utf8.hpp"
 
 namespace postamt::security {
 namespace {
@@ -42,10 +43,26 @@ LogLevel level_of(EventKind kind) {
   }
 }
 
+// A JSON string (RFC 8259 §7) of any octets: what clients sent (an 8-bit user name, a
+// recipient cut at 320 octets in the middle of a character) must not make the stored
+// object unreadable, so an octet that is not UTF-8 becomes U+FFFD.
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
-  for (const char c : text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
     const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {
+      const std::size_t length = proto::smtp::utf8_sequence_length(text.substr(i));
+      if (length == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out += text.substr(i, length);
+        i += length;
+      }
+      continue;
+    }
     if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
@@ -57,6 +74,7 @@ void append_json_string(std::string& out, std::string_view text) {
     } else {
       out += c;
     }
+    ++i;
   }
   out += '"';
 }

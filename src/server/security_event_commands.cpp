@@ -43,10 +43,12 @@ std::optional<std::int64_t> parse_since(std::string_view text, std::int64_t now)
   if (ec == std::errc{} && number >= 0) {
     const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
     if (unit.empty()) return number;  // Unix seconds
-    if (unit == "s") return now - number;
-    if (unit == "m") return now - number * 60;
-    if (unit == "h") return now - number * 3600;
-    if (unit == "d") return now - number * 86400;
+    const std::int64_t seconds = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+    if (seconds != 0) {
+      // Further back than 1970 is everything (and number * seconds must not overflow).
+      if (number > now / seconds) return 0;
+      return now - number * seconds;
+    }
   }
   std::tm tm{};
   const std::string copy(text);

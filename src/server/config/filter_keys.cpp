@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <array>
+#include <optional>
 
 #include "server/config/net_syntax.hpp"
 
@@ -48,20 +50,50 @@ bool is_http_url(std::string_view text) {
   return !host.empty() && (is_dns_name(lowered(host)) || is_ip_address(host));
 }
 
-bool is_milter_address(std::string_view text) {
-  if (text.starts_with("unix:")) return text.size() > 5 && text[5] == '/';
+// What is wrong with a milter address, or nullopt when it is one: "inet:HOST:PORT",
+// "inet6:[ADDRESS]:PORT" (HOST a name or an address, PORT 1 to 65535) or "unix:/PATH"
+// (absolute, and short enough for sockaddr_un's sun_path: 107 octets and its NUL).
+constexpr std::string_view kMilterAddressForms = "\"inet:HOST:PORT\", \"inet6:[ADDRESS]:PORT\" or \"unix:/path\"";
+constexpr std::size_t kMaxUnixSocketPath = 107;
+
+std::optional<std::string> milter_address_problem(std::string_view text) {
+  if (text.starts_with("unix:")) {
+    const std::string_view path = text.substr(5);
+    if (path.empty() || path.front() != '/') {
+      return fmt::format("a milter's unix socket path must be absolute (\"unix:/run/milter.sock\"), got {}",
+                         shown_value(text));
+    }
+    if (path.find('\0') != std::string_view::npos) return std::string("a milter's unix socket path holds a NUL");
+    if (path.size() > kMaxUnixSocketPath) {
+      return fmt::format("a milter's unix socket path may have at most {} octets, this one has {}",
+                         kMaxUnixSocketPath, path.size());
+    }
+    return std::nullopt;
+  }
   std::string_view rest;
   if (text.starts_with("inet:")) rest = text.substr(5);
   else if (text.starts_with("inet6:")) rest = text.substr(6);
-  else return false;
+  else return fmt::format("expected {}, got {}", kMilterAddressForms, shown_value(text));
   const auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) return false;
-  for (const char c : rest.substr(colon + 1)) {
-    if (c < '0' || c > '9') return false;
+  const std::string_view port = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+  const bool digits = !port.empty() && std::ranges::all_of(port, [](char c) { return c >= '0' && c <= '9'; });
+  if (colon == std::string_view::npos || colon == 0 || !digits || (rest.front() == '[' && rest[colon - 1] != ']')) {
+    return fmt::format("a milter's TCP address needs a host and a port ({}), got {}", kMilterAddressForms,
+                       shown_value(text));
+  }
+  // Leading zeros are harmless; more than five digits are out of range whatever they say.
+  const std::string_view significant = port.substr(std::min(port.find_first_not_of('0'), port.size()));
+  unsigned number = 0;
+  for (const char c : significant.substr(0, 6)) number = number * 10 + static_cast<unsigned>(c - '0');
+  if (significant.empty() || significant.size() > 5 || number > 65535) {
+    return fmt::format("a milter's port must be 1 to 65535, got {}", shown_value(port));
   }
   std::string_view host = rest.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return is_dns_name(lowered(host)) || is_ip_address(host);
+  if (!is_dns_name(lowered(host)) && !is_ip_address(host)) {
+    return fmt::format("a milter's host must be a DNS name or an IP address, got {}", shown_value(host));
+  }
+  return std::nullopt;
 }
 
 bool is_milter_name(std::string_view text) {
@@ -110,9 +142,10 @@ constexpr auto kMilterKeys = std::to_array<KeySpec<MilterConfig>>({
        if (auto v = c.string(f, "a short name such as \"clamav\" (letters, digits, - _ .)", is_milter_name)) m.name = *v;
      }},
     {"address", [](Checker& c, const Field& f, MilterConfig& m) {
-       if (auto v = c.string(f, "\"inet:HOST:PORT\", \"inet6:[ADDRESS]:PORT\" or \"unix:/path\"", is_milter_address)) {
-         m.address = *v;
-       }
+       const auto* text = f.node.as_string();
+       if (text == nullptr) return c.report_expected(f, kMilterAddressForms);
+       if (auto problem = milter_address_problem(text->get())) return c.report(f.key, f.node.source(), *problem);
+       m.address = text->get();
      }},
     {"timeout_seconds", integer_key<&MilterConfig::timeout, 1, 600>},
     {"fail_closed", boolean_key<&MilterConfig::fail_closed>},

@@ -1,6 +1,6 @@
 #pragma once
-// Value types of the built-in spam classifier's store (issue 15 §5; schema version 7, the
-// integrator's 8): per account, how often each token (a 64-bit hash, filter/classifier_tokens.hpp)
+// Value types of the built-in spam classifier's store (issue 15 §5; schema version 8):
+// per account, how often each token (a 64-bit hash, filter/classifier_tokens.hpp)
 // was seen in messages taught as spam and as ham, and how many lessons of each kind the
 // account gave. The shared base, every account's lessons together, is the account "".
 #include <cstdint>

@@ -1,5 +1,5 @@
 // SqliteMailStore: the built-in spam classifier's token counts and lesson totals (schema
-// version 7; storage/api/classifier_types.hpp). Hashes are 64-bit and stored as SQLite's
+// version 8; storage/api/classifier_types.hpp). Hashes are 64-bit and stored as SQLite's
 // signed INTEGER (the same bits).
 #include <algorithm>
 #include <bit>

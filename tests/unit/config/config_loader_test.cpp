@@ -936,6 +936,10 @@ TEST(ConfigurationDoc, ExampleParses) {
   const Config c = parse_ok(example, "/srv/mail/postamt.toml");
   EXPECT_EQ(c.server.data_dir, fs::path("/srv/mail/var/data"));
   EXPECT_EQ(c.listeners.size(), 4u);
+  ASSERT_EQ(c.filter.milters.size(), 1u);
+  EXPECT_EQ(c.filter.milters[0].address, "unix:/run/clamav/clamav-milter.ctl");
+  EXPECT_EQ(c.filter.rspamd.url, "http://127.0.0.1:11333");
+  EXPECT_EQ(c.security.trusted_networks.size(), 1u);
 }
 
 TEST(ConfigurationDoc, ErrorSampleIsExact) {

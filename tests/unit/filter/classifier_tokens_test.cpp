@@ -95,6 +95,25 @@ TEST(ClassifierTokens, OverlongWordsAreSkipped) {
   EXPECT_TRUE(has(tokens, std::string(40, 'b')));
 }
 
+// Found by fuzz_classifier_tokens: "Offers@." lost its full stop only after the check for a
+// domain, giving "from:addr:offers@" and an empty "from:domain:".
+TEST(ClassifierTokens, AddressWithoutDomainAfterTrimmingIsWords) {
+  const std::string message =
+      "From: \"Cheap Pills\" <Offers@.>, b@x.example.\r\n"
+      "To: list@:;\r\n"
+      "\r\n"
+      "body\r\n";
+  const std::vector<std::string> tokens = classifier_token_texts(message);
+  for (const auto& token : tokens) {
+    EXPECT_FALSE(token.ends_with("@")) << token;
+    EXPECT_FALSE(token.ends_with(":domain:")) << token;
+  }
+  EXPECT_TRUE(has(tokens, "from:offers"));
+  EXPECT_TRUE(has(tokens, "from:addr:b@x.example")) << "the sentence's full stop is dropped";
+  EXPECT_TRUE(has(tokens, "from:domain:x.example"));
+  EXPECT_TRUE(has(tokens, "to:list"));
+}
+
 TEST(ClassifierTokens, HashIsFnv1a64) {
   // Published FNV-1a 64 test values: "" and "a".
   EXPECT_EQ(token_hash(""), 0xcbf29ce484222325ULL);
