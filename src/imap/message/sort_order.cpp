@@ -97,7 +97,7 @@ std::string unicode_casemap(std::string_view text) {
 
 std::vector<std::uint32_t> sort_order(std::vector<SortFields> messages,
                                       std::span<const SortCriterion> criteria) {
-  std::stable_sort(messages.begin(), messages.end(), [&](const SortFields& a, const SortFields& b) {
+  std::sort(messages.begin(), messages.end(), [&](const SortFields& a, const SortFields& b) {
     for (const SortCriterion& criterion : criteria) {
       const auto order = compare_key(a, b, criterion.key);
       if (order != 0) return criterion.reverse ? order > 0 : order < 0;

@@ -1,6 +1,7 @@
 #include "imap/message/thread_builder.hpp"
 
 #include <algorithm>
+#include <span>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -9,6 +10,14 @@ namespace postamt::imap {
 namespace {
 
 constexpr int kNone = -1;
+// Bounds for hostile mailboxes (a References chain of 100,000 messages, or one message
+// naming 100,000 ids): a walk up the tree gives up after kMaxWalk steps (the link is then
+// left out, as one that would close a loop), only the last kMaxReferences ids of a message
+// count, and a thread deeper than kMaxDepth is flattened at that depth, so the recursive
+// steps below stay within a small stack. Real threads stay far below all three.
+constexpr int kMaxWalk = 4096;
+constexpr std::size_t kMaxReferences = 500;
+constexpr int kMaxDepth = 500;
 
 // A node of the thread tree: a message, or a dummy standing for a referenced message that
 // is not among the threaded ones (RFC 5256 §4 step 1).
@@ -29,6 +38,7 @@ class ReferencesThreader {
       if (containers_[c].parent == kNone) roots.push_back(c);
     }
     id_table_.clear();                       // step 3
+    flatten(roots);
     roots = prune(roots, true);              // step 4
     sort_siblings(roots, false);             // step 4 (top level)
     merge_by_subject(roots);                 // step 5
@@ -55,12 +65,35 @@ class ReferencesThreader {
     return c;
   }
 
-  // Whether `node` is `ancestor` or lies below it.
+  // Whether `node` is `ancestor` or lies below it; true too when the walk is too long.
   bool is_within(int node, int ancestor) const {
+    int steps = 0;
     for (int c = node; c != kNone; c = containers_[c].parent) {
-      if (c == ancestor) return true;
+      if (c == ancestor || ++steps > kMaxWalk) return true;
     }
     return false;
+  }
+
+  // Every container deeper than kMaxDepth + 1 moves up to the container at depth kMaxDepth
+  // above it (iteratively: the tree may be deep here).
+  void flatten(const std::vector<int>& roots) {
+    std::vector<std::pair<int, int>> pending;  // container, depth
+    for (int root : roots) pending.emplace_back(root, 0);
+    while (!pending.empty()) {
+      const auto [node, depth] = pending.back();
+      pending.pop_back();
+      if (depth > kMaxDepth) {
+        const int anchor = containers_[node].parent;
+        for (int child : containers_[node].children) {
+          containers_[child].parent = anchor;
+          containers_[anchor].children.push_back(child);
+          pending.emplace_back(child, depth);
+        }
+        containers_[node].children.clear();
+      } else {
+        for (int child : containers_[node].children) pending.emplace_back(child, depth + 1);
+      }
+    }
   }
 
   void unlink(int child) {
@@ -90,7 +123,8 @@ class ReferencesThreader {
       // References in order: each one the parent of the next, unless they are linked
       // already or the link would close a loop.
       int previous = kNone;
-      for (const std::string& id : message.references) {
+      const std::size_t skipped = message.references.size() - std::min(message.references.size(), kMaxReferences);
+      for (const std::string& id : std::span(message.references).subspan(skipped)) {
         const int c = container_for(id);
         if (previous != kNone && previous != c && containers_[c].parent == kNone &&
             !is_within(previous, c)) {
@@ -152,7 +186,7 @@ class ReferencesThreader {
     for (int c : siblings) {
       if (deep || containers_[c].message == kNone) sort_siblings(containers_[c].children, deep);
     }
-    std::stable_sort(siblings.begin(), siblings.end(),
+    std::sort(siblings.begin(), siblings.end(),
                      [&](int a, int b) { return date_key(a) < date_key(b); });
   }
 
@@ -279,7 +313,7 @@ std::vector<std::string> message_ids(std::string_view raw_value) {
 
 std::string thread_ordered_subject(std::vector<ThreadMessage> messages) {
   // Sorted by base subject, then sent date, then mailbox order.
-  std::stable_sort(messages.begin(), messages.end(), [](const ThreadMessage& a, const ThreadMessage& b) {
+  std::sort(messages.begin(), messages.end(), [](const ThreadMessage& a, const ThreadMessage& b) {
     return std::tie(a.base_subject, a.sent, a.sequence_number) <
            std::tie(b.base_subject, b.sent, b.sequence_number);
   });
@@ -293,7 +327,7 @@ std::string thread_ordered_subject(std::vector<ThreadMessage> messages) {
     }
     groups.back().end = i + 1;
   }
-  std::stable_sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) {
+  std::sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) {
     return std::tie(messages[a.first].sent, messages[a.first].sequence_number) <
            std::tie(messages[b.first].sent, messages[b.first].sequence_number);
   });

@@ -179,5 +179,36 @@ TEST(References, InReplyToChainOrder) {
   EXPECT_EQ(thread_references(messages), "(1 2 3)");
 }
 
+TEST(References, DeepChainsStayBounded) {
+  // 3,000 messages each answering the one before: the thread is flattened below depth
+  // 500 instead of recursing 3,000 deep; every message is still in the one thread.
+  std::vector<ThreadMessage> messages;
+  for (std::uint32_t n = 1; n <= 3000; ++n) {
+    std::vector<std::string> references;
+    if (n > 1) references.push_back("<" + std::to_string(n - 1) + "@x>");
+    messages.push_back(message(n, n, "Chain", "<" + std::to_string(n) + "@x>", references));
+  }
+  const std::string threads = thread_references(messages);
+  EXPECT_TRUE(threads.starts_with("(1 2 3 4 5 "));
+  int depth = 0, deepest = 0, open_lists = 0;
+  for (char c : threads) {
+    if (c == '(') {
+      deepest = std::max(deepest, ++depth);
+      ++open_lists;
+    }
+    if (c == ')') --depth;
+  }
+  EXPECT_EQ(depth, 0);
+  // One thread: 1 ... 501 in a chain, then 502 ... 3000 as siblings under 501.
+  EXPECT_EQ(deepest, 2);
+  EXPECT_EQ(open_lists, 1 + (3000 - 501));
+  EXPECT_NE(threads.find(" 500 501 (502)(503)"), std::string::npos);
+  // One message naming 100,000 ids: only the last ones count, and it stays quick.
+  std::vector<std::string> many;
+  for (int i = 0; i < 100000; ++i) many.push_back("<r" + std::to_string(i) + "@x>");
+  std::vector<ThreadMessage> one = {message(1, 1, "Many", "<m@x>", many)};
+  EXPECT_EQ(thread_references(one), "(1)");
+}
+
 }  // namespace
 }  // namespace postamt::imap
