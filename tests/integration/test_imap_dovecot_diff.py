@@ -843,6 +843,24 @@ SORT_COMMANDS = [
 ]
 
 
+# More threads than test_imap_sort.py has: a loop between References, a duplicate
+# Message-ID, a message referring to itself, In-Reply-To with junk around the id, two
+# originals with one subject (step 5 gives them a dummy), "[fwd: ...]", "Re[2]:", tabs and
+# runs of spaces, an unparseable Date: and one east of UTC crossing midnight.
+THREAD_EXTRA = [
+    ("Subject: Budget\r\nMessage-ID: <b1@x>\r\nReferences: <b2@x>\r\nDate: Mon, 01 Mar 2021 10:00:00 +0000\r\n"),
+    ("Subject: Re: Budget\r\nMessage-ID: <b2@x>\r\nReferences: <b1@x>\r\nDate: Mon, 01 Mar 2021 11:00:00 +0000\r\n"),
+    ("Subject: Budget\r\nMessage-ID: <b1@x>\r\nDate: Mon, 01 Mar 2021 12:00:00 +0000\r\n"),
+    ("Subject: Self\r\nMessage-ID: <s1@x>\r\nReferences: <s1@x>\r\nDate: Tue, 02 Mar 2021 01:00:00 +0900\r\n"),
+    ("Subject: [fwd: Re[2]:\t Plans   for  May]\r\nMessage-ID: <p1@x>\r\n"
+     "In-Reply-To: Your message of today <p0@x> (sent earlier)\r\nDate: not a date\r\n"),
+    ("Subject: Plans for May\r\nMessage-ID: <p2@x>\r\nDate: Wed, 03 Mar 2021 10:00:00 -0200\r\n"),
+    ("Subject: plans FOR may\r\nMessage-ID: <p3@x>\r\nDate: Wed, 03 Mar 2021 09:00:00 -0200\r\n"),
+    ("Subject: Re: Plans for May (fwd)\r\nMessage-ID: <p4@x>\r\nReferences: <p0@x> <p3@x>\r\n"
+     "Date: Thu, 04 Mar 2021 10:00:00 +0000\r\n"),
+]
+
+
 def sort_answer(reply: Reply) -> tuple[str, list[bytes]]:
     """The status and the SORT / THREAD / ESEARCH responses, the ESEARCH tag left out."""
     lines = []
@@ -863,6 +881,7 @@ def test_sort_and_thread_match_dovecot(server, dovecot):
     contents = [crlf((DATA / vector).read_bytes()) for vector in VECTORS]
     contents = [content for content in contents if b"\0" not in content]
     contents += [raw_message(m[0], m[1], m[2], m[3], m[4], m[6], m[7]) for m in MESSAGES]
+    contents += [f"From: t{n}@example.org\r\n{head}\r\nbody {n}\r\n".encode() for n, head in enumerate(THREAD_EXTRA)]
     differences = []
     try:
         for client in (ours, theirs):
