@@ -46,18 +46,22 @@ constexpr Needs state_needed() {
                        std::is_same_v<C, CheckCommand> || std::is_same_v<C, ExpungeCommand> ||
                        std::is_same_v<C, UidExpungeCommand> || std::is_same_v<C, FetchCommand> ||
                        std::is_same_v<C, StoreCommand> || std::is_same_v<C, CopyCommand> ||
-                       std::is_same_v<C, SearchCommand>) {
+                       std::is_same_v<C, SearchCommand> || std::is_same_v<C, SortCommand> ||
+                       std::is_same_v<C, ThreadCommand>) {
     return Needs::selected;
   } else {
     return Needs::authenticated;
   }
 }
 
-// RFC 9051 §7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH (the UID forms may).
+// RFC 9051 §7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH (the UID forms may);
+// SORT and THREAD are SEARCH's kin (RFC 5256 §3).
 bool may_announce_expunges(const p::AnyCommand& command) {
   if (auto* fetch = std::get_if<p::FetchCommand>(&command)) return fetch->uid;
   if (auto* store = std::get_if<p::StoreCommand>(&command)) return store->uid;
   if (auto* search = std::get_if<p::SearchCommand>(&command)) return search->uid;
+  if (auto* sort = std::get_if<p::SortCommand>(&command)) return sort->uid;
+  if (auto* thread = std::get_if<p::ThreadCommand>(&command)) return thread->uid;
   return true;
 }
 
@@ -125,7 +129,8 @@ std::string ImapSession::capabilities() const {
     return caps;
   }
   caps += " IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE"
-          " ESEARCH SEARCHRES BINARY CONDSTORE QRESYNC UTF8=ACCEPT STATUS=SIZE QUOTA"
+          " ESEARCH SEARCHRES SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
+          " BINARY CONDSTORE QRESYNC UTF8=ACCEPT STATUS=SIZE QUOTA"
           " QUOTA=RES-STORAGE COMPRESS=DEFLATE APPENDLIMIT=" +
           std::to_string(reader_.limits().max_literal_size);
   return caps;

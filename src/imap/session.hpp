@@ -2,8 +2,8 @@
 // ImapSession: one IMAP connection (RFC 9051 with IMAP4rev1 behaviour for clients that do
 // not ENABLE IMAP4rev2). Internal to imap/: the class is split over session_*.cpp files by
 // topic — the command loop and authentication (session.cpp), mailbox commands
-// (session_mailboxes.cpp), message commands of the selected state (session_messages.cpp)
-// and IDLE (session_idle.cpp).
+// (session_mailboxes.cpp), message commands of the selected state (session_messages.cpp),
+// SORT and THREAD (session_sort.cpp) and IDLE (session_idle.cpp).
 //
 // The wire is framed by proto::imap::CommandReader and parsed by proto::imap::parse_command
 // (sans-I/O); this class decides, talks to the store on the blocking pool, and writes.
@@ -111,6 +111,13 @@ class ImapSession {
       const FetchOptions& options);
   asio::awaitable<void> handle(const Tag& tag, proto::imap::StoreCommand& command);
   asio::awaitable<void> handle(const Tag& tag, proto::imap::SearchCommand& command);
+  struct SearchHits {
+    std::vector<std::uint32_t> sequence_numbers;  // ascending
+    std::uint64_t highest_modseq = 0;             // among them
+  };
+  asio::awaitable<std::optional<SearchHits>> search_hits(const Tag& tag,
+                                                         const proto::imap::SearchKey& key,
+                                                         std::string_view verb);
   asio::awaitable<void> handle(const Tag& tag, proto::imap::CopyCommand& command);
   asio::awaitable<void> handle(const Tag& tag, proto::imap::ExpungeCommand&);
   asio::awaitable<void> handle(const Tag& tag, proto::imap::UidExpungeCommand& command);
@@ -126,6 +133,10 @@ class ImapSession {
 
   // --- session_idle.cpp
   asio::awaitable<void> handle(const Tag& tag, proto::imap::IdleCommand&);
+
+  // --- session_sort.cpp: SORT and THREAD (RFC 5256, ESORT RFC 5267, RFC 5957)
+  asio::awaitable<void> handle(const Tag& tag, proto::imap::SortCommand& command);
+  asio::awaitable<void> handle(const Tag& tag, proto::imap::ThreadCommand& command);
   asio::awaitable<void> idle_notifier(bool* running);
 
   std::shared_ptr<net::Connection> connection_;

@@ -7,6 +7,7 @@
 
 #include "base/log.hpp"
 #include "imap/junk_trainer.hpp"
+#include "imap/message_loader.hpp"
 #include "imap/message/fetch_renderer.hpp"
 #include "imap/message/response_string.hpp"
 #include "imap/message/search_matcher.hpp"
@@ -36,13 +37,6 @@ constexpr std::uint64_t kBatchOctets = 1024 * 1024;
 // kDeferSection (or one decoded BINARY item) beside the messages of one batch.
 constexpr std::size_t kFlushAt = 256 * 1024;
 constexpr std::size_t kDeferSection = 64 * 1024;
-
-// Loaded data of one batch: record, parsed metadata and (when asked) content, by UID.
-struct LoadedMessage {
-  storage::MessageRecord record;
-  std::optional<mime::MessageMetadata> metadata;
-  std::string content;
-};
 
 bool key_uses_modseq(const p::SearchKey& key) {
   if (key.kind == p::SearchKey::Kind::modseq) return true;
@@ -89,81 +83,6 @@ bool header_only(std::span<const p::FetchAttribute> attributes) {
     }
   }
   return any;
-}
-
-// Loads records (+ metadata, + content) of the given UIDs on the storage pool. With
-// `header_prefix` only the top-level header is read: from the header cache when it has the
-// blob, else from the blob up to the header's end, which the metadata gives (deserialized
-// then even when `metadata` is false).
-static asio::awaitable<storage::StoreResult<std::vector<LoadedMessage>>> load_batch(
-    ImapServiceState& state, storage::Id mailbox_id, const std::vector<std::uint32_t>& uids,
-    bool metadata, bool content, bool header_prefix = false) {
-  co_return co_await state.deps.pool.run([&]() -> storage::StoreResult<std::vector<LoadedMessage>> {
-    // Headers only and no metadata wanted: the rows without their metadata first, and the
-    // metadata (for the header's end) only of the messages whose header is not cached.
-    const bool blobs_first = content && header_prefix && !metadata;
-    auto records = blobs_first ? state.deps.store.fetch_message_blobs(mailbox_id, uids)
-                               : state.deps.store.fetch_messages(mailbox_id, uids);
-    if (!records) return std::unexpected(records.error());
-    std::vector<std::optional<std::string>> cached(records->size());
-    std::vector<bool> gone(records->size(), false);  // expunged between the two queries
-    if (content && header_prefix) {
-      std::vector<std::uint32_t> missing;
-      for (std::size_t i = 0; i < records->size(); ++i) {
-        cached[i] = state.headers.find((*records)[i].blob_id);
-        if (!cached[i]) missing.push_back((*records)[i].uid);
-      }
-      if (blobs_first && !missing.empty()) {
-        auto full = state.deps.store.fetch_messages(mailbox_id, missing);
-        if (!full) return std::unexpected(full.error());
-        std::size_t next = 0;  // both in UID order
-        for (std::size_t i = 0; i < records->size(); ++i) {
-          if (cached[i]) continue;
-          storage::MessageRecord& record = (*records)[i];
-          while (next < full->size() && (*full)[next].uid < record.uid) ++next;
-          if (next < full->size() && (*full)[next].uid == record.uid) {
-            record.mime_metadata = std::move((*full)[next].mime_metadata);
-          } else {
-            gone[i] = true;
-          }
-        }
-      }
-    }
-    std::vector<LoadedMessage> loaded;
-    loaded.reserve(records->size());
-    for (std::size_t i = 0; i < records->size(); ++i) {
-      if (gone[i]) continue;  // as if fetch_messages had not found it
-      storage::MessageRecord& record = (*records)[i];
-      LoadedMessage item;
-      std::optional<std::string>& cached_header = cached[i];
-      if (metadata || (content && header_prefix && !cached_header)) {
-        auto parsed = mime::MessageMetadata::deserialize(record.mime_metadata);
-        if (!parsed) {
-          return storage::storage_error(StorageError::Code::io,
-                                        "metadata of message " + std::to_string(record.uid) +
-                                            " unreadable: " + parsed.error());
-        }
-        item.metadata = std::move(*parsed);
-      }
-      if (cached_header) {
-        item.content = std::move(*cached_header);
-      } else if (content && header_prefix && item.metadata && !item.metadata->parts.empty()) {
-        const std::uint64_t header_end = item.metadata->parts.front().message_header_end;
-        auto bytes = state.deps.blobs.read_range(record.blob_id, 0, header_end);
-        if (!bytes) return std::unexpected(bytes.error());
-        if (bytes->size() == header_end) state.headers.insert(record.blob_id, *bytes);
-        item.content = std::move(*bytes);
-      } else if (content) {
-        // The record's size is the blob's: a read of exactly that much needs no stat.
-        auto bytes = state.deps.blobs.read_range(record.blob_id, 0, record.size);
-        if (!bytes) return std::unexpected(bytes.error());
-        item.content = std::move(*bytes);
-      }
-      item.record = std::move(record);
-      loaded.push_back(std::move(item));
-    }
-    return loaded;
-  });
 }
 
 // --- FETCH (RFC 9051 §6.4.5; CHANGEDSINCE / VANISHED RFC 7162 §3.1.4, §3.2.6)
@@ -414,13 +333,13 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::StoreCommand& comma
 
 // --- SEARCH (RFC 9051 §6.4.4; ESEARCH RFC 4731; SEARCHRES RFC 5182; MODSEQ RFC 7162)
 
-asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& command) {
-  if (command.charset && *command.charset != "UTF-8" && *command.charset != "US-ASCII") {
-    no(tag, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
-    co_return;
-  }
+// The messages matching `key` (RFC 9051 §6.4.4), for SEARCH, SORT and THREAD: each
+// message's summary, metadata or header is read only when a key needs it. Nothing when the
+// store failed (the NO is queued, naming `verb`).
+asio::awaitable<std::optional<ImapSession::SearchHits>> ImapSession::search_hits(
+    const Tag& tag, const p::SearchKey& key, std::string_view verb) {
   SelectedMailbox& view = *selected_;
-  SearchNeeds needs = search_needs(command.key);
+  SearchNeeds needs = search_needs(key);
   // HEADER, BCC and SENT* read only the message header: read just that range of each
   // blob (its end is in the metadata), not the whole message.
   // (The metadata is loaded only where another key needs it: HEADER reads the header's
@@ -436,13 +355,13 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
   // (plus every message not indexed yet); the matcher still decides, so the answer keeps
   // RFC 9051 substring semantics.
   std::optional<std::vector<std::uint32_t>> text_candidates;  // ascending UIDs
-  if (const auto needles = required_substrings(command.key); !needles.empty()) {
+  if (const auto needles = required_substrings(key); !needles.empty()) {
     const storage::Id id = view.id();
     auto found = co_await state_->deps.pool.run(
         [&] { return text_search_candidates(state_->deps.store, id, needles); });
     if (!found) {
-      store_failure(tag, found.error(), "SEARCH");
-      co_return;
+      store_failure(tag, found.error(), verb);
+      co_return std::nullopt;
     }
     text_candidates = std::move(*found);
   }
@@ -464,8 +383,8 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
       if (uids.empty()) continue;
       auto batch = co_await load_batch(*state_, view.id(), uids, needs.metadata, needs.content, headers_only);
       if (!batch) {
-        store_failure(tag, batch.error(), "SEARCH");
-        co_return;
+        store_failure(tag, batch.error(), verb);
+        co_return std::nullopt;
       }
       loaded = std::move(*batch);
     }
@@ -484,12 +403,26 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
         subject.metadata = item.metadata ? &*item.metadata : nullptr;
         subject.content = item.content;
       }
-      if (search_matches(command.key, subject, scope)) {
+      if (search_matches(key, subject, scope)) {
         hits.push_back(n);
         highest_hit_modseq = std::max(highest_hit_modseq, summary.modseq);
       }
     }
   }
+
+  co_return SearchHits{std::move(hits), highest_hit_modseq};
+}
+
+asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& command) {
+  if (command.charset && *command.charset != "UTF-8" && *command.charset != "US-ASCII") {
+    no(tag, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+    co_return;
+  }
+  SelectedMailbox& view = *selected_;
+  auto found = co_await search_hits(tag, command.key, "SEARCH");
+  if (!found) co_return;
+  const std::vector<std::uint32_t>& hits = found->sequence_numbers;
+  const std::uint64_t highest_hit_modseq = found->highest_modseq;
 
   std::vector<std::uint32_t> numbers;  // what the client gets: UIDs or sequence numbers
   numbers.reserve(hits.size());

@@ -807,3 +807,99 @@ def test_fetch_matches_dovecot(server, dovecot, vector):
         ours.close()
         theirs.close()
     assert not differences, f"{len(differences)} of {len(items)} items differ:\n" + "\n".join(differences)
+
+
+# --------------------------------------------------------------------------------------
+# SORT, THREAD and ESORT answers (RFC 5256, RFC 5267 §3.2, RFC 5957) on the whole corpus
+# --------------------------------------------------------------------------------------
+
+# Compared on one mailbox holding every vector (in the same order on both servers, each with
+# its own INTERNALDATE so ARRIVAL means something) plus the crafted messages of
+# test_imap_sort.py (list tags, nested Re:/Fwd:, "(fwd)", encoded words, zones, missing
+# Date:, References to a missing parent). A vector holding NUL is left out: Dovecot takes it
+# only through its Maildir (see _NUL_IN_LITERAL), which would change its order.
+SORT_COMMANDS = [
+    "SORT (ARRIVAL) UTF-8 ALL",
+    "SORT (REVERSE ARRIVAL) UTF-8 ALL",
+    "SORT (DATE) UTF-8 ALL",
+    "SORT (REVERSE DATE) UTF-8 ALL",
+    "SORT (SIZE) UTF-8 ALL",
+    "SORT (SUBJECT) UTF-8 ALL",
+    "SORT (SUBJECT REVERSE DATE) UTF-8 ALL",
+    "SORT (FROM) UTF-8 ALL",
+    "SORT (TO) UTF-8 ALL",
+    "SORT (CC) UTF-8 ALL",
+    "SORT (REVERSE CC DATE) UTF-8 ALL",
+    "SORT (DISPLAYFROM) UTF-8 ALL",
+    "SORT (DISPLAYTO) UTF-8 ALL",
+    "SORT (DATE) US-ASCII NOT SUBJECT lunch",
+    "UID SORT (SUBJECT ARRIVAL) UTF-8 ALL",
+    "SORT RETURN (MIN MAX COUNT ALL) (DATE) UTF-8 ALL",
+    "UID SORT RETURN (COUNT ALL) (REVERSE SUBJECT) UTF-8 ALL",
+    "THREAD ORDEREDSUBJECT UTF-8 ALL",
+    "THREAD REFERENCES UTF-8 ALL",
+    "UID THREAD REFERENCES UTF-8 ALL",
+    "THREAD REFERENCES US-ASCII NOT SUBJECT lunch",
+]
+
+
+# More threads than test_imap_sort.py has: a loop between References, a duplicate
+# Message-ID, a message referring to itself, In-Reply-To with junk around the id, two
+# originals with one subject (step 5 gives them a dummy), "[fwd: ...]", "Re[2]:", tabs and
+# runs of spaces, an unparseable Date: and one east of UTC crossing midnight.
+THREAD_EXTRA = [
+    ("Subject: Budget\r\nMessage-ID: <b1@x>\r\nReferences: <b2@x>\r\nDate: Mon, 01 Mar 2021 10:00:00 +0000\r\n"),
+    ("Subject: Re: Budget\r\nMessage-ID: <b2@x>\r\nReferences: <b1@x>\r\nDate: Mon, 01 Mar 2021 11:00:00 +0000\r\n"),
+    ("Subject: Budget\r\nMessage-ID: <b1@x>\r\nDate: Mon, 01 Mar 2021 12:00:00 +0000\r\n"),
+    ("Subject: Self\r\nMessage-ID: <s1@x>\r\nReferences: <s1@x>\r\nDate: Tue, 02 Mar 2021 01:00:00 +0900\r\n"),
+    ("Subject: [fwd: Re[2]:\t Plans   for  May]\r\nMessage-ID: <p1@x>\r\n"
+     "In-Reply-To: Your message of today <p0@x> (sent earlier)\r\nDate: not a date\r\n"),
+    ("Subject: Plans for May\r\nMessage-ID: <p2@x>\r\nDate: Wed, 03 Mar 2021 10:00:00 -0200\r\n"),
+    ("Subject: plans FOR may\r\nMessage-ID: <p3@x>\r\nDate: Wed, 03 Mar 2021 09:00:00 -0200\r\n"),
+    ("Subject: Re: Plans for May (fwd)\r\nMessage-ID: <p4@x>\r\nReferences: <p0@x> <p3@x>\r\n"
+     "Date: Thu, 04 Mar 2021 10:00:00 +0000\r\n"),
+]
+
+
+def sort_answer(reply: Reply) -> tuple[str, list[bytes]]:
+    """The status and the SORT / THREAD / ESEARCH responses, the ESEARCH tag left out."""
+    lines = []
+    for line in reply.untagged:
+        if line.startswith((b"* SORT", b"* THREAD", b"* ESEARCH")):
+            lines.append(re.sub(rb'^\* ESEARCH \(TAG "[^"]*"\)', b"* ESEARCH", line.rstrip()))
+    return reply.status, lines
+
+
+def test_sort_and_thread_match_dovecot(server, dovecot):
+    from test_imap_sort import MESSAGES, raw_message
+    provision(server, ["alice"])
+    host, port = server.address("imap")
+    ours = RawImap(host, port)
+    ours.ok(f"LOGIN {ALICE} pw-alice")
+    theirs = dovecot_client(dovecot)
+    mailbox = f"Sort{time.time_ns()}"
+    contents = [crlf((DATA / vector).read_bytes()) for vector in VECTORS]
+    contents = [content for content in contents if b"\0" not in content]
+    contents += [raw_message(m[0], m[1], m[2], m[3], m[4], m[6], m[7]) for m in MESSAGES]
+    contents += [f"From: t{n}@example.org\r\n{head}\r\nbody {n}\r\n".encode() for n, head in enumerate(THREAD_EXTRA)]
+    differences = []
+    try:
+        for client in (ours, theirs):
+            client.ok(f"CREATE {mailbox}")
+            for number, content in enumerate(contents):
+                date = f"{1 + number % 28:02d}-Feb-2021 {number % 24:02d}:00:00 +0000"
+                reply = client.command(f'APPEND {mailbox} () "{date}" ', literal=content)
+                assert reply.status == "OK", reply.text
+            client.ok(f"SELECT {mailbox}")
+        for command in SORT_COMMANDS:
+            mine, reference = sort_answer(ours.command(command)), sort_answer(theirs.command(command))
+            # Something real is compared: an OK with one answer naming messages.
+            assert mine[0] == "OK" and len(mine[1]) == 1 and re.search(rb"\d", mine[1][0]), (command, mine)
+            if os.environ.get("POSTAMT_SHOW_SORT"):
+                print(command, mine[1][0][:300])
+            if mine != reference:
+                differences.append(f"{command}\n  postamt: {mine}\n  dovecot: {reference}")
+    finally:
+        ours.close()
+        theirs.close()
+    assert not differences, f"{len(differences)} of {len(SORT_COMMANDS)} answers differ:\n" + "\n".join(differences)

@@ -204,6 +204,8 @@ Result dispatch(std::string_view name, ArgumentCursor& arguments) {
   if (name == "COPY") return p::copy(arguments, false, false);
   if (name == "MOVE") return p::copy(arguments, false, true);
   if (name == "SEARCH") return p::search(arguments, false);
+  if (name == "SORT") return p::sort(arguments, false);
+  if (name == "THREAD") return p::thread(arguments, false);
   if (name == "UID") return p::uid(arguments);
   if (name == "GETQUOTA") return p::get_quota(arguments);
   if (name == "GETQUOTAROOT") return p::get_quota_root(arguments);

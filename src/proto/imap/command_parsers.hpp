@@ -39,7 +39,10 @@ Result store(ArgumentCursor& arguments, bool uid);
 Result copy(ArgumentCursor& arguments, bool uid, bool move);
 Result search(ArgumentCursor& arguments, bool uid);
 Result uid_expunge(ArgumentCursor& arguments);
-// "UID" SP (copy / move / fetch / search / store / uid-expunge), RFC 9051 §6.4.9.
+// sort_command_parser.cpp: SORT and THREAD (RFC 5256, ESORT RFC 5267, RFC 5957).
+Result sort(ArgumentCursor& arguments, bool uid);
+Result thread(ArgumentCursor& arguments, bool uid);
+// "UID" SP (copy / move / fetch / search / sort / thread / store / uid-expunge), RFC 9051 §6.4.9.
 Result uid(ArgumentCursor& arguments);
 
 }  // namespace postamt::proto::imap::command_parsers

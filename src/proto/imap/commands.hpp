@@ -239,6 +239,31 @@ struct SearchCommand {
   SearchKey key;                                  // kind and_ holding every top-level key
 };
 
+// SORT (RFC 5256 §3; ESORT RFC 5267 §3; SORT=DISPLAY RFC 5957 §3).
+enum class SortKey { arrival, cc, date, from, size, subject, to, display_from, display_to };
+struct SortCriterion {
+  SortKey key = SortKey::arrival;
+  bool reverse = false;
+  bool operator==(const SortCriterion&) const = default;
+};
+struct SortCommand {
+  bool uid = false;
+  // Absent: a plain "* SORT" answer; present: ESEARCH (RFC 5267 §3.2). RETURN () = ALL.
+  std::optional<SearchReturn> return_options;
+  std::vector<SortCriterion> criteria;            // at least one
+  std::string charset;                            // upper-cased; mandatory in SORT
+  SearchKey key;
+};
+
+// THREAD (RFC 5256 §3).
+enum class ThreadAlgorithm { ordered_subject, references };
+struct ThreadCommand {
+  bool uid = false;
+  ThreadAlgorithm algorithm = ThreadAlgorithm::references;
+  std::string charset;                            // upper-cased
+  SearchKey key;
+};
+
 // --- QUOTA (RFC 9208)
 struct GetQuotaCommand { std::string root; };
 struct GetQuotaRootCommand { std::string mailbox; };
@@ -253,7 +278,7 @@ using AnyCommand = std::variant<
     AuthenticateCommand, EnableCommand, IdCommand, CompressCommand, SelectCommand,
     CreateCommand, DeleteCommand, RenameCommand, SubscribeCommand, ListCommand, StatusCommand,
     AppendCommand, FetchCommand, StoreCommand, CopyCommand, UidExpungeCommand, SearchCommand,
-    GetQuotaCommand, GetQuotaRootCommand, SetQuotaCommand>;
+    SortCommand, ThreadCommand, GetQuotaCommand, GetQuotaRootCommand, SetQuotaCommand>;
 
 struct TypedCommand {
   std::string tag;

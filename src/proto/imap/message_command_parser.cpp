@@ -200,6 +200,8 @@ Result uid(ArgumentCursor& arguments) {
   if (command == "COPY") return copy(arguments, true, false);
   if (command == "MOVE") return copy(arguments, true, true);
   if (command == "SEARCH") return search(arguments, true);
+  if (command == "SORT") return sort(arguments, true);          // RFC 5256 §3
+  if (command == "THREAD") return thread(arguments, true);
   if (command == "EXPUNGE") return uid_expunge(arguments);
   return std::unexpected("UID: unknown command " + describe(**name));
 }
