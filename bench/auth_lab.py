@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import loadgen
-from lab import DOMAIN, PASSWORD, PostamtSide, Side, WAIT_LIMIT
+from lab import DOMAIN, PostamtSide, Side, WAIT_LIMIT, maildir_headers
 from peers.dns_zone import ZoneServer, loopback_address_with_free_port53
 from peers.milters import OpenDkimPeer, OpenDmarcPeer, milters_unavailable, non_loopback_address
 from peers.postfix import PostfixReceiver
@@ -113,27 +113,6 @@ class AuthPostamtSide(PostamtSide):
         super().__init__(binary, directory, users, max_connections, extra_config=(
             f'[mailauth]\nverify = true\n\n[dns]\nservers = ["{zone.host}:53"]\ntimeout_seconds = 5\n'))
 
-    def stored_headers(self, users: list[str], per_user: int = 2) -> list[bytes]:
-        """The header sections of the newest messages of each user, over IMAP."""
-        async def fetch() -> list[bytes]:
-            out = []
-            for user in users:
-                imap = await loadgen.Imap.open(self.imap)
-                try:
-                    await imap.login(user, PASSWORD)
-                    exists = loadgen.exists_of(await imap.command(b"SELECT INBOX"))
-                    if exists:
-                        first = max(1, exists - per_user + 1)
-                        for response in await imap.command(b"FETCH %d:%d (BODY.PEEK[HEADER])" % (first, exists)):
-                            start = response.find(b"}\r\n")
-                            if start >= 0:
-                                out.append(response[start + 3:])
-                    await imap.command(b"LOGOUT")
-                finally:
-                    await imap.conn.close()
-            return out
-        return asyncio.run(fetch())
-
 
 class MilterPeerSide(Side):
     """Postfix + OpenDKIM + OpenDMARC receiving for DOMAIN into Maildirs under directory."""
@@ -166,11 +145,7 @@ class MilterPeerSide(Side):
         return time.monotonic() - start
 
     def stored_headers(self, users: list[str], per_user: int = 2) -> list[bytes]:
-        out = []
-        for user in users:
-            for message in self.postfix.messages(user)[-per_user:]:
-                out.append(message.split(b"\n\n", 1)[0].replace(b"\n", b"\r\n") + b"\r\n\r\n")
-        return out
+        return maildir_headers(self.postfix, users, per_user)
 
     def stop(self) -> None:
         for peer in (self.postfix, self.dmarc, self.dkim):

@@ -20,6 +20,7 @@ Every wait has a deadline; every process started here is stopped by its own pid.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -35,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))   # the p
 from peers.base import process_tree  # noqa: E402
 from peers.dovecot import DovecotPeer, dovecot_unavailable  # noqa: E402
 from peers.postfix import PostfixReceiver, postfix_unavailable  # noqa: E402
+
+import loadgen  # noqa: E402   (bench/, beside this file)
 
 DOMAIN = "bench.test"
 PASSWORD = "bench-password"
@@ -212,6 +215,27 @@ file = "postamt.log"
         wait_for(indexed, timeout, "Postamt's text index to catch up", interval=0.1)
         return time.monotonic() - start
 
+    def stored_headers(self, users: list[str], per_user: int = 2) -> list[bytes]:
+        """The header sections of the newest messages of each user, over IMAP."""
+        async def fetch() -> list[bytes]:
+            out = []
+            for user in users:
+                imap = await loadgen.Imap.open(self.imap)
+                try:
+                    await imap.login(user, PASSWORD)
+                    exists = loadgen.exists_of(await imap.command(b"SELECT INBOX"))
+                    if exists:
+                        first = max(1, exists - per_user + 1)
+                        for response in await imap.command(b"FETCH %d:%d (BODY.PEEK[HEADER])" % (first, exists)):
+                            start = response.find(b"}\r\n")
+                            if start >= 0:
+                                out.append(response[start + 3:])
+                    await imap.command(b"LOGOUT")
+                finally:
+                    await imap.conn.close()
+            return out
+        return asyncio.run(fetch())
+
     def memory(self) -> tuple[int, int]:
         return memory_kib([self.process.pid])
 
@@ -280,6 +304,16 @@ class PeerSide(Side):
             self.dovecot.stop()
         finally:
             self.postfix.stop()
+
+
+def maildir_headers(postfix: PostfixReceiver, users: list[str], per_user: int = 2) -> list[bytes]:
+    """The header sections (CRLF, ending in an empty line) of the newest messages Postfix
+    delivered to each user's Maildir."""
+    out = []
+    for user in users:
+        for message in postfix.messages(user)[-per_user:]:
+            out.append(message.split(b"\n\n", 1)[0].replace(b"\n", b"\r\n") + b"\r\n\r\n")
+    return out
 
 
 def peer_unavailable() -> str | None:

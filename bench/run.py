@@ -15,6 +15,9 @@ Workloads (--only takes these names or prefixes such as "smtp"):
   smtp_auth_c1 smtp_auth_c50   4 KiB DKIM-signed mail with SPF, DKIM and DMARC verified: Postamt
                      with [mailauth] verify = true against Postfix + OpenDKIM + OpenDMARC
                      (bench/auth_lab.py; a second pair of servers, one private DNS zone)
+  smtp_rspamd_c1 smtp_rspamd_c50   4 KiB newsletters scanned by one private rspamd: Postamt with
+                     [filter.rspamd] (/checkv2) against Postfix with rspamd_proxy as its milter
+                     (bench/spam_lab.py; a third pair of servers, the same rspamd for both)
   smtp_readable   accepted (250) to visible over IMAP, one message at a time
   imap_c1 imap_c20   mixed sessions
   pop3_c1 pop3_c20   USER, PASS, STAT, UIDL, RETR all, QUIT
@@ -56,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import auth_lab  # noqa: E402
 import loadgen  # noqa: E402
+import spam_lab  # noqa: E402
 from lab import DOMAIN, PASSWORD, PeerSide, PostamtSide, Side, peer_unavailable, sha512_crypt_hash  # noqa: E402
 from sink import Sink  # noqa: E402
 
@@ -250,8 +254,9 @@ def ms(values: list[float], fraction: float) -> float:
     return loadgen.percentile(values, fraction) * 1000.0
 
 
-def smtp_workload(size: int, connections: int, authenticated: bool = False):
-    """authenticated: the signed messages of auth_lab to the sides that verify them."""
+def smtp_workload(size: int, connections: int, authenticated: bool = False, spam: bool = False):
+    """authenticated: the signed messages of auth_lab to the sides that verify them; spam:
+    spam_lab's newsletter to the sides that have rspamd scan it."""
     def run(side: Side, ctx: "Context", results: Results, name: str) -> None:
         side.settle(timeout=300)   # the previous run's mail is delivered before this one starts
         params = {"address": side.smtp, "recipients": ctx.ingest, "size": size,
@@ -259,6 +264,9 @@ def smtp_workload(size: int, connections: int, authenticated: bool = False):
         if authenticated:
             params |= ctx.auth.load_params()
             queries, cpu = ctx.auth.queries, _own_cpu_seconds()
+        if spam:
+            params |= ctx.spam.load_params()
+            scanner_cpu = ctx.spam.cpu_seconds()
         samples = check(loadgen.drive("smtp", connections, ctx.sizes.smtp_seconds, params), name)
         data = samples.latencies["DATA"]
         results.add(name, "messages/s", "1/s", True, side.name, len(data) / ctx.sizes.smtp_seconds)
@@ -271,6 +279,11 @@ def smtp_workload(size: int, connections: int, authenticated: bool = False):
                         (ctx.auth.queries - queries) / max(1, len(data)), compared=False)
             results.add(name, "DNS server CPU in the window", "s", False, side.name,
                         _own_cpu_seconds() - cpu, compared=False)
+        if spam:   # every rspamd process: the scanners, and the proxy the peer's milter talks to
+            spent = ctx.spam.cpu_seconds() - scanner_cpu
+            results.add(name, "rspamd CPU in the window", "s", False, side.name, spent, compared=False)
+            results.add(name, "rspamd CPU per message", "ms", False, side.name, spent * 1000 / max(1, len(data)),
+                        compared=False)
         # What the accepted mail still costs after the window: Postfix delivering its queue
         # into the Maildirs, Postamt indexing the text of the new messages for SEARCH.
         results.add(name, "work left after the window", "s", False, side.name, side.settle(timeout=600),
@@ -278,6 +291,9 @@ def smtp_workload(size: int, connections: int, authenticated: bool = False):
         if authenticated:   # what was stored says spf, dkim and dmarc passed (else the run fails)
             results.add(name, "stored messages checked: spf+dkim+dmarc pass", "", True, side.name,
                         auth_lab.check_sample(side, ctx.ingest), compared=False)
+        if spam:   # what was stored carries rspamd's result (else the run fails)
+            results.add(name, "stored messages checked: rspamd result", "", True, side.name,
+                        spam_lab.check_sample(side, ctx.ingest), compared=False)
     return run
 
 
@@ -438,17 +454,19 @@ class Context:
     boxes: list[str]
     ingest: list[str]
     auth: "auth_lab.AuthZone | None" = None
+    spam: "spam_lab.SpamLab | None" = None
 
 
-PLAIN, AUTH = "plain", "auth"   # which pair of servers a workload runs against
+PLAIN, AUTH, SPAM = "plain", "auth", "spam"   # which pair of servers a workload runs against
 
 
 def workloads(big: bool) -> list[tuple[str, Callable, bool, str]]:
     """(name, run, repeat, pair): repeat=False runs once per side whatever --reps says; pair
     PLAIN is Postamt against Postfix + Dovecot, AUTH Postamt verifying against Postfix with
-    OpenDKIM + OpenDMARC."""
+    OpenDKIM + OpenDMARC, SPAM Postamt asking rspamd against Postfix with rspamd_proxy."""
     out = [(f"smtp_{k}k_c{c}", smtp_workload(k * 1024, c), True, PLAIN) for k in (4, 64) for c in (1, 10, 50)]
     out += [(f"smtp_auth_c{c}", smtp_workload(4096, c, authenticated=True), True, AUTH) for c in (1, 50)]
+    out += [(f"smtp_rspamd_c{c}", smtp_workload(4096, c, spam=True), True, SPAM) for c in (1, 50)]
     out.append(("smtp_readable", readable_workload, True, PLAIN))
     out += [(f"imap_c{c}", imap_workload(c), True, PLAIN) for c in (1, 20)]
     out += [(f"pop3_c{c}", pop3_workload(c), True, PLAIN) for c in (1, 20)]
@@ -574,6 +592,9 @@ def main() -> int:
     if any(w[3] == AUTH for w in chosen) and (problem := auth_lab.auth_unavailable()):
         print(f"bench: skipping the smtp_auth workloads: {problem}", file=sys.stderr, flush=True)
         chosen = [w for w in chosen if w[3] != AUTH]
+    if any(w[3] == SPAM for w in chosen) and (problem := spam_lab.spam_unavailable()):
+        print(f"bench: skipping the smtp_rspamd workloads: {problem}", file=sys.stderr, flush=True)
+        chosen = [w for w in chosen if w[3] != SPAM]
     pairs_needed = {w[3] for w in chosen}
     results = Results()
     ceilings_measured = Results()
@@ -595,6 +616,7 @@ def main() -> int:
     connections = max(sizes.idle + 50, 200)
     pairs: dict[str, list[Side]] = {}
     zone = None
+    spam = None
     fill_seconds: dict[str, float] = {}
     try:
         if PLAIN in pairs_needed:
@@ -625,6 +647,19 @@ def main() -> int:
             print(f"bench: sender authentication: zone on {zone.host}:53, mail sent from {zone.client_address}; "
                   f"a message failing DMARC was refused with 550 by {', '.join(s.name for s in pairs[AUTH])}",
                   flush=True)
+        if SPAM in pairs_needed:
+            spam = spam_lab.SpamLab(directory / "spam").__enter__()
+            postamt_spam = spam_lab.RspamdPostamtSide(args.binary, directory / "postamt-rspamd",
+                                                     [u.split("@")[0] for u in ingest], connections, spam)
+            pairs[SPAM] = [postamt_spam]
+            postamt_spam.start()
+            if not args.postamt_only:
+                rspamd_peer = spam_lab.RspamdMilterPeerSide(directory / "peer-rspamd", ingest, spam)
+                pairs[SPAM].append(rspamd_peer)
+                rspamd_peer.start()
+            refusals = [f"{side.name} {spam_lab.check_rejects(side, ingest[0])!r}" for side in pairs[SPAM]]
+            print(f"bench: rspamd on {spam.rspamd.url}, its milter proxy on {spam.rspamd.milter_socket}; "
+                  f"GTUBE refused by {'; '.join(refusals)}", flush=True)
         needs_boxes = any(w[0].startswith(("imap", "pop3")) for w in chosen)
         for side in pairs.get(PLAIN, []):
             if needs_boxes:
@@ -634,7 +669,7 @@ def main() -> int:
                                                                   small=True, connections=10)
         print(f"bench: mailboxes filled ({', '.join(f'{k} {v:.0f} s' for k, v in fill_seconds.items())})",
               flush=True)
-        context = Context(sizes, boxes, ingest, zone)
+        context = Context(sizes, boxes, ingest, zone, spam)
         for name, run, repeat, pair in chosen:
             sides = pairs[pair]
             for rep in range(reps if repeat else 1):
@@ -656,6 +691,8 @@ def main() -> int:
                 print(f"bench: stopping {side.name}: {error}", file=sys.stderr)
         if zone is not None:
             zone.__exit__(None, None, None)
+        if spam is not None:
+            spam.__exit__(None, None, None)
         if args.keep:
             print(f"bench: kept {directory}")
         else:

@@ -23,6 +23,14 @@ GTUBE: rspamd 3.x ignores the test pattern for mail from local networks unless
 The milter proxy (`milter_port`): with `milter=True` an `rspamd_proxy` worker in milter mode
 listens on 127.0.0.1:milter_port and scans with this instance's normal worker (self-scan
 off), for a Postfix (`smtpd_milters = inet:127.0.0.1:PORT`) that uses the same rspamd.
+With `milter_unix_socket=True` it listens on a unix socket in run/ instead (mode 0666, so
+Postfix's smtpd, not root, can connect): over loopback TCP milter round trips wait for
+delayed ACKs (peers/milters.py), which a benchmark must not measure.
+
+scanners: how many normal workers scan (default 1; Debian's default is one per core).
+milter_headers: the milter_headers routines rspamd writes into its reply's milter block
+(default x-spamd-bar), e.g. ("x-spamd-bar", "x-spamd-result") for the symbols as well.
+log_level: rspamd's logging level (default info, which logs one line per scan).
 """
 
 from __future__ import annotations
@@ -57,14 +65,20 @@ class PrivateRspamd(PrivatePeer):
     log_files = ("log/rspamd.log", "stderr.log")
 
     def __init__(self, directory: Path | None = None, *, milter: bool = False, password: str = PASSWORD,
-                 actions: dict[str, float] | None = None):
+                 actions: dict[str, float] | None = None, milter_unix_socket: bool = False,
+                 scanners: int = 1, milter_headers: tuple[str, ...] = ("x-spamd-bar",),
+                 log_level: str = "info"):
         problem = rspamd_unavailable()
         if problem:
             raise PeerError(problem)
         super().__init__(directory)
         self.port = free_port()
         self.controller_port = free_port()
-        self.milter_port = free_port() if milter else None
+        self.milter_port = free_port() if milter and not milter_unix_socket else None
+        self.milter_path = self.directory / "run" / "milter.sock" if milter and milter_unix_socket else None
+        self.scanners = scanners
+        self.milter_headers = tuple(milter_headers)
+        self.log_level = log_level
         self.password = password
         self.actions = actions or {}
         self.process: subprocess.Popen | None = None
@@ -82,6 +96,8 @@ class PrivateRspamd(PrivatePeer):
     @property
     def milter_socket(self) -> str:
         """The proxy's address as Postfix names it (smtpd_milters)."""
+        if self.milter_path is not None:
+            return f"unix:{self.milter_path}"
         return f"inet:127.0.0.1:{self.milter_port}"
 
     # ---- configuration -----------------------------------------------------------------
@@ -102,15 +118,17 @@ class PrivateRspamd(PrivatePeer):
             (local / f"{module}.conf").write_text("enabled = false;\n")
         # rspamd's own header changes in its reply's milter block (X-Spamd-Bar), also for
         # mail from loopback, so a test sees them applied.
+        routines = ", ".join(f'"{r}"' for r in self.milter_headers)
         (local / "milter_headers.conf").write_text(
-            'use = ["x-spamd-bar"];\nskip_local = false;\nskip_authenticated = false;\n')
+            f'use = [{routines}];\nskip_local = false;\nskip_authenticated = false;\n')
         if self.actions:
             (local / "actions.conf").write_text("".join(f'{k} = {v};\n' for k, v in self.actions.items()))
         proxy = ""
-        if self.milter_port:
+        if self.milter_port or self.milter_path:
+            listen = f"{self.milter_path} mode=0666" if self.milter_path else f"127.0.0.1:{self.milter_port}"
             proxy = f'''
 worker "rspamd_proxy" {{
-    bind_socket = "127.0.0.1:{self.milter_port}";
+    bind_socket = "{listen}";
     milter = yes;
     timeout = 120s;
     count = 1;
@@ -162,7 +180,7 @@ options {{
 logging {{
     type = "file";
     filename = "$LOGDIR/rspamd.log";
-    level = "info";
+    level = "{self.log_level}";
     log_usec = false;
     .include(try=true; priority=1,duplicate=merge) "$LOCAL_CONFDIR/local.d/logging.inc"
     color = false;
@@ -170,7 +188,7 @@ logging {{
 
 worker "normal" {{
     bind_socket = "127.0.0.1:{self.port}";
-    count = 1;
+    count = {self.scanners};
     mime = true;
     task_timeout = 8s;
 }}
@@ -204,7 +222,8 @@ worker "controller" {{
         def serving() -> bool:
             if self.process.poll() is not None:
                 raise PeerError(f"rspamd exited {self.process.returncode}\n{self.log(3000)}")
-            return self._pings(self.url) and self._pings(self.controller_url)
+            return (self._pings(self.url) and self._pings(self.controller_url)
+                    and (self.milter_path is None or self.milter_path.exists()))
         wait_for(serving, max(timeout, 60), lambda: f"rspamd on {self.url}\n{self.log(3000)}", interval=0.2)
 
     @staticmethod
@@ -232,6 +251,19 @@ worker "controller" {{
         if self.dns is not None:
             self.dns.__exit__(None, None, None)
             self.dns = None
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of every running rspamd process (main, scanners,
+        controller, proxy) so far; a difference over a window is what rspamd spent in it."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self._processes():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            total += int(fields[11]) + int(fields[12])   # utime, stime (proc(5) fields 14, 15)
+        return total / tick
 
     def pause(self) -> None:
         """Freezes every rspamd process (SIGSTOP): connections are accepted by the kernel
