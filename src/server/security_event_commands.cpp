@@ -97,7 +97,10 @@ int security_events(const Config& config, const EventsQuery& query) {
     if (!event.ip.empty()) std::cout << " ip=" << event.ip;
     if (!event.account.empty()) std::cout << " account=" << event.account;
     if (!event.protocol.empty()) std::cout << " proto=" << event.protocol;
-    for (const auto& [key, value] : parsed_fields(event.fields).items()) {
+    // A named object: items() refers to it, and a temporary in the range would be gone
+    // before the loop body runs (C++23's lifetime extension of P2718 is not in GCC 12).
+    const nlohmann::json fields = parsed_fields(event.fields);
+    for (const auto& [key, value] : fields.items()) {
       std::cout << " " << key << "=" << (value.is_string() ? value.get<std::string>() : value.dump());
     }
     std::cout << "\n";
