@@ -12,7 +12,7 @@ DESTDIR ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps deps-test build build-asan build-fuzz run install test unit integration fuzz bench clean
+.PHONY: all deps deps-test build build-asan build-fuzz run install deb test unit integration fuzz bench clean
 
 all: build
 
@@ -56,16 +56,21 @@ run: build
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
 
+# $(BUILD)/postamt_VERSION_amd64.deb (CPack; dpkg-shlibdeps computes the dependencies).
+deb: build
+	cd $(BUILD) && cpack -G DEB
+
 unit: build-asan
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 
-integration: deps-test build build-asan
+integration: deps-test build build-asan deb
 	POSTAMT_BINARY=$(CURDIR)/$(BUILD_ASAN)/postamt POSTAMT_RELEASE_BINARY=$(CURDIR)/$(BUILD)/postamt $(PYTEST) -q -n $(JOBS) tests/integration
 
 fuzz: build-fuzz
 	@bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
-test: deps-test build build-asan build-fuzz
+# The package test (tests/integration/test_package.py) installs the .deb `deb` made.
+test: deps-test build build-asan build-fuzz deb
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 	@bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 	POSTAMT_BINARY=$(CURDIR)/$(BUILD_ASAN)/postamt POSTAMT_RELEASE_BINARY=$(CURDIR)/$(BUILD)/postamt \

@@ -30,3 +30,34 @@ install(CODE "set(POSTAMT_BINARY \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BIND
                              \"${CMAKE_BINARY_DIR}/packaging/postamt.service\" @ONLY)")
 # systemd reads units from /usr/lib/systemd/system and /usr/local/lib/systemd/system alike.
 install(FILES ${CMAKE_BINARY_DIR}/packaging/postamt.service DESTINATION lib/systemd/system)
+
+# ---- the Debian package (make deb) ----
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME postamt)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "Postamt <dev@postamt.invalid>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "all-in-one mail server: SMTP, IMAP and POP3")
+# The summary is the Description's first line; this is the text under it.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
+    "Postamt receives, stores, serves and sends mail in one process: SMTP with
+submission, IMAP4rev2, POP3, an outbound queue, DKIM signing, SPF/DKIM/DMARC/ARC
+checks, spam filtering (rspamd, milters, DNS lists, a built-in classifier) and
+abuse defences. The package installs a hardened systemd unit running as the
+system user postamt; `postamt quickstart` writes the configuration.")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_OUTPUT_FILE_PREFIX ${CMAKE_BINARY_DIR})
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # postamt_VERSION_ARCH.deb
+set(CPACK_DEBIAN_PACKAGE_SECTION mail)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# The shared libraries' packages come from dpkg-shlibdeps; the maintainer scripts need
+# adduser and deb-systemd-helper/-invoke (init-system-helpers).
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.52)")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "publicsuffix")  # DMARC's RFC 7489 mode reads its list
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${CMAKE_SOURCE_DIR}/packaging/debian/postinst
+    ${CMAKE_SOURCE_DIR}/packaging/debian/prerm
+    ${CMAKE_SOURCE_DIR}/packaging/debian/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
+set(CPACK_STRIP_FILES TRUE)
+include(CPack)
