@@ -6,11 +6,13 @@ BUILD_ASAN := build-asan
 BUILD_FUZZ := build-fuzz
 PYTEST := /usr/bin/python3 -m pytest
 FUZZ_SECONDS ?= 10
+PREFIX ?= /usr/local
+DESTDIR ?=
 # ccache hits across clones in other directories (CI clones afresh each run).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: all deps deps-test build build-asan build-fuzz run test unit integration fuzz bench clean
+.PHONY: all deps deps-test build build-asan build-fuzz run install deb test unit integration fuzz bench clean
 
 all: build
 
@@ -49,16 +51,26 @@ run: build
 	fi
 	exec $(BUILD)/postamt serve --config var/postamt.toml
 
+# The release build into $(DESTDIR)$(PREFIX): bin/postamt, the man page, the docs and the
+# systemd unit (lib/systemd/system/postamt.service, naming $(PREFIX)/bin/postamt).
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+
+# $(BUILD)/postamt_VERSION_amd64.deb (CPack; dpkg-shlibdeps computes the dependencies).
+deb: build
+	cd $(BUILD) && cpack -G DEB
+
 unit: build-asan
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 
-integration: deps-test build build-asan
-	POSTAMT_BINARY=$(CURDIR)/$(BUILD_ASAN)/postamt $(PYTEST) -q -n $(JOBS) tests/integration
+integration: deps-test build build-asan deb
+	POSTAMT_BINARY=$(CURDIR)/$(BUILD_ASAN)/postamt POSTAMT_RELEASE_BINARY=$(CURDIR)/$(BUILD)/postamt $(PYTEST) -q -n $(JOBS) tests/integration
 
 fuzz: build-fuzz
 	@bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
-test: deps-test build build-asan build-fuzz
+# The package test (tests/integration/test_package.py) installs the .deb `deb` made.
+test: deps-test build build-asan build-fuzz deb
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j$(JOBS)
 	@bash tests/fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 	POSTAMT_BINARY=$(CURDIR)/$(BUILD_ASAN)/postamt POSTAMT_RELEASE_BINARY=$(CURDIR)/$(BUILD)/postamt \

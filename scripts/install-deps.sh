@@ -21,6 +21,7 @@ run_packages=(
   libpsl-dev publicsuffix                # DMARC RFC 7489 mode: the Public Suffix List
   libidn2-dev                            # DMARC: UTF-8 (EAI) domains to A-labels before DNS
   openssl procps
+  dpkg-dev                               # make deb: dpkg-shlibdeps computes the package's Depends
 )
 
 test_packages=(
@@ -41,6 +42,8 @@ test_packages=(
   rspamd                                 # the external filter (issue 15 §2), run as a private instance in tests
   python3-milter                         # pymilter (libmilter): the scripted milters of the milter filter tests
   prometheus                             # promtool: checks and unit-tests docs/alerts.yml (issue 15 §8); no server runs
+  systemd                                # systemd-analyze verify of the units (never started: policy-rc.d)
+  adduser init-system-helpers            # the .deb's Depends, which `dpkg -i` in test_package.py does not fetch
 )
 
 case "$what" in

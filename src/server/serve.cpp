@@ -30,6 +30,7 @@
 #include "server/junk_training.hpp"
 #include "server/ports_file.hpp"
 #include "server/privileges.hpp"
+#include "server/sd_notify.hpp"
 #include "auth/auth_throttle.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/credential_cache.hpp"
@@ -104,6 +105,7 @@ class Server {
  public:
   explicit Server(const Config& config)
       : config_(config),
+        notifier_(ServiceNotifier::from_environment()),
         pool_(config.server.io_threads),
         blocking_(config.server.storage_threads),
         limiter_(config.limits.max_connections, config.limits.max_connections_per_ip,
@@ -217,6 +219,8 @@ class Server {
     log::info("server.started", {{"hostname", config_.server.hostname},
                                  {"io_threads", pool_.size()},
                                  {"schema", store_->schema_version()}});
+    // Type=notify: every listener is bound (and in the ports file), the store is open.
+    notifier_.ready();
     pool_.run();
     for (auto& endpoint : http_) endpoint->stop();
     dmarc_recorder_->stop();  // the evaluations still waiting go to the store
@@ -387,6 +391,7 @@ class Server {
   // SIGHUP: re-read the config file for the log level, then the certificate files. A bad
   // file keeps what is running and says why.
   void reload() {
+    notifier_.reloading();
     auto reloaded = config::load_config_file(config_.source);
     if (!reloaded) {
       log::error("reload.config_invalid", {{"errors", reloaded.error().to_string()}});
@@ -404,6 +409,7 @@ class Server {
     }
     // "done" only when everything was taken; a failure above already said what was kept.
     if (reloaded && tls_reloaded && keys) log::info("reload.done", {{"cert", config_.tls.cert.string()}});
+    notifier_.ready();  // serving again, with what was taken or what was kept
   }
 
   // Sender authentication on port 25 (issue 14): one resolver per I/O context over a shared
@@ -475,6 +481,7 @@ class Server {
   // SIGTERM: stop accepting, ask every session to finish (each says goodbye in its own
   // protocol), and stop once all are gone or the grace period ends.
   void drain() {
+    notifier_.stopping();
     log::info("server.draining", {{"open_connections", tracker_.size()}});
     for (auto& listener : listeners_) listener->stop();
     for (auto& endpoint : http_) endpoint->stop();
@@ -507,6 +514,7 @@ class Server {
 
   const Config& config_;
   std::optional<DataDirLock> lock_;  // first member: released last, after the store closed
+  ServiceNotifier notifier_;  // systemd's $NOTIFY_SOCKET, opened before the privilege drop
   net::IoContextPool pool_;
   net::BlockingPool blocking_;
   net::ConnectionLimiter limiter_;

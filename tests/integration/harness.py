@@ -329,6 +329,7 @@ class PostamtServer:
     crashed: bool = False  # killed on purpose with SIGKILL (crash()): its exit status is not judged
     command_prefix: list[str] = field(default_factory=list)  # e.g. setpriv ... to start as a user
     ports_file: Path | None = None  # where the config puts it, when not DIR/ports.json
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. NOTIFY_SOCKET
 
     @property
     def log_path(self) -> Path:
@@ -373,7 +374,7 @@ class PostamtServer:
             self.process = subprocess.Popen(
                 [*self.command_prefix, str(self.binary), "serve", "--config", str(self.config_path)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env=server_env(self.extra_asan_options), start_new_session=True)
+                env=server_env(self.extra_asan_options, self.extra_env), start_new_session=True)
         finally:
             log.close()
         deadline = time.monotonic() + timeout

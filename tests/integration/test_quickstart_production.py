@@ -93,6 +93,10 @@ def test_production_quickstart_runs_as_its_own_user(setup_dir, service_user, pos
 
     # The unit runs the server as the user from the start, with only the bind capability.
     unit = unit_settings((setup_dir / "postamt.service").read_text())
+    # Ready when the server says so (sd_notify READY=1), reload = SIGHUP.
+    assert unit["Type"] == ["notify"]
+    assert unit["ExecReload"] == ["/bin/kill -HUP $MAINPID"]
+    assert unit["PrivateTmp"] == ["yes"]
     assert unit["User"] == [service_user] and unit["Group"] == [service_user]
     assert unit["AmbientCapabilities"] == ["CAP_NET_BIND_SERVICE"]
     assert unit["CapabilityBoundingSet"] == ["CAP_NET_BIND_SERVICE"]
@@ -100,6 +104,10 @@ def test_production_quickstart_runs_as_its_own_user(setup_dir, service_user, pos
     assert unit["ProtectSystem"] == ["strict"]
     assert unit["ReadWritePaths"] == [str(data)]
     assert unit["ExecStart"][0].endswith(f"serve --config {config}")
+    if shutil.which("systemd-analyze"):
+        verified = subprocess.run(["systemd-analyze", "verify", str(setup_dir / "postamt.service")],
+                                  capture_output=True, text=True, timeout=60)
+        assert verified.returncode == 0 and "postamt.service" not in verified.stderr, verified.stderr
 
     # Start it as the unit does: as the user, with CAP_NET_BIND_SERVICE ambient. Port 25 on
     # a loopback address of its own; everything else on free ports.
