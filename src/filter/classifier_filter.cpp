@@ -47,6 +47,15 @@ class ClassifierFilter final : public Filter {
           break;
         }
       }
+      // The lesson totals alone first: until there are enough lessons to act on, the
+      // message is neither tokenized nor are its tokens looked up (most of the cost).
+      auto totals = store_.classifier_snapshot(out.account, {});
+      if (!totals) {
+        out.error = totals.error().message;
+        return out;
+      }
+      out.result = classify(*totals, options_);
+      if (!out.result.trained) return out;
       const std::vector<std::uint64_t> tokens = classifier_tokens(content->bytes);
       auto snapshot = store_.classifier_snapshot(out.account, tokens);
       if (!snapshot) {
