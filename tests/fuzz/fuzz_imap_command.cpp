@@ -71,7 +71,7 @@ constexpr const char* kCommandNames[] = {
     "NAMESPACE", "EXPUNGE", "LOGIN", "AUTHENTICATE", "ENABLE", "ID", "COMPRESS", "SELECT",
     "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST", "LSUB",
     "STATUS", "APPEND", "FETCH", "STORE", "COPY", "MOVE", "SEARCH", "UID", "GETQUOTA",
-    "GETQUOTAROOT", "SETQUOTA"};
+    "GETQUOTAROOT", "SETQUOTA", "SORT", "THREAD"};
 
 // The depth of a search tree, failing (instead of recursing on) past the bound.
 std::size_t search_depth(const SearchKey& key, std::size_t depth) {
