@@ -106,6 +106,11 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::FetchCommand& comma
   if (command.changed_since) {
     std::erase_if(seqs, [&](std::uint32_t n) { return view.message(n).modseq <= *command.changed_since; });
   }
+  if (command.partial) {  // RFC 9394 §3.2: a window of what the set (and CHANGEDSINCE) named
+    const auto [begin, end] = p::partial_window(*command.partial, seqs.size());
+    seqs = std::vector<std::uint32_t>(seqs.begin() + static_cast<std::ptrdiff_t>(begin),
+                                      seqs.begin() + static_cast<std::ptrdiff_t>(end));
+  }
   if (command.vanished) {
     // RFC 7162 §3.2.6: UIDs of the set expunged since the client's MODSEQ.
     const storage::Id id = view.id();
@@ -432,8 +437,12 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
 
   std::optional<p::SearchReturn> returns = command.return_options;
   // IMAP4rev2 always answers with ESEARCH (RFC 9051 §6.4.4); no options means ALL.
-  if (!returns && imap4rev2_) returns = p::SearchReturn{false, false, true, false, false};
-  if (returns && !returns->min && !returns->max && !returns->all && !returns->count && !returns->save) {
+  if (!returns && imap4rev2_) {
+    returns.emplace();
+    returns->all = true;
+  }
+  if (returns && !returns->min && !returns->max && !returns->all && !returns->count && !returns->save &&
+      !returns->partial) {
     returns->all = true;  // RETURN () (RFC 4731 §3.1)
   }
   if (!returns) {
@@ -458,7 +467,8 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
     saved.erase(std::unique(saved.begin(), saved.end()), saved.end());
     saved_search_ = std::move(saved);
   }
-  const bool only_save = returns->save && !returns->min && !returns->max && !returns->all && !returns->count;
+  const bool only_save =
+      returns->save && !returns->min && !returns->max && !returns->all && !returns->count && !returns->partial;
   if (!only_save) {
     std::string line = "ESEARCH (TAG ";
     append_string(line, tag, false);
@@ -468,6 +478,13 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SearchCommand& comm
       if (returns->min) line += " MIN " + std::to_string(numbers.front());
       if (returns->max) line += " MAX " + std::to_string(numbers.back());
       if (returns->all) line += " ALL " + compact_set(numbers);
+    }
+    if (returns->partial) {  // RFC 9394 §3.1: the window of the ascending result, or NIL
+      const auto [begin, end] = p::partial_window(*returns->partial, numbers.size());
+      const std::vector<std::uint32_t> window(numbers.begin() + static_cast<std::ptrdiff_t>(begin),
+                                              numbers.begin() + static_cast<std::ptrdiff_t>(end));
+      line += " PARTIAL (" + p::partial_range_text(*returns->partial) + " " +
+              (window.empty() ? std::string("NIL") : compact_set(window)) + ")";
     }
     if (returns->count) line += " COUNT " + std::to_string(numbers.size());
     if (modseq) line += " MODSEQ " + std::to_string(highest_hit_modseq);

@@ -164,7 +164,7 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SortCommand& comman
   // RFC 5267 §3.2: MIN and MAX are the first and the last message in sort order, ALL the
   // whole result in sort order.
   p::SearchReturn returns = *command.return_options;
-  if (!returns.min && !returns.max && !returns.count) returns.all = true;
+  if (!returns.min && !returns.max && !returns.count && !returns.partial) returns.all = true;
   std::string line = "ESEARCH (TAG ";
   append_string(line, tag, false);
   line += ")";
@@ -173,6 +173,13 @@ asio::awaitable<void> ImapSession::handle(const Tag& tag, p::SortCommand& comman
     if (returns.min) line += " MIN " + std::to_string(numbers.front());
     if (returns.max) line += " MAX " + std::to_string(numbers.back());
     if (returns.all) line += " ALL " + ordered_set(numbers);
+  }
+  if (returns.partial) {  // RFC 5267 §4.4, RFC 9394 §3.1: a window in sort order, or NIL
+    const auto [begin, end] = p::partial_window(*returns.partial, numbers.size());
+    const std::vector<std::uint32_t> window(numbers.begin() + static_cast<std::ptrdiff_t>(begin),
+                                            numbers.begin() + static_cast<std::ptrdiff_t>(end));
+    line += " PARTIAL (" + p::partial_range_text(*returns.partial) + " " +
+            (window.empty() ? std::string("NIL") : ordered_set(window)) + ")";
   }
   if (returns.count) line += " COUNT " + std::to_string(numbers.size());
   if (report_modseq) line += " MODSEQ " + std::to_string(found->highest_modseq);

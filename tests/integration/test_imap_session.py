@@ -35,7 +35,7 @@ PLAIN_IR = base64.b64encode(b"\0" + ALICE.encode() + b"\0pw-alice").decode()
 
 AUTHENTICATED_ONLY = ("IDLE", "NAMESPACE", "UIDPLUS", "MOVE", "UNSELECT", "CHILDREN", "LIST-EXTENDED",
                       "LIST-STATUS", "SPECIAL-USE", "ESEARCH", "SEARCHRES", "CONDSTORE", "QRESYNC",
-                      "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES")
+                      "SORT", "SORT=DISPLAY", "ESORT", "PARTIAL", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES")
 
 
 def caps_of(line: bytes | str) -> set[str]:

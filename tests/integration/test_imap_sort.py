@@ -169,3 +169,34 @@ def test_imaplib_sort_and_thread(server):
     typ, data = lib.sort("(DATE)", "X-UNKNOWN", "ALL")  # RFC 5256 §3: NO [BADCHARSET]
     assert typ == "NO" and b"[BADCHARSET" in data[0], (typ, data)
     lib.logout()
+
+
+def test_partial_windows_of_search_sort_and_fetch(server):
+    """PARTIAL (RFC 9394): a page of a SEARCH or SORT result, from the start or the end, and
+    a page of the messages a FETCH names — what a webmail asks for its first screen."""
+    client = sort_mailbox(server)
+    caps = b" ".join(imap_ok(client, "CAPABILITY")).split()
+    assert b"PARTIAL" in caps
+
+    def esearch(command: str) -> bytes:
+        lines = [line for line in imap_ok(client, command) if line.startswith(b"* ESEARCH")]
+        assert len(lines) == 1, lines
+        return re.sub(rb'^\* ESEARCH \(TAG "[^"]+"\) ?', b"", lines[0])
+
+    assert esearch("UID SEARCH RETURN (PARTIAL 1:2) ALL") == b"UID PARTIAL (1:2 1:2)"
+    assert esearch("UID SEARCH RETURN (PARTIAL -1:-2 COUNT) ALL") == b"UID PARTIAL (-1:-2 4:5) COUNT 5"
+    assert esearch("SEARCH RETURN (PARTIAL 4:3) ALL") == b"PARTIAL (3:4 3:4)"  # either order
+    assert esearch("SEARCH RETURN (PARTIAL 10:20) ALL") == b"PARTIAL (10:20 NIL)"
+    # SORT: the page is in sort order (DATE: 2 1 4 3 5).
+    assert esearch("SORT RETURN (PARTIAL 1:2) (DATE) UTF-8 ALL") == b"PARTIAL (1:2 2,1)"
+    assert esearch("SORT RETURN (PARTIAL -1:-2) (DATE) UTF-8 ALL") == b"PARTIAL (-1:-2 3,5)"
+    assert esearch("SORT RETURN (PARTIAL 1:2 COUNT) (REVERSE DATE) UTF-8 ALL") == b"PARTIAL (1:2 5,3) COUNT 5"
+    for bad in ("SEARCH RETURN (ALL PARTIAL 1:2) ALL", "SEARCH RETURN (PARTIAL 0:2) ALL",
+                "SEARCH RETURN (PARTIAL -1:2) ALL", "SEARCH RETURN (PARTIAL) ALL"):
+        _, done = imap_command(client, bad)
+        assert imap_status_word(done) == "BAD", (bad, done)
+    # FETCH: the last two of every message, then the 2nd and 3rd.
+    fetched = [line for line in imap_ok(client, "UID FETCH 1:* (UID) (PARTIAL -1:-2)") if b"FETCH" in line]
+    assert fetched == [b"* 4 FETCH (UID 4)", b"* 5 FETCH (UID 5)"], fetched
+    fetched = [line for line in imap_ok(client, "FETCH 1:* (FLAGS) (PARTIAL 2:3)") if b"FETCH" in line]
+    assert [line.split()[1] for line in fetched] == [b"2", b"3"], fetched

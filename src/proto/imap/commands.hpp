@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "proto/imap/partial_range.hpp"
 #include "proto/imap/sequence_set.hpp"
 #include "proto/imap/tokenizer.hpp"
 
@@ -166,6 +167,7 @@ struct FetchCommand {
   std::vector<FetchAttribute> attributes;
   std::optional<std::uint64_t> changed_since;     // (CHANGEDSINCE n), RFC 7162 §3.1.4
   bool vanished = false;                          // (VANISHED), RFC 7162 §3.2.6; UID only
+  std::optional<PartialRange> partial;            // (PARTIAL range), RFC 9394 §3.2
 };
 
 enum class FlagMode { replace, add, remove };
@@ -229,6 +231,7 @@ struct SearchKey {
 // ESEARCH return options (RFC 4731 §3.1, SAVE RFC 5182).
 struct SearchReturn {
   bool min = false, max = false, all = false, count = false, save = false;
+  std::optional<PartialRange> partial;  // PARTIAL (RFC 9394 §3.1); never with ALL
 };
 
 struct SearchCommand {

@@ -11,7 +11,8 @@ namespace postamt::proto::imap::command_parsers {
 namespace {
 
 // fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")" (RFC 4466 §2.4);
-// fetch-modifier =/ "CHANGEDSINCE" SP mod-sequence-value / "VANISHED" (RFC 7162 §7).
+// fetch-modifier =/ "CHANGEDSINCE" SP mod-sequence-value / "VANISHED" (RFC 7162 §7)
+//                  / "PARTIAL" SP partial-range (RFC 9394 §3.2).
 std::expected<void, std::string> fetch_modifiers(const Value& value, FetchCommand& fetch) {
   if (value.kind != Value::Kind::list || value.items.empty()) {
     return std::unexpected("FETCH: invalid modifier list");
@@ -27,6 +28,13 @@ std::expected<void, std::string> fetch_modifiers(const Value& value, FetchComman
       fetch.changed_since = *modseq;
     } else if (is_keyword(modifier, "VANISHED")) {
       fetch.vanished = true;
+    } else if (is_keyword(modifier, "PARTIAL")) {  // RFC 9394 §3.2
+      if (++i >= value.items.size() || value.items[i].kind != Value::Kind::atom) {
+        return std::unexpected("FETCH: PARTIAL needs a range such as 1:100 or -1:-100");
+      }
+      auto range = parse_partial_range(value.items[i].text);
+      if (!range) return std::unexpected(std::move(range.error()));
+      fetch.partial = *range;
     } else {
       return std::unexpected("FETCH: unknown modifier " + describe(modifier));
     }

@@ -287,8 +287,16 @@ std::expected<SearchReturn, std::string> parse_search_return(const Value& option
     out.all = true;
     return out;
   }
-  for (const Value& option : options.items) {
-    if (is_keyword(option, "MIN")) {
+  for (std::size_t i = 0; i < options.items.size(); ++i) {
+    const Value& option = options.items[i];
+    if (is_keyword(option, "PARTIAL")) {  // RFC 9394 §3.1
+      if (++i >= options.items.size() || options.items[i].kind != Value::Kind::atom) {
+        return std::unexpected("SEARCH: PARTIAL needs a range such as 1:100 or -1:-100");
+      }
+      auto range = parse_partial_range(options.items[i].text);
+      if (!range) return std::unexpected(std::move(range.error()));
+      out.partial = *range;
+    } else if (is_keyword(option, "MIN")) {
       out.min = true;
     } else if (is_keyword(option, "MAX")) {
       out.max = true;
@@ -302,6 +310,8 @@ std::expected<SearchReturn, std::string> parse_search_return(const Value& option
       return std::unexpected("SEARCH: unknown return option " + preview(option.text));
     }
   }
+  // RFC 9394 §3.1: ALL is the whole result, PARTIAL a window of it; not both at once.
+  if (out.all && out.partial) return std::unexpected("SEARCH: ALL and PARTIAL cannot be combined");
   return out;
 }
 
