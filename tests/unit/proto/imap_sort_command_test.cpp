@@ -58,7 +58,8 @@ TEST(ImapSortCommand, EsortReturnOptions) {
   ASSERT_TRUE(sort.return_options);
   EXPECT_TRUE(sort.return_options->all);
   EXPECT_NE(error_of("a SORT RETURN (SAVE) (DATE) UTF-8 ALL"), "");
-  EXPECT_NE(error_of("a SORT RETURN (PARTIAL 1:10) (DATE) UTF-8 ALL"), "");
+  EXPECT_EQ(error_of("a SORT RETURN (PARTIAL 1:10) (DATE) UTF-8 ALL"), "");  // RFC 9394
+  EXPECT_NE(error_of("a SORT RETURN (CONTEXT) (DATE) UTF-8 ALL"), "");
 }
 
 TEST(ImapSortCommand, Errors) {
