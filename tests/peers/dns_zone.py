@@ -33,6 +33,7 @@ than dnslib's parse and pack.
 
 from __future__ import annotations
 
+import errno
 import socket
 import socketserver
 import struct
@@ -227,8 +228,18 @@ class ZoneServer:
             allow_reuse_address = True
 
         # With cached answers nothing blocks: one thread serves UDP (no thread per query).
-        self._udp = (socketserver.UDPServer if self.cache_answers else ThreadingUdp)((self.host, self.wanted_port), Udp)
-        self._tcp = ThreadingTcp((self.host, self.port), Tcp)
+        udp_class = socketserver.UDPServer if self.cache_answers else ThreadingUdp
+        # TCP takes the port UDP was given. An ephemeral UDP port may be a TCP port some
+        # other socket holds (an outgoing connection's local port): then try another one.
+        for attempt in range(50):
+            self._udp = udp_class((self.host, self.wanted_port), Udp)
+            try:
+                self._tcp = ThreadingTcp((self.host, self.port), Tcp)
+                break
+            except OSError as error:
+                self._udp.server_close()
+                if error.errno != errno.EADDRINUSE or self.wanted_port or attempt == 49:
+                    raise
         for srv in (self._udp, self._tcp):
             thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
             thread.start()
