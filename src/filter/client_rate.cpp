@@ -1,32 +1,17 @@
 #include "filter/client_rate.hpp"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <numeric>
 
+#include "net/ip_network.hpp"
+
 namespace postamt::filter {
-namespace {
-
-// IPv6 clients are counted per /64 (one host has the whole /64 to rotate through).
-std::string client_key(std::string_view client_ip) {
-  const std::string text(client_ip);
-  std::array<unsigned char, 16> bytes{};
-  if (inet_pton(AF_INET6, text.c_str(), bytes.data()) == 1) {
-    std::fill(bytes.begin() + 8, bytes.end(), 0);
-    std::array<char, INET6_ADDRSTRLEN> out{};
-    inet_ntop(AF_INET6, bytes.data(), out.data(), out.size());
-    return std::string(out.data()) + "/64";
-  }
-  return text;
-}
-
-}  // namespace
 
 bool ClientRate::admit(std::string_view client_ip, Clock::time_point now) {
   if (per_hour_ == 0) return true;
   const std::int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
-  const std::string key = client_key(client_ip);
+  const std::string key = net::client_network_key(client_ip);
   std::lock_guard lock(mutex_);
   auto found = clients_.find(key);
   if (found == clients_.end()) {

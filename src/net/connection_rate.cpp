@@ -1,27 +1,8 @@
 #include "net/connection_rate.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
-#include <array>
 
 namespace postamt::net {
-namespace {
-
-// IPv6 clients are counted per /64: one host has the whole /64 to rotate through.
-std::string client_key(std::string_view client_ip) {
-  const std::string text(client_ip);
-  std::array<unsigned char, 16> bytes{};
-  if (inet_pton(AF_INET6, text.c_str(), bytes.data()) == 1) {
-    std::fill(bytes.begin() + 8, bytes.end(), 0);
-    std::array<char, INET6_ADDRSTRLEN> out{};
-    inet_ntop(AF_INET6, bytes.data(), out.data(), out.size());
-    return std::string(out.data()) + "/64";
-  }
-  return text;
-}
-
-}  // namespace
 
 ConnectionRate::ConnectionRate(unsigned per_minute, const std::vector<std::string>& trusted,
                                std::size_t max_clients)
@@ -29,7 +10,7 @@ ConnectionRate::ConnectionRate(unsigned per_minute, const std::vector<std::strin
 
 bool ConnectionRate::admit(std::string_view client_ip, Clock::time_point now) {
   if (per_minute_ == 0 || trusted_.contains(client_ip)) return true;
-  const std::string key = client_key(client_ip);
+  const std::string key = client_network_key(client_ip);
   const double capacity = per_minute_;
   std::lock_guard lock(mutex_);
   auto found = clients_.find(key);

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -78,6 +79,18 @@ bool IpNetworkList::contains(std::string_view ip) const {
     if (network.contains(ip)) return true;
   }
   return false;
+}
+
+std::string client_network_key(std::string_view client_ip) {
+  const std::string text(client_ip);
+  std::array<unsigned char, 16> bytes{};
+  if (inet_pton(AF_INET6, text.c_str(), bytes.data()) == 1) {
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    std::array<char, INET6_ADDRSTRLEN> out{};
+    inet_ntop(AF_INET6, bytes.data(), out.data(), out.size());
+    return std::string(out.data()) + "/64";
+  }
+  return text;
 }
 
 }  // namespace postamt::net

@@ -32,4 +32,8 @@ class IpNetworkList {
   std::vector<IpNetwork> networks_;
 };
 
+// The key abuse counters count a client by: an IPv4 address as it is, an IPv6 address as
+// its /64 ("2001:db8:1:2::/64"), since one host has the whole /64 to rotate through.
+std::string client_network_key(std::string_view client_ip);
+
 }  // namespace postamt::net

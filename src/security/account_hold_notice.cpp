@@ -4,6 +4,8 @@
 
 #include <ctime>
 
+#include "base/utc_time.hpp"
+
 namespace postamt::security {
 namespace {
 
@@ -17,14 +19,7 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-std::string utc(storage::UnixTime when) {
-  const std::time_t t = when;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return text;
-}
+std::string utc(storage::UnixTime when) { return utc_time_text(when, "%Y-%m-%d %H:%M:%S UTC"); }
 
 }  // namespace
 

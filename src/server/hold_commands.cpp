@@ -8,20 +8,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/utc_time.hpp"
 #include "auth/address.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
 
 namespace postamt::server {
 namespace {
 
-std::string utc(storage::UnixTime when) {
-  const std::time_t t = when;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+std::string utc(storage::UnixTime when) { return utc_time_text(when); }
 
 int fail(const std::string& message) {
   std::cerr << "postamt: error: " << message << "\n";

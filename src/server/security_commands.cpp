@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/utc_time.hpp"
 #include "auth/address.hpp"
 #include "auth/auth_throttle.hpp"
 #include "auth/throttle_state.hpp"
@@ -31,14 +32,7 @@ std::vector<auth::LockLine> current_locks(const Config& config) {
   return current;
 }
 
-std::string utc(std::int64_t unix_time) {
-  const std::time_t t = unix_time;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+std::string utc(std::int64_t unix_time) { return utc_time_text(unix_time); }
 
 // The keys the server would lift for `target`, as `security locks` lists them.
 std::vector<std::string> keys_for(const Config& config, const std::string& target) {

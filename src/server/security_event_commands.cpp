@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "base/utc_time.hpp"
 #include "security/ban_tracker.hpp"
 #include "security/security_event.hpp"
 #include "storage/sqlite/sqlite_mail_store.hpp"
@@ -13,14 +14,7 @@
 namespace postamt::server {
 namespace {
 
-std::string utc(std::int64_t when) {
-  const std::time_t t = when;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+std::string utc(std::int64_t when) { return utc_time_text(when); }
 
 int fail(const std::string& message) {
   std::cerr << "postamt: error: " << message << "\n";

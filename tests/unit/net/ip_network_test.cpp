@@ -46,5 +46,12 @@ TEST(IpNetwork, RefusesMalformed) {
   EXPECT_FALSE(list.contains("not an ip"));
 }
 
+TEST(IpNetwork, ClientNetworkKeyIsTheAddressOrItsSlash64) {
+  EXPECT_EQ(client_network_key("192.0.2.7"), "192.0.2.7");
+  EXPECT_EQ(client_network_key("2001:db8:1:2:aaaa::9"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_network_key("2001:db8:1:2::1"), client_network_key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+  EXPECT_NE(client_network_key("2001:db8:1:2::1"), client_network_key("2001:db8:1:3::1"));
+}
+
 }  // namespace
 }  // namespace postamt::net
